@@ -1,0 +1,64 @@
+import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { createAuthenticator } from '../authn/authenticator.js';
+import { MeshAuthError } from '../errors.js';
+import { anonymous } from '../authn/identity.js';
+import type { PlaneContext } from './plane-context.js';
+import { problemErrorHandler, sendProblem } from './problem.js';
+import { registerCoreRoutes } from './routes/index.js';
+
+export interface ApiAppOptions {
+  /** HTTPS options (key, cert, requestCert, ca, minVersion) for the 5682 listener. */
+  https?: Record<string, unknown>;
+  /** Plane-specific routes (global's /zones, a zone's /sync/status). */
+  routes?: (app: FastifyInstance) => void;
+}
+
+/**
+ * One API server instance: the same routes serve 5681 (HTTP) and 5682 (HTTPS); the daemon builds
+ * one app per listener.
+ */
+export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): FastifyInstance {
+  const serverOptions: FastifyServerOptions & { https?: Record<string, unknown> } = {
+    loggerInstance: ctx.logger,
+    bodyLimit: ctx.config.apiServer.bodyLimit,
+    // Per-request info lines would cost more than authentication itself; failures are still logged.
+    disableRequestLogging: true,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  };
+  if (options.https) serverOptions.https = options.https;
+  const app = Fastify(serverOptions) as unknown as FastifyInstance;
+
+  const authenticate = createAuthenticator({
+    type: ctx.config.apiServer.authn.type,
+    localhostIsAdmin: ctx.config.apiServer.authn.localhostIsAdmin,
+    userTokens: ctx.families.user.verifier,
+  });
+  const { authentications } = ctx.metrics;
+
+  app.decorateRequest('identity', null as unknown as typeof anonymous);
+  app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket as Partial<TLSSocket>;
+    try {
+      request.identity = authenticate({
+        remoteAddress: request.raw.socket.remoteAddress,
+        headers: request.headers,
+        clientCertVerified: socket.encrypted === true && socket.authorized === true,
+      });
+      authentications.inc({ result: request.identity.name === anonymous.name ? 'anonymous' : 'authenticated', reason: '' });
+    } catch (error) {
+      if (!(error instanceof MeshAuthError)) throw error;
+      authentications.inc({ result: 'refused', reason: error.code });
+      request.log.info({ url: request.url, reason: error.code }, 'authentication refused');
+      return sendProblem(reply, error.status, error.title, error.message);
+    }
+  });
+
+  app.setErrorHandler(problemErrorHandler);
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  registerCoreRoutes(app, ctx);
+  options.routes?.(app);
+  return app;
+}

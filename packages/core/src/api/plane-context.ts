@@ -1,0 +1,32 @@
+import type { Clock } from '../clock.js';
+import type { MeshAuthConfig } from '../config/defaults.js';
+import type { AccessRules } from '../authn/access-rules.js';
+import type { Identity } from '../authn/identity.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { TokenFamilies } from '../tokens/token-families.js';
+
+/** Everything the API routes of either plane need; built once by the daemon. */
+export interface PlaneContext {
+  plane: 'global' | 'zone';
+  zoneName: string | undefined;
+  version: string;
+  config: MeshAuthConfig;
+  store: SqliteStore;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  families: TokenFamilies;
+  access: AccessRules;
+  /** Longest validFor accepted for any token, in ms. */
+  maxValidForMs: number;
+  /** Why this plane cannot issue user tokens now (answered with 409), or undefined when it can. */
+  userTokenIssuingRefusal(): string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    identity: Identity;
+  }
+}

@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import type { PlaneContext } from '../plane-context.js';
+import { registerIdentityRoutes } from './identity.js';
+import { registerSecretRoutes } from './secrets.js';
+import { registerSigningKeyRoutes } from './signing-keys.js';
+import { registerTokenRoutes } from './tokens.js';
+import { registerRevocationRoutes } from './revocations.js';
+import { registerMetricsRoute } from './metrics.js';
+
+/** Routes both planes serve. */
+export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  registerIdentityRoutes(app, ctx);
+  registerTokenRoutes(app, ctx);
+  registerSigningKeyRoutes(app, ctx);
+  registerRevocationRoutes(app, ctx);
+  registerSecretRoutes(app, ctx);
+  registerMetricsRoute(app, ctx);
+}

@@ -1,0 +1,85 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { MeshAuthError, badRequest } from '../../errors.js';
+import type { PlaneContext } from '../plane-context.js';
+import { SecretViews, type SecretResource } from '../secret-views.js';
+import { decodeBase64, meshNamePattern, resourceNamePattern } from '../validate.js';
+
+const nameParams = {
+  type: 'object',
+  properties: { name: { type: 'string', pattern: resourceNamePattern }, mesh: { type: 'string', pattern: meshNamePattern } },
+} as const;
+
+const meshParams = { type: 'object', properties: { mesh: { type: 'string', pattern: meshNamePattern } } } as const;
+
+function secretBody(type: 'GlobalSecret' | 'Secret') {
+  return {
+    type: 'object',
+    required: ['data'],
+    additionalProperties: false,
+    properties: {
+      type: { const: type },
+      name: { type: 'string' },
+      mesh: { type: 'string' },
+      data: { type: 'string' },
+    },
+  } as const;
+}
+
+function toJson(secret: SecretResource) {
+  return secret.mesh === ''
+    ? { type: 'GlobalSecret', name: secret.name, data: secret.data.toString('base64') }
+    : { type: 'Secret', mesh: secret.mesh, name: secret.name, data: secret.data.toString('base64') };
+}
+
+function describe(mesh: string, name: string): string {
+  return mesh ? `secret ${name} in mesh ${mesh}` : `global secret ${name}`;
+}
+
+/** GlobalSecrets (`/global-secrets`) and mesh Secrets (`/meshes/{mesh}/secrets`): one implementation. */
+export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  const views = new SecretViews(ctx.store, ctx.families, ctx.clock.now);
+  const prefixes = [
+    { path: '/global-secrets', type: 'GlobalSecret' as const },
+    { path: '/meshes/:mesh/secrets', type: 'Secret' as const },
+  ];
+  for (const { path, type } of prefixes) {
+    type Params = { name: string; mesh?: string };
+
+    app.get<{ Params: { mesh?: string } }>(path, { schema: { params: meshParams } }, async (request) => {
+      ctx.access.require(request.identity, 'adminResources');
+      const items = views.list(request.params.mesh ?? '').map(toJson);
+      return { total: items.length, items, next: null };
+    });
+
+    app.get<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
+      ctx.access.require(request.identity, 'adminResources');
+      const mesh = request.params.mesh ?? '';
+      const secret = views.get(mesh, request.params.name);
+      if (!secret) throw new MeshAuthError('ERR_NOT_FOUND', `${describe(mesh, request.params.name)} not found`);
+      return toJson(secret);
+    });
+
+    app.put<{ Params: Params; Body: { name?: string; mesh?: string; data: string } }>(
+      `${path}/:name`,
+      { schema: { params: nameParams, body: secretBody(type) } },
+      async (request, reply: FastifyReply) => {
+        ctx.access.require(request.identity, 'adminResources');
+        const mesh = request.params.mesh ?? '';
+        const { name } = request.params;
+        if (request.body.name !== undefined && request.body.name !== name) throw badRequest('name', `must match the name in the path (${name})`);
+        if (request.body.mesh !== undefined && request.body.mesh !== mesh) throw badRequest('mesh', `must match the mesh in the path (${mesh})`);
+        const created = views.put(mesh, name, decodeBase64(request.body.data));
+        request.log.info({ mesh, name, by: request.identity.name }, created ? 'secret created' : 'secret updated');
+        return reply.code(created ? 201 : 200).send({});
+      },
+    );
+
+    app.delete<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
+      ctx.access.require(request.identity, 'adminResources');
+      const mesh = request.params.mesh ?? '';
+      views.delete(mesh, request.params.name);
+      request.log.info({ mesh, name: request.params.name, by: request.identity.name }, 'secret deleted');
+      return {};
+    });
+  }
+}

@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { exportJWK } from 'jose';
+import type { PlaneContext } from '../plane-context.js';
+
+/** Rotation as the docs describe it, without hand-made PEMs; and the public keys for anyone. */
+export function registerSigningKeyRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  const user = ctx.families.user.family;
+
+  app.get('/tokens/user/signing-keys', async (request) => {
+    ctx.access.require(request.identity, 'adminResources');
+    const signer = user.keys.signer?.serial;
+    return {
+      items: user.keys.list().map((k) => ({
+        serial: k.serial,
+        createdAt: new Date(k.createdAt).toISOString(),
+        publicKeyPem: k.publicPem,
+        origin: k.origin,
+        hasPrivateKey: k.privateKey !== undefined,
+        signs: k.serial === signer,
+      })),
+    };
+  });
+
+  app.post('/tokens/user/signing-keys', async (request, reply) => {
+    ctx.access.require(request.identity, 'adminResources');
+    const key = await user.generateKey();
+    request.log.info({ serial: key.serial, by: request.identity.name }, 'user-token signing key created');
+    return reply.code(201).send({ serial: key.serial });
+  });
+
+  app.get('/.well-known/jwks.json', async (_request, reply) => {
+    const keys = await Promise.all(
+      user.keys.list().map(async (k) => ({ ...(await exportJWK(k.publicKey)), kid: String(k.serial), alg: 'RS256', use: 'sig' })),
+    );
+    return reply.header('cache-control', 'no-store').send({ keys });
+  });
+}

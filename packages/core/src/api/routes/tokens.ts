@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { MeshAuthError } from '../../errors.js';
+import type { PlaneContext } from '../plane-context.js';
+import { parseValidFor } from '../validate.js';
+
+const userTokenBody = {
+  type: 'object',
+  required: ['name', 'validFor'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253 },
+    groups: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 } },
+    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+/** POST /tokens/user: the docs' "generate user token", by API or kumactl/meshctl. */
+export function registerTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  app.post<{ Body: { name: string; groups?: string[]; validFor: string } }>(
+    '/tokens/user',
+    { schema: { body: userTokenBody } },
+    async (request, reply) => {
+      ctx.access.require(request.identity, 'generateUserToken');
+      const refusal = ctx.userTokenIssuingRefusal();
+      if (refusal) throw new MeshAuthError('ERR_CONFLICT', refusal);
+      const { name, groups = [], validFor } = request.body;
+      const token = await ctx.families.user.issuer.issue({ Name: name, Groups: groups }, parseValidFor(validFor, ctx.maxValidForMs));
+      ctx.metrics.tokensIssued.inc({ kind: 'user' });
+      request.log.info({ user: name, groups, by: request.identity.name }, 'user token issued');
+      return reply.type('text/plain').send(token);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { zoneScopes, type ZoneScope } from '../../tokens/claims.js';
+import type { PlaneContext } from '../plane-context.js';
+import { meshNamePattern, parseValidFor } from '../validate.js';
+
+const zoneTokenBody = {
+  type: 'object',
+  required: ['zone', 'validFor'],
+  additionalProperties: false,
+  properties: {
+    zone: { type: 'string', pattern: meshNamePattern },
+    scope: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: zoneScopes } },
+    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+const ingressBody = {
+  type: 'object',
+  required: ['zone', 'validFor'],
+  additionalProperties: false,
+  properties: { zone: zoneTokenBody.properties.zone, validFor: zoneTokenBody.properties.validFor },
+} as const;
+
+/** Global only: tokens a zone control plane (scope cp) or its ingress/egress present to global. */
+export function registerZoneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  const issue = async (zone: string, scope: ZoneScope[], validFor: string) => {
+    const token = await ctx.families.zone.issuer.issue({ Zone: zone, Scope: scope }, parseValidFor(validFor, ctx.maxValidForMs));
+    ctx.metrics.tokensIssued.inc({ kind: 'zone' });
+    return token;
+  };
+
+  app.post<{ Body: { zone: string; scope?: ZoneScope[]; validFor: string } }>('/tokens/zone', { schema: { body: zoneTokenBody } }, async (request, reply) => {
+    ctx.access.require(request.identity, 'generateZoneToken');
+    const { zone, scope = ['cp', 'ingress', 'egress'], validFor } = request.body;
+    const token = await issue(zone, scope, validFor);
+    request.log.info({ zone, scope, by: request.identity.name }, 'zone token issued');
+    return reply.type('text/plain').send(token);
+  });
+
+  // The docs list "zone ingress token": a zone token scoped to ingress.
+  app.post<{ Body: { zone: string; validFor: string } }>('/tokens/zone-ingress', { schema: { body: ingressBody } }, async (request, reply) => {
+    ctx.access.require(request.identity, 'generateZoneToken');
+    const token = await issue(request.body.zone, ['ingress'], request.body.validFor);
+    request.log.info({ zone: request.body.zone, by: request.identity.name }, 'zone ingress token issued');
+    return reply.type('text/plain').send(token);
+  });
+}

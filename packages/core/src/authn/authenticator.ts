@@ -1,0 +1,46 @@
+import { MeshAuthError } from '../errors.js';
+import type { UserClaims } from '../tokens/claims.js';
+import type { TokenVerifier } from '../tokens/token-verifier.js';
+import { admin, anonymous, userIdentity, type Identity } from './identity.js';
+import { isLocalhostAdminRequest, type RequestOrigin } from './localhost-admin.js';
+
+export interface AuthenticatorOptions {
+  type: 'tokens' | 'adminClientCerts';
+  localhostIsAdmin: boolean;
+  userTokens: TokenVerifier<UserClaims>;
+}
+
+export interface AuthnRequest extends RequestOrigin {
+  /** The TLS layer verified a client certificate against the configured CA. */
+  clientCertVerified: boolean;
+}
+
+/**
+ * `Authorization: Bearer` as usual; `authentication: Bearer` because the docs' own curl example
+ * sends that header, and it must work verbatim.
+ */
+export function bearerToken(headers: RequestOrigin['headers']): string | undefined {
+  const value = headers.authorization ?? headers.authentication;
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value[0] ?? '' : value;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(text);
+  if (!match) throw new MeshAuthError('ERR_TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"');
+  return match[1];
+}
+
+/** Decides who a request is. Throws a 401 MeshAuthError for a token that does not verify. */
+export function createAuthenticator(options: AuthenticatorOptions): (req: AuthnRequest) => Identity {
+  return (req) => {
+    if (options.type === 'adminClientCerts') {
+      // As in Kuma: in this (deprecated) mode only a verified client certificate makes an admin.
+      if (req.clientCertVerified) return admin;
+      return options.localhostIsAdmin && isLocalhostAdminRequest(req) ? admin : anonymous;
+    }
+    const token = bearerToken(req.headers);
+    if (token !== undefined) {
+      const claims = options.userTokens.verify(token);
+      return userIdentity(claims.Name, claims.Groups);
+    }
+    return options.localhostIsAdmin && isLocalhostAdminRequest(req) ? admin : anonymous;
+  };
+}

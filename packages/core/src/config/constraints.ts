@@ -1,0 +1,50 @@
+import { parseDuration } from '../duration.js';
+
+/**
+ * Settings whose valid values are narrower than their type. Keyed by dotted path; each returns
+ * a reason when the value is bad. Types (string / number / boolean / list) come from the defaults.
+ */
+type Check = (value: unknown) => string | undefined;
+
+const oneOf =
+  (...allowed: string[]): Check =>
+  (value) =>
+    allowed.includes(value as string) ? undefined : `must be one of ${allowed.join(', ')}`;
+
+const port: Check = (value) =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535 ? undefined : 'must be a port 0-65535';
+
+const duration: Check = (value) => {
+  try {
+    return parseDuration(value as string) > 0 ? undefined : 'must be a positive duration';
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+
+export const constraints: Record<string, Check> = {
+  environment: oneOf('universal'),
+  logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+  'apiServer.bodyLimit': (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'must be a positive integer'),
+  'apiServer.http.port': port,
+  'apiServer.https.port': port,
+  'apiServer.authn.type': oneOf('tokens', 'adminClientCerts'),
+  'apiServer.authn.tokens.maxValidFor': duration,
+  'multizone.global.syncPort': port,
+  'multizone.global.syncUserTokenKeys': oneOf('off', 'public', 'private'),
+  'multizone.global.changeLogRetention': (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be >= 1'),
+  'multizone.zone.syncUserTokenKeys': oneOf('off', 'public', 'private'),
+  'multizone.zone.globalAddress': (v) =>
+    v === '' || /^grpcs?:\/\/[^/]+:\d+$/.test(v as string) ? undefined : 'must look like grpc://host:5685 or grpcs://host:5685',
+  'multizone.zone.downPolicy': (v) => {
+    if (v === 'keep') return undefined;
+    const match = /^deny-after:(.+)$/.exec(v as string);
+    return match ? duration(match[1]) : 'must be keep or deny-after:<duration>';
+  },
+  'multizone.zone.heartbeatInterval': duration,
+  'multizone.zone.reconnectMinBackoff': duration,
+  'multizone.zone.reconnectMaxBackoff': duration,
+  'multizone.zone.name': (v) =>
+    v === '' || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v as string) ? undefined : 'must be a DNS label (a-z, 0-9, -)',
+  'dpServer.port': port,
+};

@@ -1,0 +1,62 @@
+// The public surface of @meshauth/core: every export named here, nothing by `export *`.
+export { MeshAuthError, errorRegistry, badRequest, isMeshAuthError, type ErrorCode, type InvalidParameter } from './errors.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { systemClock, createManualClock, type Clock } from './clock.js';
+
+export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogLevel } from './config/defaults.js';
+export { loadConfig, envNameOf, knownEnvNames, settingPaths, ENV_PREFIX } from './config/load-config.js';
+
+export { SqliteStore, storeError, type SigningKeyRow, type RevocationRow, type SecretRow, type ChangeRow } from './store/sqlite-store.js';
+
+export { decodeJws, encodeSigningInput, signRs256, verifyRs256, JwsFormatError, type DecodedJws } from './tokens/jws-rs256.js';
+export { generateRsaPrivateKeyPem, parseKeyPem, importSigningKey, MIN_RSA_BITS, type SigningKey } from './tokens/signing-key.js';
+export { KeyRing } from './tokens/key-ring.js';
+export { RevocationSet } from './tokens/revocation-set.js';
+export { TokenFamily, type TokenFamilyName, type FamilyChange } from './tokens/token-family.js';
+export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
+export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
+export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS } from './tokens/token-issuer.js';
+export { TokenVerifier, MAX_TOKEN_BYTES, type TokenVerifierOptions } from './tokens/token-verifier.js';
+export {
+  checkStandardClaims,
+  checkUserClaims,
+  checkZoneClaims,
+  checkDataplaneClaims,
+  zoneScopes,
+  type StandardClaims,
+  type UserClaims,
+  type ZoneClaims,
+  type ZoneScope,
+  type DataplaneClaims,
+} from './tokens/claims.js';
+
+export { admin, anonymous, userIdentity, AUTHENTICATED_GROUP, UNAUTHENTICATED_GROUP, type Identity } from './authn/identity.js';
+export { isLocalhostAdminRequest, type RequestOrigin } from './authn/localhost-admin.js';
+export { createAuthenticator, bearerToken, type AuthnRequest } from './authn/authenticator.js';
+export { AccessRules, type AccessAction, type AccessRule } from './authn/access-rules.js';
+
+export { createLogger, redactPaths, type Logger } from './observability/logger.js';
+export { createMetrics, registerGauge, type Metrics } from './observability/metrics.js';
+
+export { createApiApp, type ApiAppOptions } from './api/create-api-app.js';
+export type { PlaneContext } from './api/plane-context.js';
+export { sendProblem, problemErrorHandler, type Problem } from './api/problem.js';
+export { parseValidFor, decodeBase64, resourceNamePattern, meshNamePattern } from './api/validate.js';
+export { SecretViews, type SecretResource } from './api/secret-views.js';
+export { registerZoneTokenRoutes } from './api/routes/zone-tokens.js';
+
+export { createPlaneContext, meshauthVersion, type PlaneContextOptions } from './plane/create-plane-context.js';
+export { startApiListeners, type ApiListeners } from './plane/api-listeners.js';
+export { ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/bootstrap-credentials.js';
+export { loadServerCertificate } from './plane/server-certificate.js';
+export { loadClientCa } from './plane/client-ca.js';
+export { runUntilSignal } from './plane/daemon-lifecycle.js';
+
+export {
+  generateCertificate,
+  generateCertificateAuthority,
+  type CertificateType,
+  type CertificateAndKey,
+  type GenerateCertificateOptions,
+  type GenerateCertificateAuthorityOptions,
+} from './tls/index.js';

@@ -1,0 +1,40 @@
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/**
+ * One registry per plane (not prom-client's global one), so several planes or sync clients can
+ * live in one process, as the benchmarks run them.
+ */
+export interface Metrics {
+  registry: Registry;
+  tokensIssued: Counter<'kind'>;
+  authentications: Counter<'result' | 'reason'>;
+}
+
+export function createMetrics(plane: 'global' | 'zone'): Metrics {
+  const registry = new Registry();
+  registry.setDefaultLabels({ plane });
+  return {
+    registry,
+    tokensIssued: new Counter({ name: 'meshauth_tokens_issued_total', help: 'Tokens issued, by kind', labelNames: ['kind'], registers: [registry] }),
+    authentications: new Counter({
+      name: 'meshauth_authentications_total',
+      help: 'API requests authenticated, by result (user, admin, anonymous, refused) and refusal reason',
+      labelNames: ['result', 'reason'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** A gauge read when scraped, so it never drifts from the state it reports. */
+export function registerGauge(metrics: Metrics, name: string, help: string, labelNames: string[], collect: () => [Record<string, string>, number][]): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const [labels, value] of collect()) this.set(labels, value);
+    },
+  });
+}

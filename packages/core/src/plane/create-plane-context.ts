@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AccessRules } from '../authn/access-rules.js';
+import type { PlaneContext } from '../api/plane-context.js';
+import type { Clock } from '../clock.js';
+import type { MeshAuthConfig } from '../config/defaults.js';
+import { parseDuration } from '../duration.js';
+import type { Logger } from '../observability/logger.js';
+import { createMetrics, registerGauge } from '../observability/metrics.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { SigningKey } from '../tokens/signing-key.js';
+import { TokenFamilies } from '../tokens/token-families.js';
+
+export const meshauthVersion: string = (
+  JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string }
+).version;
+
+export interface PlaneContextOptions {
+  plane: 'global' | 'zone';
+  config: MeshAuthConfig;
+  store: SqliteStore;
+  logger: Logger;
+  clock: Clock;
+  refuseUserKey?: (key: SigningKey) => string | undefined;
+  userTokenIssuingRefusal?: () => string | undefined;
+}
+
+/** Builds what both daemons share: token families over the store, access rules, metrics. */
+export function createPlaneContext(options: PlaneContextOptions): PlaneContext {
+  const { config, store, clock } = options;
+  const families = new TokenFamilies({ store, clock, ...(options.refuseUserKey ? { refuseUserKey: options.refuseUserKey } : {}) });
+  const metrics = createMetrics(options.plane);
+  registerGauge(metrics, 'meshauth_signing_keys', 'Signing keys present, by token family', ['family'], () =>
+    [families.user.family, families.zone.family].map((f) => [{ family: f.name.id }, f.keys.size]),
+  );
+  registerGauge(metrics, 'meshauth_revocations', 'Revoked token ids held, by token family', ['family'], () =>
+    [families.user.family, families.zone.family].map((f) => [{ family: f.name.id }, f.revocations.size]),
+  );
+  return {
+    plane: options.plane,
+    zoneName: options.plane === 'zone' ? config.multizone.zone.name : undefined,
+    version: meshauthVersion,
+    config,
+    store,
+    clock,
+    logger: options.logger,
+    metrics,
+    families,
+    access: new AccessRules(config.access.static),
+    maxValidForMs: parseDuration(config.apiServer.authn.tokens.maxValidFor),
+    userTokenIssuingRefusal: options.userTokenIssuingRefusal ?? (() => undefined),
+  };
+}

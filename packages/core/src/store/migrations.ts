@@ -1,0 +1,69 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Versioned schema: migration i brings the schema from user_version i to i + 1. Append only;
+ * never edit a migration that has shipped.
+ */
+export const migrations: ((db: Database) => void)[] = [
+  (db) =>
+    db.exec(`
+      CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+
+      -- family: 'user-token' | 'zone-token' | 'dataplane-token/<mesh>'; private_pem is NULL
+      -- for verify-only keys (what a zone holds in public sync mode).
+      CREATE TABLE signing_keys (
+        family      TEXT    NOT NULL,
+        serial      INTEGER NOT NULL CHECK (serial > 0),
+        public_pem  TEXT    NOT NULL,
+        private_pem TEXT,
+        created_at  INTEGER NOT NULL,
+        origin      TEXT    NOT NULL CHECK (origin IN ('local', 'synced')),
+        PRIMARY KEY (family, serial)
+      ) WITHOUT ROWID;
+
+      -- expires_at: the revoked token's exp (ms); after it the record may be dropped.
+      CREATE TABLE revocations (
+        family     TEXT    NOT NULL,
+        jti        TEXT    NOT NULL,
+        revoked_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        PRIMARY KEY (family, jti)
+      ) WITHOUT ROWID;
+
+      -- mesh '' holds global secrets.
+      CREATE TABLE secrets (
+        mesh       TEXT    NOT NULL,
+        name       TEXT    NOT NULL,
+        data       BLOB    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (mesh, name)
+      ) WITHOUT ROWID;
+
+      -- What zones mirror (user-token keys and revocations), one row per changed item; all rows
+      -- written by one transaction share one version.
+      CREATE TABLE change_log (
+        seq     INTEGER PRIMARY KEY,
+        version INTEGER NOT NULL,
+        entity  TEXT    NOT NULL CHECK (entity IN ('key', 'revocation')),
+        ref     TEXT    NOT NULL,
+        op      TEXT    NOT NULL CHECK (op IN ('put', 'delete'))
+      );
+      CREATE INDEX change_log_by_version ON change_log (version);
+    `),
+];
+
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(`store schema version ${current} is newer than this binary knows (${migrations.length}); upgrade meshauth`);
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      migrations[version]!(db);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

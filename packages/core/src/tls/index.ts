@@ -1,0 +1,10 @@
+export {
+  generateCertificate,
+  type CertificateType,
+  type GenerateCertificateOptions,
+} from './certificate.js';
+export {
+  generateCertificateAuthority,
+  type CertificateAndKey,
+  type GenerateCertificateAuthorityOptions,
+} from './certificate-authority.js';

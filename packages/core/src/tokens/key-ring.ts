@@ -1,0 +1,57 @@
+import type { SigningKey } from './signing-key.js';
+
+/**
+ * The signing keys of one token family, in memory. The highest serial with a private key signs;
+ * every key present verifies the tokens whose `kid` names its serial (kid is in the token so we
+ * never try every key).
+ */
+export class KeyRing {
+  private readonly keys = new Map<number, SigningKey>();
+  private signerSerial: number | undefined;
+
+  get(serial: number): SigningKey | undefined {
+    return this.keys.get(serial);
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  list(): SigningKey[] {
+    return [...this.keys.values()].sort((a, b) => a.serial - b.serial);
+  }
+
+  get highestSerial(): number {
+    let highest = 0;
+    for (const serial of this.keys.keys()) if (serial > highest) highest = serial;
+    return highest;
+  }
+
+  /** The key new tokens are signed with, if this ring holds any private key. */
+  get signer(): SigningKey | undefined {
+    return this.signerSerial === undefined ? undefined : this.keys.get(this.signerSerial);
+  }
+
+  set(key: SigningKey): void {
+    this.keys.set(key.serial, key);
+    this.pickSigner();
+  }
+
+  delete(serial: number): void {
+    this.keys.delete(serial);
+    this.pickSigner();
+  }
+
+  replaceAll(keys: SigningKey[]): void {
+    this.keys.clear();
+    for (const key of keys) this.keys.set(key.serial, key);
+    this.pickSigner();
+  }
+
+  private pickSigner(): void {
+    this.signerSerial = undefined;
+    for (const key of this.keys.values()) {
+      if (key.privateKey && (this.signerSerial === undefined || key.serial > this.signerSerial)) this.signerSerial = key.serial;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { randomUUID } from 'node:crypto';
+import { MeshAuthError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { signRs256 } from './jws-rs256.js';
+import type { KeyRing } from './key-ring.js';
+
+/** Backdating nbf allows five minutes of clock skew between planes, as the docs' example shows. */
+export const NOT_BEFORE_SKEW_SECONDS = 300;
+
+/**
+ * Signs tokens of one family with its highest-serial private key. Claims come first in the
+ * payload, then exp, nbf, iat, jti — the order of the docs' example token.
+ */
+export class TokenIssuer {
+  constructor(
+    private readonly keys: KeyRing,
+    private readonly clock: Clock,
+    private readonly label: string,
+  ) {}
+
+  async issue(claims: Record<string, unknown>, validForMs: number): Promise<string> {
+    const signer = this.keys.signer;
+    if (!signer?.privateKey) {
+      throw new MeshAuthError('ERR_CONFLICT', `no private ${this.label} signing key here to sign with`);
+    }
+    const iat = Math.floor(this.clock.now() / 1000);
+    const payload = {
+      ...claims,
+      exp: iat + Math.floor(validForMs / 1000),
+      nbf: iat - NOT_BEFORE_SKEW_SECONDS,
+      iat,
+      jti: randomUUID(),
+    };
+    return signRs256({ alg: 'RS256', kid: String(signer.serial), typ: 'JWT' }, payload, signer.privateKey);
+  }
+}

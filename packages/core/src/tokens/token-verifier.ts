@@ -1,0 +1,105 @@
+import { MeshAuthError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { checkStandardClaims, type ClaimsCheck, type StandardClaims } from './claims.js';
+import { decodeJws, JwsFormatError, verifyRs256 } from './jws-rs256.js';
+import type { KeyRing } from './key-ring.js';
+import type { RevocationSet } from './revocation-set.js';
+import type { SigningKey } from './signing-key.js';
+
+export const MAX_TOKEN_BYTES = 8 * 1024;
+const serialKid = /^[1-9][0-9]{0,15}$/;
+
+export interface TokenVerifierOptions {
+  keys: KeyRing;
+  revocations: RevocationSet;
+  clock: Clock;
+  /** "user token": used in every refusal message. */
+  label: string;
+  checkClaims: ClaimsCheck;
+  /** A reason to refuse tokens of this key now (a zone cut off from global too long), or undefined. */
+  refuseKey?: (key: SigningKey) => string | undefined;
+  /** Verified tokens remembered; 0 turns the cache off. */
+  cacheSize?: number;
+}
+
+interface Verified<C> {
+  claims: C & StandardClaims;
+  /** The key object that verified it: a hit is only good while the ring still holds this very key. */
+  key: SigningKey;
+}
+
+/**
+ * How a token is verified, in the order the spec gives: size and structure, alg exactly RS256,
+ * kid present and a known serial, signature, exp, nbf, revocation, then the claims' types.
+ *
+ * A verified token is remembered, keyed by its text. A hit skips only the RSA work: expiry,
+ * revocation and key presence are checked on every call, so a revocation or a key removal applies
+ * to the very next request.
+ */
+export class TokenVerifier<C> {
+  private readonly cache = new Map<string, Verified<C>>();
+  private readonly cacheSize: number;
+
+  constructor(private readonly options: TokenVerifierOptions) {
+    this.cacheSize = options.cacheSize ?? 10_000;
+  }
+
+  verify(token: string): C & StandardClaims {
+    const hit = this.cache.get(token);
+    const verified = hit && this.options.keys.get(hit.key.serial) === hit.key ? hit : this.verifySignature(token);
+    const { claims, key } = verified;
+    const refusal = this.options.refuseKey?.(key);
+    if (refusal) throw this.fail('ERR_TOKEN_SYNC_STALE', refusal);
+    const now = this.options.clock.now() / 1000;
+    if (claims.exp <= now) throw this.fail('ERR_TOKEN_EXPIRED', `${this.options.label} expired at ${new Date(claims.exp * 1000).toISOString()}`);
+    if (claims.nbf > now) throw this.fail('ERR_TOKEN_NOT_YET_VALID', `${this.options.label} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
+    if (this.options.revocations.has(claims.jti)) throw this.fail('ERR_TOKEN_REVOKED', `${this.options.label} is revoked`);
+    if (verified !== hit) this.remember(token, verified);
+    return claims;
+  }
+
+  private verifySignature(token: string): Verified<C> {
+    const label = this.options.label;
+    if (token.length > MAX_TOKEN_BYTES) throw this.fail('ERR_TOKEN_MALFORMED', `${label} is larger than ${MAX_TOKEN_BYTES} bytes`);
+    let decoded;
+    try {
+      decoded = decodeJws(token);
+    } catch (error) {
+      if (error instanceof JwsFormatError) throw this.fail('ERR_TOKEN_MALFORMED', `${label} is malformed: ${error.message}`);
+      throw error;
+    }
+    const { header, payload } = decoded;
+    if (header.alg !== 'RS256') throw this.fail('ERR_TOKEN_ALG', `${label} must be signed with RS256, got alg ${JSON.stringify(header.alg)}`);
+    if (header.crit !== undefined) throw this.fail('ERR_TOKEN_MALFORMED', `${label} has unsupported crit header`);
+    const kid = header.kid;
+    if (typeof kid !== 'string' || !serialKid.test(kid)) {
+      throw this.fail('ERR_TOKEN_KID', `${label} must name its signing key serial in the kid header`);
+    }
+    const key = this.options.keys.get(Number(kid));
+    if (!key) {
+      const rotated = Number(kid) < this.options.keys.highestSerial;
+      throw this.fail(
+        rotated ? 'ERR_TOKEN_KEY_ROTATED' : 'ERR_TOKEN_KID',
+        rotated
+          ? `${label} was signed with signing key ${kid}, which has been rotated out; regenerate the token`
+          : `${label} was signed with unknown signing key ${kid}; the key may have been rotated out, regenerate the token`,
+      );
+    }
+    if (!verifyRs256(decoded.signingInput, decoded.signature, key.publicKey)) {
+      throw this.fail('ERR_TOKEN_SIGNATURE', `${label} signature is invalid`);
+    }
+    const reason = checkStandardClaims(payload) ?? this.options.checkClaims(payload);
+    if (reason) throw this.fail('ERR_TOKEN_CLAIMS', `${label} has invalid claims: ${reason}`);
+    return { claims: payload as C & StandardClaims, key };
+  }
+
+  private remember(token: string, verified: Verified<C>): void {
+    if (this.cacheSize === 0) return;
+    if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(token, verified);
+  }
+
+  private fail(code: ConstructorParameters<typeof MeshAuthError>[0], message: string): MeshAuthError {
+    return new MeshAuthError(code, message);
+  }
+}

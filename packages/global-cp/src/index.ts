@@ -1,0 +1,1 @@
+export { startGlobalControlPlane, type GlobalControlPlane, type StartGlobalOptions } from './global-control-plane.js';

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { createLogger, loadConfig, meshauthVersion, runUntilSignal } from '@meshauth/core';
+import { startGlobalControlPlane } from './global-control-plane.js';
+
+const program = new Command('global-cp')
+  .description('meshauth global control plane: owns signing keys and revocations, issues tokens, syncs zones')
+  .version(meshauthVersion)
+  .option('-c, --config <file>', 'YAML config file (MESHAUTH_* env vars win over it)')
+  .addHelpText('after', '\nExample:\n  MESHAUTH_STORE_SQLITE_PATH=/var/lib/meshauth/global.db global-cp --config global.yaml\n')
+  .action(async (opts: { config?: string }) => {
+    let config;
+    try {
+      config = loadConfig(opts.config ? { file: opts.config } : {});
+    } catch (error) {
+      process.stderr.write(`global-cp: ${(error as Error).message}\n`);
+      process.exit(1);
+    }
+    const logger = createLogger({ name: 'global-cp', level: config.logLevel });
+    await runUntilSignal(
+      'global-cp',
+      async () => {
+        const cp = await startGlobalControlPlane({ config, logger });
+        logger.info({ httpPort: cp.httpPort, httpsPort: cp.httpsPort }, 'global-cp ready');
+        return cp;
+      },
+      logger,
+    );
+  });
+
+await program.parseAsync();

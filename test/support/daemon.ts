@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+export const binaries = {
+  'global-cp': join(repoRoot, 'packages/global-cp/dist/main.js'),
+  'zone-cp': join(repoRoot, 'packages/zone-cp/dist/main.js'),
+  meshctl: join(repoRoot, 'packages/ctl/dist/main.js'),
+} as const;
+
+export interface Daemon {
+  kind: 'global-cp' | 'zone-cp';
+  process: ChildProcess;
+  /** Fields of the ready line: httpPort, httpsPort, syncPort (global), dpServerPort (zone). */
+  ready: Record<string, unknown>;
+  httpPort: number;
+  url: string;
+  /** Every line the daemon printed so far (stdout and stderr). */
+  output: string[];
+  /** SIGTERM and wait; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait. */
+  kill(): Promise<void>;
+  /** Resolves with the first parsed log line that matches. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+const running = new Set<Daemon>();
+
+/**
+ * Starts a real daemon on free loopback ports (port 0 everywhere unless env says otherwise) and
+ * resolves once it logs its ready line. `stopAll` in an afterAll/afterEach stops what a test started.
+ */
+export async function startDaemon(kind: 'global-cp' | 'zone-cp', env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<Daemon> {
+  const child = spawn(process.execPath, [binaries[kind]], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      MESHAUTH_API_SERVER_HTTP_INTERFACE: '127.0.0.1',
+      MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
+      MESHAUTH_API_SERVER_HTTP_PORT: '0',
+      MESHAUTH_API_SERVER_HTTPS_PORT: '0',
+      ...(kind === 'global-cp'
+        ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
+        : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const waiters: { match: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void }[] = [];
+  const onLine = (line: string) => {
+    output.push(line);
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    for (const w of [...waiters]) {
+      if (w.match(parsed)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(parsed);
+      }
+    }
+  };
+  for (const stream of [child.stdout!, child.stderr!]) {
+    let buffered = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf('\n')) !== -1) {
+        onLine(buffered.slice(0, newline));
+        buffered = buffered.slice(newline + 1);
+      }
+    });
+  }
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const waitForLog = (match: (l: Record<string, unknown>) => boolean, timeoutMs = 30_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      for (const line of output) {
+        try {
+          const parsed = JSON.parse(line) as Record<string, unknown>;
+          if (match(parsed)) return resolve(parsed);
+        } catch {
+          /* not JSON */
+        }
+      }
+      const timer = setTimeout(() => reject(new Error(`${kind}: no matching log line within ${timeoutMs} ms; output:\n${output.join('\n')}`)), timeoutMs);
+      waiters.push({
+        match,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`${kind} exited with ${code} before the expected log line; output:\n${output.join('\n')}`));
+      });
+    });
+
+  const daemon: Daemon = {
+    kind,
+    process: child,
+    ready: {},
+    httpPort: 0,
+    url: '',
+    output,
+    waitForLog,
+    async stop() {
+      running.delete(daemon);
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      running.delete(daemon);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  running.add(daemon);
+  try {
+    daemon.ready = await waitForLog((l) => typeof l.msg === 'string' && l.msg === `${kind} ready`, options.timeoutMs ?? 60_000);
+  } catch (error) {
+    await daemon.kill();
+    throw error;
+  }
+  daemon.httpPort = daemon.ready.httpPort as number;
+  daemon.url = `http://127.0.0.1:${daemon.httpPort}`;
+  return daemon;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((d) => d.stop()));
+}
+
+/** A temporary folder for store files; removed by the returned function. */
+export function tempDir(prefix = 'meshauth-test-'): { path: string; remove(): void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}

@@ -1,0 +1,36 @@
+import { Option, type Command } from 'commander';
+import { openSession } from '../control-plane-client.js';
+import { UsageError } from '../errors.js';
+import { withExamples } from '../help-examples.js';
+import type { CliIo } from '../io.js';
+
+interface Revocation {
+  jti: string;
+  revokedAt: string;
+  expiresAt: string | null;
+}
+
+export function registerRevokeCommands(program: Command, io: CliIo): void {
+  const revoke = program.command('revoke').description('revoke credentials');
+  withExamples(revoke, 'meshctl revoke user-token --jti bf3d0b2e-d840-4cb6-bf7c-b90f54391468');
+
+  const userToken = revoke
+    .command('user-token')
+    .description('revoke a user token by its ID (jti) or by the token itself')
+    .addOption(new Option('--jti <id>', 'ID of the token (its "jti" claim)').conflicts('token'))
+    .addOption(new Option('--token <jwt>', 'the token itself, or - to read it from stdin'))
+    .action(async (opts: { jti?: string; token?: string }, cmd: Command) => {
+      if (opts.jti === undefined && opts.token === undefined) throw new UsageError('give --jti ID or --token JWT');
+      const token = opts.token === '-' ? (await io.readStdin()).trim() : opts.token?.trim();
+      const body = opts.jti !== undefined ? { jti: opts.jti } : { token };
+      const { client } = await openSession(cmd, io);
+      const revocation = await client.json<Revocation>('POST', '/tokens/user/revocations', { body });
+      const until = revocation.expiresAt === null ? '' : ` (it would have expired at ${revocation.expiresAt})`;
+      io.stdout(`revoked user token ${revocation.jti}${until}\n`);
+    });
+  withExamples(
+    userToken,
+    'meshctl revoke user-token --jti bf3d0b2e-d840-4cb6-bf7c-b90f54391468',
+    'meshctl revoke user-token --token eyJhbGciOiJSUzI1NiIsImtpZCI6IjEiLCJ0eXAiOiJKV1QifQ...',
+  );
+}

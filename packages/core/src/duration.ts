@@ -26,6 +26,9 @@ export function parseDuration(text: string): number {
     sign = rest.startsWith('-') ? -1 : 1;
     rest = rest.slice(1);
   }
+  if (rest.length === 0) {
+    throw new TypeError(`invalid duration ${JSON.stringify(text)}: expected a Go duration such as "24h" or "1h30m"`);
+  }
   let total = 0;
   part.lastIndex = 0;
   while (part.lastIndex < rest.length) {

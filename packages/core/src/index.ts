@@ -44,6 +44,12 @@ export { sendProblem, problemErrorHandler, type Problem } from './api/problem.js
 export { parseValidFor, decodeBase64, resourceNamePattern, meshNamePattern } from './api/validate.js';
 export { SecretViews, type SecretResource } from './api/secret-views.js';
 export { registerZoneTokenRoutes } from './api/routes/zone-tokens.js';
+export { registerDataplaneTokenRoutes, dataplaneTypes } from './api/routes/dataplane-tokens.js';
+
+export { issueDataplaneToken, type DataplaneTokenRequest, type DataplaneTokenIssuingDeps } from './dataplane/issue-dataplane-token.js';
+export { verifyBootstrap, type BootstrapRequest, type DataplaneIdentity } from './dataplane/verify-bootstrap.js';
+export { BootstrapRefusal, type BootstrapRefusalReason } from './dataplane/bootstrap-refusal.js';
+export { createDpServerApp, startDpServer, type DpServer, type DpServerOptions, type BootstrapProblem } from './dataplane/dp-server.js';
 
 export { createPlaneContext, meshauthVersion, type PlaneContextOptions } from './plane/create-plane-context.js';
 export { startApiListeners, type ApiListeners } from './plane/api-listeners.js';
@@ -60,3 +66,14 @@ export {
   type GenerateCertificateOptions,
   type GenerateCertificateAuthorityOptions,
 } from './tls/index.js';
+
+export { syncProto, protoRoot, syncLoaderOptions } from './sync/sync-proto.js';
+export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
+export { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
+export { decodeBatch, BatchAssembler, SyncBatchError, type DecodedBatch } from './sync/batch-decoder.js';
+export { emptyContent, type SyncContent, type SyncKey, type SyncRevocation, type BatchHeader, type BatchKind } from './sync/sync-content.js';
+export type { GlobalMessage, GlobalMessage__Output } from './gen/meshauth/v1/GlobalMessage.js';
+export type { ZoneMessage, ZoneMessage__Output } from './gen/meshauth/v1/ZoneMessage.js';
+export type { Batch, Batch__Output } from './gen/meshauth/v1/Batch.js';
+export type { Hello__Output } from './gen/meshauth/v1/Hello.js';
+export type { GlobalSyncClient, GlobalSyncHandlers } from './gen/meshauth/v1/GlobalSync.js';

@@ -11,11 +11,15 @@ import {
   type MeshAuthConfig,
   type PlaneContext,
 } from '@meshauth/core';
+import { startSyncServer } from './sync/sync-server.js';
+import { registerZoneMetrics, registerZonesRoute } from './sync/zones-route.js';
+import { syncServerTls } from './sync/sync-server-tls.js';
 
 export interface GlobalControlPlane {
   ctx: PlaneContext;
   httpPort: number;
   httpsPort: number | undefined;
+  syncPort: number;
   close(): Promise<void>;
 }
 
@@ -55,10 +59,18 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     prune.unref();
     closers.push(() => clearInterval(prune));
 
-    const api = await startApiListeners(ctx, (app) => registerZoneTokenRoutes(app, ctx));
+    const { syncInterface, syncPort } = config.multizone.global;
+    const sync = await startSyncServer({ ctx, host: syncInterface, port: syncPort, tls: syncServerTls(config) });
+    closers.push(() => sync.close());
+    registerZoneMetrics(ctx, sync.registry);
+
+    const api = await startApiListeners(ctx, (app) => {
+      registerZoneTokenRoutes(app, ctx);
+      registerZonesRoute(app, sync.registry);
+    });
     closers.push(() => api.close());
 
-    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, close };
+    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, syncPort: sync.port, close };
   } catch (error) {
     await close();
     throw error;

@@ -22,6 +22,8 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
   const serverOptions: FastifyServerOptions & { https?: Record<string, unknown> } = {
     loggerInstance: ctx.logger,
     bodyLimit: ctx.config.apiServer.bodyLimit,
+    // Resource names may be 253 characters (fastify's default of 100 would answer 414 before validation).
+    routerOptions: { maxParamLength: 512 },
     // Per-request info lines would cost more than authentication itself; failures are still logged.
     disableRequestLogging: true,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false } },

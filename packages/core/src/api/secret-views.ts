@@ -27,6 +27,8 @@ export class SecretViews {
       return row && { mesh, name, data: row.data };
     }
     if (view.kind === 'revocations') {
+      // Like list and delete: an empty set is no secret at all (404), as before anyone wrote one.
+      if (view.family.revocations.size === 0) return undefined;
       return { mesh, name, data: Buffer.from([...view.family.revocations.values()].join(',')) };
     }
     const key = view.family.keys.get(view.serial);

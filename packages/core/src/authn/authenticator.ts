@@ -33,6 +33,9 @@ export function createAuthenticator(options: AuthenticatorOptions): (req: AuthnR
   return (req) => {
     if (options.type === 'adminClientCerts') {
       // As in Kuma: in this (deprecated) mode only a verified client certificate makes an admin.
+      // User tokens are ignored, not refused: the request is judged as if it carried none, since a
+      // 401 "bad token" would suggest tokens are checked here at all. Access rules then answer 403
+      // naming mesh-system:anonymous, which tells the caller what the server saw.
       if (req.clientCertVerified) return admin;
       return options.localhostIsAdmin && isLocalhostAdminRequest(req) ? admin : anonymous;
     }

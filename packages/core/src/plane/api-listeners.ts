@@ -1,6 +1,8 @@
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { createApiApp } from '../api/create-api-app.js';
+import { MeshAuthError } from '../errors.js';
 import type { PlaneContext } from '../api/plane-context.js';
 import { loadClientCa } from './client-ca.js';
 import { loadServerCertificate } from './server-certificate.js';
@@ -20,16 +22,16 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
     await app.listen({ port, host });
     return (app.server.address() as AddressInfo).port;
   };
+  if (authn.type === 'adminClientCerts' && !https.enabled) {
+    // Client certificates only exist on 5682; without it this mode would leave no way in but localhost.
+    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: apiServer.authn.type adminClientCerts needs HTTPS (MESHAUTH_API_SERVER_HTTPS_ENABLED=true)');
+  }
+  // Certificates are read before anything binds, so a bad file stops the start with one clear line.
+  const tls = https.enabled ? httpsOptions(ctx) : undefined;
   try {
     const httpPort = await listen(createApiApp(ctx, routes ? { routes } : {}), http.port, http.interface);
     let httpsPort: number | undefined;
-    if (https.enabled) {
-      const { cert, key } = loadServerCertificate(ctx.store, https.tlsCertFile, https.tlsKeyFile);
-      const tls: Record<string, unknown> = { cert, key, minVersion: 'TLSv1.2' };
-      if (authn.type === 'adminClientCerts') {
-        // Ask for a certificate but let the handshake finish without one: such a caller is anonymous.
-        Object.assign(tls, { requestCert: true, rejectUnauthorized: false, ca: loadClientCa(authn.clientCerts.caFile) });
-      }
+    if (tls) {
       httpsPort = await listen(createApiApp(ctx, { https: tls, ...(routes ? { routes } : {}) }), https.port, https.interface);
     }
     return { httpPort, httpsPort, close: () => closeAll(apps) };
@@ -37,6 +39,26 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
     await closeAll(apps);
     throw error;
   }
+}
+
+function httpsOptions(ctx: PlaneContext): Record<string, unknown> {
+  const { https, authn } = ctx.config.apiServer;
+  const server = loadServerCertificate(ctx.store, https.tlsCertFile, https.tlsKeyFile);
+  ctx.logger.info({ origin: server.origin, fingerprint256: server.fingerprint256 }, 'HTTPS server certificate');
+  const tls: Record<string, unknown> = { cert: server.cert, key: server.key, minVersion: 'TLSv1.2' };
+  if (authn.type === 'adminClientCerts') {
+    ctx.logger.warn('apiServer.authn.type adminClientCerts is deprecated: migrate to user tokens');
+    // Ask for a certificate but let the handshake finish without one (or with an untrusted one):
+    // such a caller is anonymous, and gets a 403 that says so rather than a bare TLS alert.
+    Object.assign(tls, { requestCert: true, rejectUnauthorized: false, ca: loadClientCa(authn.clientCerts.caFile) });
+  }
+  try {
+    // OpenSSL may still refuse material that parsed, e.g. a key too small for its security level.
+    createSecureContext(tls);
+  } catch (error) {
+    throw new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: the HTTPS certificate cannot be used: ${(error as Error).message}`);
+  }
+  return tls;
 }
 
 async function closeAll(apps: FastifyInstance[]): Promise<void> {

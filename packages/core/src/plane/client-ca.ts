@@ -1,24 +1,52 @@
+import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { envNameOf } from '../config/load-config.js';
 import { MeshAuthError } from '../errors.js';
 
-/** The CAs trusted for admin client certificates: a PEM file, or every .pem/.crt in a directory. */
+const SETTING = envNameOf('apiServer.authn.clientCerts.caFile');
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+ * The CAs trusted for admin client certificates: a PEM file (one or more certificates), or every
+ * .pem/.crt in a directory. Every certificate is parsed here: OpenSSL silently skips what it
+ * cannot read, which would leave a server that trusts nobody (or fewer CAs than meant) without a word.
+ */
 export function loadClientCa(path: string): string[] {
   if (!path) {
-    throw new MeshAuthError(
-      'ERR_INVALID_CONFIG',
-      'invalid configuration: apiServer.authn.type adminClientCerts needs MESHAUTH_API_SERVER_AUTHN_CLIENT_CERTS_CA_FILE',
-    );
+    throw invalid(`apiServer.authn.type adminClientCerts needs ${SETTING} (a CA PEM file or a directory of them)`);
   }
+  let files: string[];
   try {
-    if (statSync(path).isDirectory()) {
-      return readdirSync(path)
-        .filter((f) => /\.(pem|crt)$/i.test(f))
-        .sort()
-        .map((f) => readFileSync(join(path, f), 'utf8'));
-    }
-    return [readFileSync(path, 'utf8')];
+    files = statSync(path).isDirectory()
+      ? readdirSync(path).filter((f) => /\.(pem|crt)$/i.test(f)).sort().map((f) => join(path, f))
+      : [path];
   } catch (error) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot read client CA ${path}: ${(error as Error).message}`);
+    throw invalid(`${SETTING}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
+  if (files.length === 0) throw invalid(`${SETTING}: directory ${path} holds no .pem or .crt file`);
+  return files.flatMap(readCertificates);
+}
+
+function readCertificates(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw invalid(`${SETTING}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const pems = text.match(PEM_CERTIFICATE) ?? [];
+  if (pems.length === 0) throw invalid(`${SETTING}: ${file} holds no PEM certificate`);
+  for (const pem of pems) {
+    try {
+      new X509Certificate(pem);
+    } catch {
+      throw invalid(`${SETTING}: ${file} holds a PEM certificate that cannot be parsed`);
+    }
+  }
+  return pems;
+}
+
+function invalid(reason: string): MeshAuthError {
+  return new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: ${reason}`);
 }

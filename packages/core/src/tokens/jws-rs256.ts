@@ -1,4 +1,5 @@
 import { sign, verify, type KeyObject } from 'node:crypto';
+import { hasDuplicateMember } from './json-duplicate-members.js';
 
 /**
  * Compact JWS with RS256 only, on node:crypto KeyObjects.
@@ -23,7 +24,8 @@ export class JwsFormatError extends Error {}
 export function decodeJws(token: string): DecodedJws {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1 || second === token.length - 1) {
+  // An empty signature is allowed here (an `alg: none` token has one) so the alg check can name the refusal.
+  if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1) {
     throw new JwsFormatError('expected three dot-separated base64url parts');
   }
   const h = token.slice(0, first);
@@ -42,7 +44,8 @@ function parseJsonObject(part: string, what: string): Record<string, unknown> {
   const bytes = Buffer.from(part, 'base64url');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    // ignoreBOM keeps a byte-order mark in the text (JSON.parse then refuses it) instead of silently dropping it.
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     throw new JwsFormatError(`${what} is not UTF-8`);
   }
@@ -53,6 +56,7 @@ function parseJsonObject(part: string, what: string): Record<string, unknown> {
     throw new JwsFormatError(`${what} is not JSON`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new JwsFormatError(`${what} is not a JSON object`);
+  if (hasDuplicateMember(text)) throw new JwsFormatError(`${what} has a duplicate member name`);
   return value as Record<string, unknown>;
 }
 

@@ -48,6 +48,11 @@ export class TokenFamilies {
     return kind;
   }
 
+  /** The mesh's family if this plane has one, without creating it (for callers strangers can reach). */
+  findDataplane(mesh: string): TokenKind<DataplaneClaims> | undefined {
+    return this.dataplanes.get(mesh);
+  }
+
   /** The families whose secrets live in `mesh` ('' = global secrets). */
   familiesIn(mesh: string): TokenFamily[] {
     if (mesh === '') return [this.user.family, this.zone.family];

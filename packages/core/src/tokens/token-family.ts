@@ -120,7 +120,14 @@ export class TokenFamily {
    * Applies a change in one transaction, then to memory, then tells listeners. Used by the API
    * paths above and, with `replace`, by a zone applying a snapshot from global.
    */
-  write(change: Partial<Omit<FamilyChange, 'version'>> & { replace?: boolean; origin?: 'local' | 'synced' }): FamilyChange {
+  write(
+    change: Partial<Omit<FamilyChange, 'version'>> & {
+      replace?: boolean;
+      origin?: 'local' | 'synced';
+      /** Runs inside the same transaction (a zone records the global version it applied). */
+      alsoInTransaction?: () => void;
+    },
+  ): FamilyChange {
     const full: FamilyChange = {
       version: 0,
       keysPut: change.keysPut ?? [],
@@ -129,6 +136,7 @@ export class TokenFamily {
       revocationsDeleted: change.revocationsDeleted ?? [],
     };
     if (full.keysPut.length + full.keysDeleted.length + full.revocationsAdded.length + full.revocationsDeleted.length === 0 && !change.replace) {
+      if (change.alsoInTransaction) this.store.transaction(change.alsoInTransaction);
       return full;
     }
     const id = this.name.id;
@@ -144,7 +152,8 @@ export class TokenFamily {
       }
       for (const jti of full.revocationsDeleted) this.store.deleteRevocation(id, jti);
       for (const r of full.revocationsAdded) this.store.addRevocation({ family: id, jti: r.jti, revokedAt: now, expiresAt: r.expiresAt });
-      if (this.logChanges) {
+      // What a zone receives from global is not logged again: only global serves the log.
+      if (this.logChanges && change.origin !== 'synced') {
         full.version = this.store.recordChanges([
           ...full.keysDeleted.map((s) => ({ entity: 'key' as const, ref: String(s), op: 'delete' as const })),
           ...full.keysPut.map((k) => ({ entity: 'key' as const, ref: String(k.serial), op: 'put' as const })),
@@ -152,6 +161,7 @@ export class TokenFamily {
           ...full.revocationsAdded.map((r) => ({ entity: 'revocation' as const, ref: r.jti, op: 'put' as const })),
         ]);
       }
+      change.alsoInTransaction?.();
     });
     if (change.replace) {
       this.keys.replaceAll([]);

@@ -6,11 +6,13 @@ import { registerSigningKeyRoutes } from './signing-keys.js';
 import { registerTokenRoutes } from './tokens.js';
 import { registerRevocationRoutes } from './revocations.js';
 import { registerMetricsRoute } from './metrics.js';
+import { registerDataplaneTokenRoutes } from './dataplane-tokens.js';
 
 /** Routes both planes serve. */
 export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   registerIdentityRoutes(app, ctx);
   registerTokenRoutes(app, ctx);
+  registerDataplaneTokenRoutes(app, ctx);
   registerSigningKeyRoutes(app, ctx);
   registerRevocationRoutes(app, ctx);
   registerSecretRoutes(app, ctx);

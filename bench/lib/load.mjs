@@ -1,0 +1,35 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot } from './daemon.mjs';
+
+const autocannon = join(repoRoot, 'node_modules/autocannon/autocannon.js');
+
+/**
+ * Drives `url` with autocannon in its own process (so the load generator never shares an event
+ * loop with the server or the benchmark), and returns successful requests per second. Any non-2xx
+ * answer or socket error fails the run: a fast 401 must never pass for a fast 200.
+ */
+export function loadTest(url, { connections, seconds, method = 'GET', headers = {}, body }) {
+  const args = [autocannon, '-j', '-n', '-c', String(connections), '-d', String(seconds), '-m', method];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  if (body !== undefined) args.push('-b', body);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, args, { maxBuffer: 16 * 1024 * 1024, timeout: (seconds + 60) * 1000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`autocannon ${url}: ${error.message}\n${stderr}`));
+      let result;
+      try {
+        result = JSON.parse(stdout.trim().split('\n').pop());
+      } catch {
+        return reject(new Error(`autocannon ${url}: unreadable output: ${stdout.slice(0, 500)}`));
+      }
+      const failed = result.non2xx + result.errors + result.timeouts;
+      if (failed > 0) return reject(new Error(`autocannon ${method} ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`));
+      resolve({
+        perSecond: result['2xx'] / result.duration,
+        requests: result['2xx'],
+        latencyP99Ms: result.latency.p99,
+      });
+    });
+  });
+}

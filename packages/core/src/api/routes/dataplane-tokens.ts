@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import { issueDataplaneToken } from '../../dataplane/issue-dataplane-token.js';
+import type { PlaneContext } from '../plane-context.js';
+import { meshNamePattern, parseValidFor } from '../validate.js';
+
+export const dataplaneTypes = ['dataplane', 'ingress', 'egress'] as const;
+
+const dataplaneTokenBody = {
+  type: 'object',
+  required: ['name', 'mesh', 'validFor'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 253 },
+    mesh: { type: 'string', pattern: meshNamePattern },
+    // Kuma's shape: each tag names the values the proxy may claim, e.g. {"kuma.io/service": ["web"]}.
+    tags: {
+      type: 'object',
+      maxProperties: 64,
+      propertyNames: { minLength: 1, maxLength: 253 },
+      additionalProperties: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 253 } },
+    },
+    type: { enum: dataplaneTypes },
+    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+  },
+} as const;
+
+interface DataplaneTokenBody {
+  name: string;
+  mesh: string;
+  tags?: Record<string, string[]>;
+  type?: string;
+  validFor: string;
+}
+
+/** POST /tokens/dataplane: a token a proxy presents to this plane's dp-server (both planes serve it). */
+export function registerDataplaneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
+  app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', { schema: { body: dataplaneTokenBody } }, async (request, reply) => {
+    ctx.access.require(request.identity, 'generateDpToken');
+    const { name, mesh, tags = {}, type = 'dataplane', validFor } = request.body;
+    const validForMs = parseValidFor(validFor, ctx.maxValidForMs);
+    const token = await issueDataplaneToken(
+      { families: ctx.families, zone: ctx.zoneName ?? '', logger: ctx.logger },
+      { name, mesh, tags, type, validForMs },
+    );
+    ctx.metrics.tokensIssued.inc({ kind: 'dataplane' });
+    request.log.info({ dataplane: name, mesh, type, by: request.identity.name }, 'dataplane token issued');
+    return reply.type('text/plain').send(token);
+  });
+}

@@ -1,0 +1,76 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock.js';
+import { MeshAuthError } from '../errors.js';
+import { checkUserClaims, type UserClaims } from '../tokens/claims.js';
+import { KeyRing } from '../tokens/key-ring.js';
+import { RevocationSet } from '../tokens/revocation-set.js';
+import { importSigningKey } from '../tokens/signing-key.js';
+import { TokenIssuer } from '../tokens/token-issuer.js';
+import { TokenVerifier } from '../tokens/token-verifier.js';
+import { bearerToken, createAuthenticator } from './authenticator.js';
+import { admin, anonymous } from './identity.js';
+
+const clock = createManualClock(1_700_000_000_000);
+const keys = new KeyRing();
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+keys.set(
+  importSigningKey({
+    serial: 1,
+    publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }) as string,
+    createdAt: 0,
+    origin: 'local',
+  }),
+);
+const userTokens = new TokenVerifier<UserClaims>({ keys, revocations: new RevocationSet(), clock, label: 'user token', checkClaims: checkUserClaims });
+const issuer = new TokenIssuer(keys, clock, 'user token');
+const fromLocalhost = { remoteAddress: '127.0.0.1', clientCertVerified: false };
+
+describe('bearerToken', () => {
+  it('reads Authorization and the docs’ authentication header', () => {
+    expect(bearerToken({ authorization: 'Bearer abc' })).toBe('abc');
+    expect(bearerToken({ authentication: 'bearer  abc ' })).toBe('abc');
+    expect(bearerToken({})).toBeUndefined();
+  });
+
+  it.each(['Basic abc', 'Bearer', 'Bearer a b', 'abc'])('refuses %j as malformed', (value) => {
+    expect(() => bearerToken({ authorization: value })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED' }));
+  });
+});
+
+describe('createAuthenticator (tokens)', () => {
+  const authenticate = createAuthenticator({ type: 'tokens', localhostIsAdmin: true, userTokens });
+
+  it('makes a token holder that user plus mesh-system:authenticated, via either header', async () => {
+    const token = await issuer.issue({ Name: 'john', Groups: ['team-a'] }, 3_600_000);
+    const john = { name: 'john', groups: ['team-a', 'mesh-system:authenticated'] };
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost', authorization: `Bearer ${token}` } })).toEqual(john);
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost', authentication: `Bearer ${token}` } })).toEqual(john);
+  });
+
+  it('never falls back to localhost admin when a token is bad', () => {
+    expect(() => authenticate({ ...fromLocalhost, headers: { host: 'localhost', authorization: 'Bearer x.y.z' } })).toThrow(MeshAuthError);
+  });
+
+  it('makes a tokenless local request admin, anything else anonymous', () => {
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(admin);
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost', 'x-forwarded-for': '1.2.3.4' } })).toBe(anonymous);
+    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
+  });
+
+  it('makes nobody admin by address when localhostIsAdmin is off', () => {
+    const strict = createAuthenticator({ type: 'tokens', localhostIsAdmin: false, userTokens });
+    expect(strict({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(anonymous);
+  });
+});
+
+describe('createAuthenticator (adminClientCerts)', () => {
+  const authenticate = createAuthenticator({ type: 'adminClientCerts', localhostIsAdmin: false, userTokens });
+
+  it('makes a verified client certificate admin and ignores tokens', async () => {
+    const token = await issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
+    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: true, headers: {} })).toBe(admin);
+    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: false, headers: { authorization: `Bearer ${token}` } })).toBe(anonymous);
+  });
+});

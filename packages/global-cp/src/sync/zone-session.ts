@@ -1,0 +1,137 @@
+import { status, type ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  effectiveSyncMode,
+  fromProtoMode,
+  toProtoMode,
+  type Batch,
+  type GlobalMessage,
+  type Hello__Output,
+  type SyncMode,
+  type ZoneMessage__Output,
+} from '@meshauth/core';
+import type { SyncServerDeps } from './sync-server-deps.js';
+import { verifyZoneToken } from './zone-authentication.js';
+
+/** A zone that says nothing within this long after opening the stream is dropped. */
+const HELLO_TIMEOUT_MS = 10_000;
+/** Floor for the zone-announced heartbeat interval, so a zone cannot make global spin. */
+const MIN_HEARTBEAT_MS = 100;
+
+/**
+ * One zone's open Sync stream on global: waits for Hello, checks the zone name against the
+ * token, sends Welcome and the initial snapshot or delta, then whatever the server fans out.
+ * Answers heartbeats (re-checking the token each time) and records acks and nacks.
+ */
+export class ZoneSession {
+  zone = '';
+  mode: SyncMode = 'off';
+  /** The last version written to this stream; the next delta must start here. */
+  sentVersion = 0;
+  /** True once the initial sync is written: from then on the server fans changes out to it. */
+  live = false;
+  private closed = false;
+  private lastHeardAt: number;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>,
+    private readonly token: string,
+    private readonly tokenZone: string,
+    private readonly deps: SyncServerDeps,
+  ) {
+    this.lastHeardAt = deps.clock.now();
+  }
+
+  start(): void {
+    this.timers.push(setTimeout(() => this.end(status.DEADLINE_EXCEEDED, `no Hello within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS));
+    this.call.on('data', (message: ZoneMessage__Output) => {
+      try {
+        this.receive(message);
+      } catch (error) {
+        this.deps.logger.error({ err: error, zone: this.tokenZone }, 'sync: failed to handle a zone message');
+        this.end(status.INTERNAL, 'global failed to handle the message');
+      }
+    });
+    this.call.on('end', () => this.end(status.OK, 'zone closed the stream'));
+    this.call.on('cancelled', () => this.cleanUp('zone cancelled the stream'));
+    this.call.on('error', () => this.cleanUp('stream error'));
+    this.call.on('close', () => this.cleanUp('stream closed'));
+  }
+
+  /** Writes one batch (all its chunks). */
+  send(batches: Batch[], toVersion: number): void {
+    if (this.closed) return;
+    for (const batch of batches) this.call.write({ batch });
+    this.sentVersion = toVersion;
+  }
+
+  end(code: status, reason: string): void {
+    if (this.closed) return;
+    if (code === status.OK) this.call.end();
+    else this.call.emit('error', { code, details: reason });
+    this.cleanUp(reason);
+  }
+
+  private cleanUp(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    if (this.zone) {
+      this.deps.unregister(this);
+      this.deps.logger.info({ zone: this.zone, reason }, 'sync: zone disconnected');
+    }
+  }
+
+  private receive(message: ZoneMessage__Output): void {
+    this.lastHeardAt = this.deps.clock.now();
+    if (!this.zone && message.message !== 'hello') return this.end(status.FAILED_PRECONDITION, 'the first message must be Hello');
+    switch (message.message) {
+      case 'hello':
+        return this.hello(message.hello!);
+      case 'ack':
+        return this.deps.registry.acked(this.zone, message.ack!.version);
+      case 'nack': {
+        const { version, reason } = message.nack!;
+        this.deps.registry.failed(this.zone, `version ${version}: ${reason}`);
+        this.deps.logger.warn({ zone: this.zone, version, reason }, 'sync: zone could not apply a batch');
+        return;
+      }
+      case 'heartbeat': {
+        const check = verifyZoneToken(this.token, this.deps.verifier);
+        if (!check.ok) return this.refuse(check.code, check.reason);
+        this.call.write({ heartbeat: { sentAtMs: this.deps.clock.now() } });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private hello(hello: Hello__Output): void {
+    if (this.zone) return this.end(status.FAILED_PRECONDITION, 'Hello sent twice');
+    if (hello.zone !== this.tokenZone) {
+      return this.refuse(status.PERMISSION_DENIED, `zone token is for zone ${this.tokenZone}, but the zone says it is ${JSON.stringify(hello.zone)}`);
+    }
+    clearTimeout(this.timers.shift());
+    this.zone = hello.zone;
+    this.mode = effectiveSyncMode(fromProtoMode(hello.mode), this.deps.allowed);
+    const interval = Math.max(MIN_HEARTBEAT_MS, hello.heartbeatIntervalMs || 5_000);
+    this.timers.push(
+      setInterval(() => {
+        const silentFor = this.deps.clock.now() - this.lastHeardAt;
+        if (silentFor > 3 * interval) this.end(status.UNAVAILABLE, `no message from zone for ${silentFor} ms`);
+      }, interval),
+    );
+    this.deps.register(this, hello);
+    this.deps.logger.info({ zone: this.zone, asked: fromProtoMode(hello.mode), effective: this.mode, appliedVersion: hello.appliedVersion }, 'sync: zone connected');
+    this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), epoch: this.deps.store.epoch, version: this.deps.store.version } });
+    if (this.mode !== 'off') this.deps.initialSync(this, hello);
+    this.live = true;
+  }
+
+  private refuse(code: status, reason: string): void {
+    this.deps.logger.warn({ zone: this.tokenZone, reason }, 'sync: zone refused');
+    if (this.zone) this.deps.registry.failed(this.zone, reason);
+    this.end(code, reason);
+  }
+}

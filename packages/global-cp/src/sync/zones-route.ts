@@ -1,0 +1,25 @@
+import { anonymous, MeshAuthError, registerGauge, type PlaneContext, type startApiListeners } from '@meshauth/core';
+import type { ZoneRegistry } from './zone-registry.js';
+
+/** The fastify app core's listeners hand to plane routes (fastify itself is core's dependency). */
+type ApiApp = Parameters<NonNullable<Parameters<typeof startApiListeners>[1]>>[0];
+
+/** GET /zones for any authenticated caller, and the same numbers as Prometheus gauges. */
+export function registerZonesRoute(app: ApiApp, registry: ZoneRegistry): void {
+  app.get('/zones', async (request) => {
+    if (request.identity.name === anonymous.name) {
+      throw new MeshAuthError('ERR_FORBIDDEN', 'user "mesh-system:anonymous" may not list zones; authenticate with a user token');
+    }
+    return { items: registry.list() };
+  });
+}
+
+export function registerZoneMetrics(ctx: PlaneContext, registry: ZoneRegistry): void {
+  const per = (value: (z: ReturnType<ZoneRegistry['list']>[number]) => number) => () =>
+    registry.list().map((z): [Record<string, string>, number] => [{ zone: z.zone }, value(z)]);
+  registerGauge(ctx.metrics, 'meshauth_sync_version', 'Current version of the synced state on global', [], () => [[{}, ctx.store.version]]);
+  registerGauge(ctx.metrics, 'meshauth_sync_zone_connected', '1 when the zone has an open sync stream', ['zone'], per((z) => (z.connected ? 1 : 0)));
+  registerGauge(ctx.metrics, 'meshauth_sync_zone_acked_version', 'Last version the zone acked', ['zone'], per((z) => z.ackedVersion));
+  registerGauge(ctx.metrics, 'meshauth_sync_zone_versions_behind', 'Versions the zone has not acked yet', ['zone'], per((z) => z.versionsBehind));
+  registerGauge(ctx.metrics, 'meshauth_sync_zone_lag_seconds', 'How long the oldest change the zone has not acked has waited', ['zone'], per((z) => z.lagMs / 1000));
+}

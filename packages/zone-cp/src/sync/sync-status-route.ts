@@ -1,0 +1,25 @@
+import { anonymous, MeshAuthError, registerGauge, type PlaneContext, type startApiListeners } from '@meshauth/core';
+import type { SyncClient } from './sync-client.js';
+
+/** The fastify app core's listeners hand to plane routes (fastify itself is core's dependency). */
+type ApiApp = Parameters<NonNullable<Parameters<typeof startApiListeners>[1]>>[0];
+
+/** GET /sync/status: this zone's view of its sync with global (`disabled` when it does not sync). */
+export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined): void {
+  app.get('/sync/status', async (request) => {
+    if (request.identity.name === anonymous.name) {
+      throw new MeshAuthError('ERR_FORBIDDEN', 'user "mesh-system:anonymous" may not read the sync status; authenticate with a user token');
+    }
+    if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null };
+    return client.status();
+  });
+}
+
+export function registerSyncMetrics(ctx: PlaneContext, client: SyncClient): void {
+  registerGauge(ctx.metrics, 'meshauth_sync_connected', '1 while the sync stream to global is established', [], () => [[{}, client.status().state === 'connected' ? 1 : 0]]);
+  registerGauge(ctx.metrics, 'meshauth_sync_applied_version', 'Last global version this zone applied', [], () => [[{}, client.state.appliedVersion]]);
+  registerGauge(ctx.metrics, 'meshauth_sync_seconds_since_contact', 'Seconds since global was last heard from (-1: never)', [], () => {
+    const last = client.state.lastContactAt;
+    return [[{}, last === undefined ? -1 : (ctx.clock.now() - last) / 1000]];
+  });
+}

@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import {
+  createPlaneContext,
+  ensureAdminToken,
+  ensureSigningKey,
+  MeshAuthError,
+  parseDuration,
+  SqliteStore,
+  startApiListeners,
+  startDpServer,
+  systemClock,
+  type Clock,
+  type Logger,
+  type MeshAuthConfig,
+  type PlaneContext,
+  type SyncMode,
+} from '@meshauth/core';
+import { downPolicyRefusal } from './sync/down-policy.js';
+import { createSyncClient, type SyncClient } from './sync/sync-client.js';
+import { registerSyncMetrics, registerSyncStatusRoute } from './sync/sync-status-route.js';
+import { SyncedState } from './sync/synced-state.js';
+
+export interface ZoneControlPlane {
+  ctx: PlaneContext;
+  httpPort: number;
+  httpsPort: number | undefined;
+  /** The dataplane bootstrap server (5678). */
+  dpServerPort: number;
+  /** The stream to global; undefined when no global address is configured. */
+  sync: SyncClient | undefined;
+  close(): Promise<void>;
+}
+
+export interface StartZoneOptions {
+  config: MeshAuthConfig;
+  logger: Logger;
+  clock?: Clock;
+}
+
+/** Hourly: drop revocations of tokens that have expired anyway (only for state the zone owns). */
+const PRUNE_INTERVAL_MS = 3_600_000;
+
+/**
+ * A zone: its own store and API server (the routes core shares with global), and, when
+ * multizone.zone.globalAddress is set, the sync stream to global. With sync on (mode public or
+ * private) user-token keys and revocations are global's: the zone mirrors them, refuses API
+ * writes to them and skips its own user-key and admin-token bootstrap.
+ */
+export async function startZoneControlPlane(options: StartZoneOptions): Promise<ZoneControlPlane> {
+  const { config, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const zoneConfig = config.multizone.zone;
+  if (!zoneConfig.name) throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_NAME is required on a zone control plane');
+  const mode = zoneConfig.syncUserTokenKeys as SyncMode;
+  const syncOn = zoneConfig.globalAddress !== '' && mode !== 'off';
+  if (zoneConfig.globalAddress && !zoneConfig.globalTokenFile) {
+    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
+  }
+
+  const store = SqliteStore.open(config.store.sqlite.path || './data/zone.db');
+  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const synced = new SyncedState(store);
+    const refuseUserKey = syncOn ? downPolicyRefusal(zoneConfig.downPolicy, synced, clock) : undefined;
+    let ctx: PlaneContext | undefined;
+    ctx = createPlaneContext({
+      plane: 'zone',
+      config,
+      store,
+      logger,
+      clock,
+      ...(refuseUserKey ? { refuseUserKey } : {}),
+      userTokenIssuingRefusal: () => (syncOn && !ctx!.families.user.family.keys.signer ? issuingRefusal(mode, synced.appliedVersion) : undefined),
+    });
+    const user = ctx.families.user.family;
+
+    if (syncOn) {
+      user.managedBy = `managed by the global control plane (sync mode ${mode}); make this change there`;
+    } else {
+      // Independent zone, as in Kuma: its own user-token key and admin token.
+      await ensureSigningKey(user, logger);
+      if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
+      const prune = setInterval(() => user.pruneExpiredRevocations(), PRUNE_INTERVAL_MS);
+      prune.unref();
+      closers.push(() => clearInterval(prune));
+    }
+    if (config.apiServer.authn.localhostIsAdmin) {
+      logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
+    }
+
+    let sync: SyncClient | undefined;
+    if (zoneConfig.globalAddress) {
+      sync = createSyncClient({
+        address: zoneConfig.globalAddress,
+        readToken: () => readFileSync(zoneConfig.globalTokenFile, 'utf8'),
+        zone: zoneConfig.name,
+        mode,
+        family: user,
+        store,
+        clock,
+        logger,
+        heartbeatIntervalMs: parseDuration(zoneConfig.heartbeatInterval),
+        minBackoffMs: parseDuration(zoneConfig.reconnectMinBackoff),
+        maxBackoffMs: parseDuration(zoneConfig.reconnectMaxBackoff),
+        caPem: readCa(zoneConfig.globalCaFile),
+        state: synced,
+      });
+      registerSyncMetrics(ctx, sync);
+      sync.start();
+      closers.push(() => sync!.stop());
+    }
+
+    const api = await startApiListeners(ctx, (app) => registerSyncStatusRoute(app, ctx!, sync));
+    closers.push(() => api.close());
+
+    // The dp-server (dataplane bootstrap, 5678): dataplane tokens of this zone's own mesh keys.
+    const dpServer = await startDpServer(ctx, { port: config.dpServer.port, host: config.dpServer.interface });
+    closers.push(() => dpServer.close());
+    const dpServerPort = dpServer.port;
+
+    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, dpServerPort, sync, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+function issuingRefusal(mode: SyncMode, appliedVersion: number): string {
+  if (mode === 'private' && appliedVersion === 0) {
+    return 'this zone has not received user-token signing keys from the global control plane yet; generate user tokens on the global control plane';
+  }
+  return `this zone syncs user-token keys from the global control plane in ${mode} mode and holds no private key; user tokens are issued on the global control plane`;
+}
+
+function readCa(file: string): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot read multizone.zone.globalCaFile: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `pnpm demo`: one global and two zone control planes on this machine, and the docs' story
+// (admin token, user tokens, dataplane bootstrap, revocation, key rotation) walked across them.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DocsCurl } from './demo/docs-curl.mjs';
+import { keepInstructions } from './demo/keep-instructions.mjs';
+import { StepRunner } from './demo/step-runner.mjs';
+import { addDataplaneSteps } from './demo/story-dataplane.mjs';
+import { addMeshctlSteps } from './demo/story-meshctl.mjs';
+import { addPlaneSteps } from './demo/story-planes.mjs';
+import { addRevocationSteps } from './demo/story-revocation.mjs';
+import { addRotationSteps } from './demo/story-rotation.mjs';
+import { addUserTokenSteps } from './demo/story-user-tokens.mjs';
+import { Topology } from './demo/topology.mjs';
+
+const usage = `usage: pnpm demo [--keep]
+
+Starts a global control plane and two zones (zone-1 syncs public keys, zone-2 private keys) on
+free loopback ports, walks through the docs' workflows and checks every result.
+  --keep   leave the control planes running afterwards and print how to reach them
+`;
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+const unknown = args.filter((a) => a !== '--keep');
+if (unknown.length > 0) {
+  process.stderr.write(`demo: unknown argument ${unknown[0]}\n${usage}`);
+  process.exit(2);
+}
+const keep = args.includes('--keep');
+
+const workDir = mkdtempSync(join(tmpdir(), 'meshauth-demo-'));
+const topology = new Topology({ repoRoot, workDir, keep });
+const demo = { repoRoot, workDir, keep, topology, curl: new DocsCurl(), zoneTokens: new Map(), meshctlConfig: join(workDir, 'meshctl.yaml') };
+
+async function stopEverything() {
+  const stopped = topology.processes.map((p) => `${p.label} (pid ${p.pid})`);
+  await topology.stopAll({ removeFiles: true });
+  if (stopped.length > 0) process.stdout.write(`stopped ${stopped.join(', ')}; removed ${workDir}\n`);
+}
+
+// Interrupted: stop what we started, even with --keep (the run did not finish).
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stdout.write(`\ndemo: ${signal}, stopping the control planes\n`);
+    stopEverything().finally(() => process.exit(130));
+  });
+}
+
+process.stdout.write(`meshauth demo: one global, two zones; files in ${workDir}\n`);
+const runner = new StepRunner({ write: (text) => process.stdout.write(text) });
+addPlaneSteps(runner, demo);
+addUserTokenSteps(runner, demo);
+addDataplaneSteps(runner, demo);
+addRevocationSteps(runner, demo);
+addRotationSteps(runner, demo);
+addMeshctlSteps(runner, demo);
+
+let result;
+try {
+  result = await runner.runAll();
+} catch (error) {
+  result = { ok: false, error };
+  process.stdout.write(`demo: ${error instanceof Error ? error.stack : String(error)}\n`);
+}
+if (interrupted) await new Promise(() => {}); // the signal handler exits
+
+if (!result.ok) {
+  for (const p of topology.processes) process.stdout.write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);
+}
+if (keep && topology.global?.ready) {
+  process.stdout.write(keepInstructions(demo));
+} else {
+  await stopEverything();
+}
+process.exit(result.ok ? 0 : 1);

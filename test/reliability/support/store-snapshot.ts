@@ -1,0 +1,38 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { repoRoot } from '../../support/daemon.js';
+
+// better-sqlite3 is core's dependency, not the root's: resolve it from core.
+const require = createRequire(join(repoRoot, 'packages/core/package.json'));
+const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
+
+/** Every row that matters, read straight from a (running) plane's store file, read-only. */
+export interface StoreContents {
+  secrets: { mesh: string; name: string; data: string }[];
+  signingKeys: { family: string; serial: number; publicPem: string; hasPrivate: boolean; origin: string }[];
+  revocations: { family: string; jti: string }[];
+  version: string | null;
+  epoch: string | null;
+}
+
+export function readStore(path: string): StoreContents {
+  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  try {
+    const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined) ?? null;
+    return {
+      secrets: (db.prepare('SELECT mesh, name, data FROM secrets ORDER BY mesh, name').all() as { mesh: string; name: string; data: Buffer }[]).map((r) => ({
+        mesh: r.mesh,
+        name: r.name,
+        data: Buffer.from(r.data).toString('base64'),
+      })),
+      signingKeys: (
+        db.prepare('SELECT family, serial, public_pem, private_pem, origin FROM signing_keys ORDER BY family, serial').all() as Record<string, unknown>[]
+      ).map((r) => ({ family: r.family as string, serial: r.serial as number, publicPem: r.public_pem as string, hasPrivate: r.private_pem !== null, origin: r.origin as string })),
+      revocations: db.prepare('SELECT family, jti FROM revocations ORDER BY family, jti').all() as { family: string; jti: string }[],
+      version: meta('version'),
+      epoch: meta('epoch'),
+    };
+  } finally {
+    db.close();
+  }
+}

@@ -48,12 +48,12 @@ async function stopEverything() {
 
 // Interrupted: stop what we started, even with --keep (the run did not finish).
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM']) {
+for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]]) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
     process.stdout.write(`\ndemo: ${signal}, stopping the control planes\n`);
-    stopEverything().finally(() => process.exit(130));
+    stopEverything().finally(() => process.exit(exitCode));
   });
 }
 

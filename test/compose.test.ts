@@ -132,7 +132,8 @@ describe('docker-compose.yml', () => {
       }
       const published = (service.ports ?? []).map(parsePort);
       const listening = listeningPorts(kind, loadConfig({ env: envOf(service) }));
-      expect(published.map((p) => p.container).sort(), `${name}'s published container ports`).toEqual([...listening].sort());
+      const byNumber = (a: number, b: number) => a - b;
+      expect(published.map((p) => p.container).sort(byNumber), `${name}'s published container ports`).toEqual([...listening].sort(byNumber));
       hostPorts.push(...published.map((p) => p.host));
     }
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
@@ -267,27 +268,29 @@ describe('Dockerfile', () => {
 });
 
 describe('the zone-tokens one-shot script', () => {
-  const dir = tempDir('meshauth-compose-');
+  let dir: { path: string; remove(): void } | undefined;
   afterAll(async () => {
     await stopAll();
-    dir.remove();
+    dir?.remove();
   });
 
   it('writes a cp-scoped zone token per zone when run against a real global-cp', async () => {
-    const global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'global.db') });
+    const folder = tempDir('meshauth-compose-');
+    dir = folder;
+    const global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(folder.path, 'global.db') });
     const oneShot = services['zone-tokens']!;
     // The same script, pointed at this global and this folder; `$$` is compose's escape for `$`.
     const script = (oneShot.command as string[])[0]!
       .replaceAll('$$', '$')
       .replaceAll('http://127.0.0.1:5681', global.url)
-      .replaceAll('/tokens/', `${dir.path}/`)
+      .replaceAll('/tokens/', `${folder.path}/`)
       .replaceAll('node packages/', `node ${repoRoot}packages/`);
     const entrypoint = oneShot.entrypoint as string[];
     expect(entrypoint).toEqual(['/bin/sh', '-ec']);
-    const run = await promisify(execFile)('/bin/sh', ['-ec', script], { env: { PATH: process.env.PATH ?? '', HOME: dir.path } });
+    const run = await promisify(execFile)('/bin/sh', ['-ec', script], { env: { PATH: process.env.PATH ?? '', HOME: folder.path } });
     expect(run.stdout).toContain('zone token for zone-2 written');
     for (const zone of ['zone-1', 'zone-2']) {
-      const token = readFileSync(join(dir.path, `${zone}.token`), 'utf8').trim();
+      const token = readFileSync(join(folder.path, `${zone}.token`), 'utf8').trim();
       const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { Zone: string; Scope: string[] };
       expect(payload).toMatchObject({ Zone: zone, Scope: ['cp'] });
     }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/daemon.js';
+// @ts-expect-error plain ESM script without type declarations
+import { StepRunner } from '../scripts/demo/step-runner.mjs';
 
 interface DemoRun {
   child: ChildProcess;
@@ -61,6 +63,28 @@ afterEach(async () => {
   }
   for (const pid of keptPids.splice(0)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   for (const dir of keptDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the demo step runner', () => {
+  it('stops at the first failing step and names it', async () => {
+    let text = '';
+    const ran: number[] = [];
+    const runner = new StepRunner({ write: (t: string) => (text += t) });
+    runner.add('first', async () => void ran.push(1));
+    runner.add('second', async (say: (line: string) => void) => {
+      say('about to fail');
+      throw new Error('zone-1 still accepts the token');
+    });
+    runner.add('third', async () => void ran.push(3));
+    const result = await runner.runAll();
+    expect(result).toMatchObject({ ok: false, step: 2, title: 'second' });
+    expect(ran).toEqual([1]);
+    expect(text).toMatch(/^OK {3}1\. first/m);
+    expect(text).toContain('     about to fail\n');
+    expect(text).toContain('FAIL 2. second: zone-1 still accepts the token\n');
+    expect(text).toContain('demo: FAILED at step 2 "second"');
+    expect(text).not.toContain('third');
+  });
 });
 
 describe('pnpm demo', () => {

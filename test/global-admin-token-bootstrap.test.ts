@@ -35,7 +35,7 @@ describe('MESHAUTH_API_SERVER_AUTHN_TOKENS_BOOTSTRAP_ADMIN_TOKEN=false', () => {
     global = await startDaemon('global-cp', store);
     expect((await adminTokenSecret(global.url)).status).toBe(200);
     expect(await global.stop()).toBe(0);
-  });
+  }, 180_000);
 
   it('never creates one on a fresh store', async () => {
     const global = await startDaemon('global-cp', { ...bootstrapOff, MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'fresh.db') });

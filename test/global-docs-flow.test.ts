@@ -82,6 +82,7 @@ describe("the docs' flow against global-cp", () => {
     expect(jwks.status).toBe(200);
     expect(jwks.json.keys).toEqual([expect.objectContaining({ kty: 'RSA', kid: '1', alg: 'RS256', use: 'sig' })]);
     expect(JSON.stringify(jwks.json)).not.toMatch(/"(d|p|q|dp|dq|qi)"/);
+    expect(Buffer.from(jwks.json.keys[0].n, 'base64url').length * 8).toBe(2048);
 
     const { payload, protectedHeader } = await jwtVerify(johnToken, createRemoteJWKSet(new URL(`${global.url}/.well-known/jwks.json`)), {
       algorithms: ['RS256'],

@@ -48,8 +48,7 @@ describe('global-cp logs', () => {
     expect(await global.stop()).toBe(0);
     secretsSeen.push(admin, john, jane, forged, zoneToken.text, secretValue, Buffer.from(secretValue).toString('base64'));
 
-    // Node's own process warnings (deprecations) are not log lines.
-    const lines = global.output.filter((line) => line.trim() !== '' && !line.startsWith('(node:') && !line.startsWith('(Use `node'));
+    const lines = global.output.filter((line) => line.trim() !== '');
     expect(lines.length).toBeGreaterThan(10);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
     expect(lines.some((line) => line.includes('user token issued'))).toBe(true);

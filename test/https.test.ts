@@ -89,7 +89,7 @@ describe('TLS versions on 5682', () => {
   let httpsPort: number;
   // OpenSSL 3 refuses TLS 1.0/1.1 below security level 0 on the client side too; lower it so that
   // the refusal we observe is the server's, not our own client's.
-  const legacyClient: tls.ConnectionOptions = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' };
+  const legacyClient = { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' } as const;
 
   beforeAll(async () => {
     const global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'global.db') });

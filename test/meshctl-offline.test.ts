@@ -87,6 +87,7 @@ describe('meshctl without a control plane', () => {
       [['generate', 'tls-certificate', '--type=peer', '--cert-file=a', '--key-file=b'], /argument 'peer' is invalid/],
       [['generate', 'zone-token', '--zone=west', '--scope=mesh', '--valid-for=1h'], /--scope mesh: expected cp, ingress or egress/],
       [['generate', 'dataplane-token', '--name=web', '--tag', 'version', '--valid-for=1h'], /--tag version: expected key=value/],
+      [['generate', 'dataplane-token', '--mesh=default', '--valid-for=1h'], /required option '--name <name>' not specified/],
       [['inspect', 'token', 'not-a-token'], /malformed token: expected 3 dot-separated parts, got 1/],
       [['apply', '-f', file('missing.yaml')], /cannot read .*missing\.yaml/],
     ];
@@ -116,6 +117,8 @@ describe('meshctl without a control plane', () => {
       expect(run.stdout, name).toContain(`Usage: ${name}`);
       expect(run.stdout, name).toMatch(/\nExamples:\n(.*\n)*? {2,}.*meshctl /);
     });
+    // A reader that stops early (| head) is not an error.
+    expect(await meshctl.shell('meshctl generate --help | true')).toEqual({ code: 0, stdout: '', stderr: '' });
     // The docs' own commands, verbatim.
     const help = (words: string) => runs[commands.findIndex((c) => c.join(' ') === words)]!.stdout;
     expect(help('generate user-token')).toContain('--name john \\\n    --group team-a \\\n    --valid-for 24h');

@@ -17,8 +17,9 @@ const started = new Set();
  * once it logs its ready line. Its log lines are parsed and kept only while someone waits for one,
  * so a daemon under load does not fill the benchmark's memory.
  */
-export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = [] } = {}) {
+export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = [], beforeStart } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `meshauth-bench-${kind}-`));
+  const extraEnv = beforeStart ? beforeStart(dir) : {};
   const child = spawn(process.execPath, [...nodeArgs, binaries[kind]], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -33,6 +34,7 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
         ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
         : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
       ...env,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -114,6 +116,7 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
     throw error;
   }
   daemon.httpPort = daemon.ready.httpPort;
+  daemon.syncPort = daemon.ready.syncPort;
   daemon.url = `http://127.0.0.1:${daemon.httpPort}`;
   return daemon;
 }

@@ -32,3 +32,19 @@ export function timedPass(count, fn) {
   fn();
   return count / ((performance.now() - start) / 1000);
 }
+
+/**
+ * Rates measured in alternating rounds, reduced to one ratio. On a busy shared machine other
+ * processes only ever slow a round down, so each side's fastest round is its closest figure to the
+ * undisturbed rate: `ratio` is best over best. The median of the per-round ratios is kept beside it.
+ */
+export function bestOfRounds(rates, baselineRates, roundRatios) {
+  const best = Math.max(...rates);
+  const baselineBest = Math.max(...baselineRates);
+  return {
+    ratio: round(best / baselineBest, 3),
+    perSecond: Math.round(best),
+    baselinePerSecond: Math.round(baselineBest),
+    medianRoundRatio: round(median(roundRatios), 3),
+  };
+}

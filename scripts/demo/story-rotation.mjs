@@ -5,8 +5,8 @@ import { waitUntil } from './wait-until.mjs';
 
 const zones = ['zone-1', 'zone-2'];
 
-/** Polls `plane` until `check(token)` passes; sync is asynchronous, so the zones get a moment. */
-function eventually(demo, plane, what, check) {
+/** Polls until `check` passes: sync is asynchronous, so the zones get a moment. */
+function eventually(plane, what, check) {
   let last = '';
   return waitUntil(
     async () => {
@@ -48,7 +48,7 @@ export function addRotationSteps(runner, demo) {
     say(`admin token regenerated (kid ${decodeJwt(admin).header.kid}) and stored as global secret admin-user-token`);
 
     for (const plane of zones) {
-      await eventually(demo, plane, 'to accept the kid-2 token', () => expectJohn(demo, plane, demo.newToken));
+      await eventually(plane, 'to accept the kid-2 token', () => expectJohn(demo, plane, demo.newToken));
       await expectJohn(demo, plane, demo.oldToken);
       say(`${plane}: kid-1 token → 200, kid-2 token → 200`);
     }
@@ -60,7 +60,7 @@ export function addRotationSteps(runner, demo) {
     if (deleted.status !== 200 && deleted.status !== 204) throw new Error(`deleting key 1: ${deleted.status} ${deleted.json?.detail ?? deleted.text}`);
     say(`global → ${deleted.status}`);
     for (const plane of ['global', ...zones]) {
-      const refusal = await eventually(demo, plane, 'to refuse the kid-1 token as rotated', async () => {
+      const refusal = await eventually(plane, 'to refuse the kid-1 token as rotated', async () => {
         const me = await whoAmI(topology.url(plane), demo.oldToken);
         if (me.status !== 401 || !/rotated/i.test(me.detail)) throw new Error(`${me.status} ${me.detail}`);
         return me;

@@ -25,7 +25,7 @@ export function addUserTokenSteps(runner, demo) {
   runner.add("Create a user token for john (group team-a) on global with the docs' curl", async (say) => {
     const port = topology.global.ready.httpPort;
     const data = `{"name": "john","groups": ["team-a"], "validFor": "24h"}`;
-    const command = `curl -s localhost:${port}/tokens/user \\\n  -H"authentication: Bearer $ADMIN_TOKEN" \\\n  -H'content-type: application/json' \\\n  --data '${data}'`;
+    const command = `curl localhost:${port}/tokens/user \\\n  -H"authentication: Bearer $ADMIN_TOKEN" \\\n  -H'content-type: application/json' \\\n  --data '${data}'`;
     say(`$ ${command}`);
     if (demo.curl.available) {
       demo.johnToken = (await demo.curl.run(command, { ADMIN_TOKEN: demo.adminToken })).trim();

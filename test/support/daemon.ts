@@ -35,8 +35,12 @@ const running = new Set<Daemon>();
  * Starts a real daemon on free loopback ports (port 0 everywhere unless env says otherwise) and
  * resolves once it logs its ready line. `stopAll` in an afterAll/afterEach stops what a test started.
  */
-export async function startDaemon(kind: 'global-cp' | 'zone-cp', env: Record<string, string>, options: { timeoutMs?: number } = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [binaries[kind]], {
+export async function startDaemon(
+  kind: 'global-cp' | 'zone-cp',
+  env: Record<string, string>,
+  options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[] } = {},
+): Promise<Daemon> {
+  const child = spawn(process.execPath, [binaries[kind], ...(options.args ?? [])], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',

@@ -58,7 +58,7 @@ export function httpsRequest(
 }
 
 /** Completes one handshake and reports what the server presented (and whether it verified). */
-export function handshake(port: number, options: TlsClientOptions & Partial<tls.ConnectionOptions> = {}): Promise<{
+export function handshake(port: number, options: TlsClientOptions & Omit<tls.ConnectionOptions, keyof TlsClientOptions> = {}): Promise<{
   authorized: boolean;
   protocol: string | null;
   peer: tls.PeerCertificate;

@@ -88,6 +88,11 @@ describe('meshctl', () => {
     expect(inspected.out).toMatch(/\nIssued At: 1636725274 11\/1[23]\/2021, /);
   });
 
+  it('names empty stdin instead of calling it a malformed token (the generate before the pipe failed)', async () => {
+    expect(await run(['inspect', 'token', '-'], { stdin: '' })).toEqual({ code: 1, out: '', err: 'Error: no token on stdin\n' });
+    expect(await run(['revoke', 'user-token', '--token', '-'], { stdin: '\n' })).toEqual({ code: 1, out: '', err: 'Error: no token on stdin\n' });
+  });
+
   it('sends dataplane tags as {key: [values]} and zone scope cp by default', async () => {
     await addFakeControlPlane();
     handler = () => ({ contentType: 'text/plain', body: 'jwt\n' });
@@ -175,17 +180,16 @@ describe('meshctl', () => {
     await addFakeControlPlane();
     handler = () => ({
       body: {
-        version: 7,
         items: [
-          { name: 'east', connected: true, mode: 'public', ackedVersion: 7, versionsBehind: 0, lagMs: 12, lastAckAt: '2025-01-01T00:00:00Z', lastError: null },
-          { name: 'west', connected: false, mode: 'off', ackedVersion: 0, versionsBehind: 7, lagMs: null, lastAckAt: null, lastError: 'token expired' },
+          { zone: 'east', connected: true, mode: 'public', ackedVersion: 7, versionsBehind: 0, lagMs: 12, lastAckAt: '2025-01-01T00:00:00Z', lastError: null },
+          { zone: 'west', connected: false, mode: 'off', ackedVersion: 0, versionsBehind: 7, lagMs: 0, lastAckAt: null, lastError: 'token expired' },
         ],
       },
     });
     const lines = (await run(['inspect', 'zones'])).out.split('\n');
-    expect(lines[0]).toMatch(/^NAME\s+CONNECTED\s+MODE\s+ACKED VERSION\s+BEHIND\s+LAG\s+LAST ACK\s+LAST ERROR$/);
+    expect(lines[0]).toMatch(/^ZONE\s+CONNECTED\s+MODE\s+ACKED VERSION\s+BEHIND\s+LAG\s+LAST ACK\s+LAST ERROR$/);
     expect(lines[1]).toMatch(/^east\s+yes\s+public\s+7\s+0\s+12ms\s+2025-01-01T00:00:00Z\s+-$/);
-    expect(lines[2]).toMatch(/^west\s+no\s+off\s+0\s+7\s+-\s+-\s+token expired$/);
+    expect(lines[2]).toMatch(/^west\s+no\s+off\s+0\s+7\s+0ms\s+-\s+token expired$/);
   });
 
   it('refuses contradictory or incomplete flags on one line', async () => {

@@ -46,12 +46,6 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     await ensureSigningKey(ctx.families.user.family, logger);
     await ensureSigningKey(ctx.families.zone.family, logger);
     if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
-    if (config.apiServer.authn.localhostIsAdmin) {
-      logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
-    }
-    if (config.apiServer.authn.type === 'adminClientCerts') {
-      logger.warn('apiServer.authn.type adminClientCerts is deprecated: migrate to user tokens');
-    }
 
     const prune = setInterval(() => {
       for (const family of [ctx.families.user.family, ctx.families.zone.family]) family.pruneExpiredRevocations();

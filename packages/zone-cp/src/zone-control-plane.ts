@@ -87,9 +87,6 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
       prune.unref();
       closers.push(() => clearInterval(prune));
     }
-    if (config.apiServer.authn.localhostIsAdmin) {
-      logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
-    }
 
     let sync: SyncClient | undefined;
     if (zoneConfig.globalAddress) {

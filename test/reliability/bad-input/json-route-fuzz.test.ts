@@ -141,7 +141,6 @@ for (const { kind, available } of planes) {
           }),
           { numRuns: NUM_RUNS },
         );
-        console.log(route.name, JSON.stringify([...statuses]));
         // The property must have reached past validation at least sometimes, or it proves little.
         expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
         expect((await rawRequest(`${plane.url}/`)).status).toBe(200);

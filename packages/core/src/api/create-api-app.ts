@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from '../authn/authenticator.js';
 import { MeshAuthError } from '../errors.js';
 import { anonymous } from '../authn/identity.js';
@@ -25,7 +25,7 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
     // Resource names may be 253 characters (fastify's default of 100 would answer 414 before validation).
     routerOptions: { maxParamLength: 512 },
     // Per-request info lines would cost more than authentication itself; failures are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false } },
     return503OnClosing: true,
     forceCloseConnections: true,

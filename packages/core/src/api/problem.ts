@@ -24,11 +24,16 @@ export function problemErrorHandler(error: FastifyError | Error, request: Fastif
   }
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
-    const params = fastifyError.validation.map((v) => ({
-      field: (v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (v.params as { missingProperty?: string }).missingProperty) ??
-        fastifyError.validationContext ?? 'body',
-      reason: v.message ?? 'is invalid',
-    }));
+    const params = fastifyError.validation.map((v) => {
+      const at = v.instancePath.replace(/^\//, '').replace(/\//g, '.');
+      // Name the unknown field itself, not the object holding it.
+      const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+      if (v.keyword === 'additionalProperties' && extra !== undefined) return { field: at ? `${at}.${extra}` : extra, reason: 'is not a known field' };
+      return {
+        field: (at || (v.params as { missingProperty?: string }).missingProperty) ?? fastifyError.validationContext ?? 'body',
+        reason: v.message ?? 'is invalid',
+      };
+    });
     return sendProblem(reply, 400, errorRegistry.ERR_BAD_REQUEST.title, `invalid ${fastifyError.validationContext ?? 'request'}: ${params.map((p) => `${p.field} ${p.reason}`).join('; ')}`, params);
   }
   const status = fastifyError.statusCode;

@@ -18,7 +18,7 @@ export function createMetrics(plane: 'global' | 'zone'): Metrics {
     tokensIssued: new Counter({ name: 'meshauth_tokens_issued_total', help: 'Tokens issued, by kind', labelNames: ['kind'], registers: [registry] }),
     authentications: new Counter({
       name: 'meshauth_authentications_total',
-      help: 'API requests authenticated, by result (user, admin, anonymous, refused) and refusal reason',
+      help: 'API requests authenticated, by result (authenticated, anonymous, refused) and refusal reason (an error code)',
       labelNames: ['result', 'reason'],
       registers: [registry],
     }),

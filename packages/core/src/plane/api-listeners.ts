@@ -26,6 +26,9 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
     // Client certificates only exist on 5682; without it this mode would leave no way in but localhost.
     throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: apiServer.authn.type adminClientCerts needs HTTPS (MESHAUTH_API_SERVER_HTTPS_ENABLED=true)');
   }
+  if (authn.localhostIsAdmin) {
+    ctx.logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
+  }
   // Certificates are read before anything binds, so a bad file stops the start with one clear line.
   const tls = https.enabled ? httpsOptions(ctx) : undefined;
   try {

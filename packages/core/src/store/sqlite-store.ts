@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import BetterSqlite3, { type Database } from 'better-sqlite3';
+import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { MeshAuthError } from '../errors.js';
 import { migrate } from './migrations.js';
 
@@ -42,16 +42,29 @@ export interface ChangeRow {
 export class SqliteStore {
   readonly db: Database;
   readonly path: string;
+  /** Compiled once: a 200,000-revocation sync runs the same insert 200,000 times. */
+  private readonly statements = new Map<string, Statement>();
 
   private constructor(db: Database, path: string) {
     this.db = db;
     this.path = path;
   }
 
+  /** Opens (creating if needed) the store; a file it cannot open or write is a one-line 503 naming why. */
   static open(path: string): SqliteStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const isNew = path === ':memory:' || !existsSync(path);
-    const db = new BetterSqlite3(path);
+    let db: Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      const isNew = path === ':memory:' || !existsSync(path);
+      db = new BetterSqlite3(path);
+      return SqliteStore.prepare(db, path, isNew);
+    } catch (error) {
+      db?.close();
+      throw openError(path, error);
+    }
+  }
+
+  private static prepare(db: Database, path: string, isNew: boolean): SqliteStore {
     db.pragma('journal_mode = WAL');
     // FULL: a write the API acknowledged survives a power cut or SIGKILL, not just a crash.
     db.pragma('synchronous = FULL');
@@ -64,6 +77,15 @@ export class SqliteStore {
     const store = new SqliteStore(db, path);
     if (isNew || store.getMeta('epoch') === undefined) store.setMeta('epoch', randomUUID());
     return store;
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   close(): void {
@@ -148,7 +170,7 @@ export class SqliteStore {
   }
 
   getRevocation(family: string, jti: string): RevocationRow | undefined {
-    const row = this.db.prepare('SELECT revoked_at, expires_at FROM revocations WHERE family = ? AND jti = ?').get(family, jti) as
+    const row = this.statement('SELECT revoked_at, expires_at FROM revocations WHERE family = ? AND jti = ?').get(family, jti) as
       | { revoked_at: number; expires_at: number | null }
       | undefined;
     return row ? { family, jti, revokedAt: row.revoked_at, expiresAt: row.expires_at } : undefined;
@@ -157,14 +179,13 @@ export class SqliteStore {
   /** Returns false when the jti was already revoked. */
   addRevocation(row: RevocationRow): boolean {
     return (
-      this.db
-        .prepare('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
         .run(row.family, row.jti, row.revokedAt, row.expiresAt).changes > 0
     );
   }
 
   deleteRevocation(family: string, jti: string): boolean {
-    return this.db.prepare('DELETE FROM revocations WHERE family = ? AND jti = ?').run(family, jti).changes > 0;
+    return this.statement('DELETE FROM revocations WHERE family = ? AND jti = ?').run(family, jti).changes > 0;
   }
 
   deleteAllRevocations(family: string): void {
@@ -232,7 +253,7 @@ export class SqliteStore {
   /** Records changes under the next version. Call inside `transaction`. */
   recordChanges(changes: Omit<ChangeRow, 'version'>[]): number {
     const version = this.version + 1;
-    const insert = this.db.prepare('INSERT INTO change_log (version, entity, ref, op) VALUES (?, ?, ?, ?)');
+    const insert = this.statement('INSERT INTO change_log (version, entity, ref, op) VALUES (?, ?, ?, ?)');
     for (const c of changes) insert.run(version, c.entity, c.ref, c.op);
     this.setMeta('version', String(version));
     return version;
@@ -267,6 +288,28 @@ function toKeyRow(row: Record<string, unknown>): SigningKeyRow {
     createdAt: row.created_at as number,
     origin: row.origin as 'local' | 'synced',
   };
+}
+
+/** Why a store cannot be opened, in words an operator can act on. */
+function openError(path: string, error: unknown): unknown {
+  if (error instanceof MeshAuthError) return error;
+  const code = (error as { code?: string }).code ?? '';
+  if (!code.startsWith('SQLITE_') && !code.startsWith('E')) return error;
+  const writable = (p: string) => {
+    try {
+      accessSync(p, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const why =
+    code.startsWith('SQLITE_READONLY') || code === 'EROFS' || code === 'EACCES' || !writable(dirname(path)) || (existsSync(path) && !writable(path))
+      ? 'the file or its directory is read-only'
+    : code.startsWith('SQLITE_FULL') || code === 'ENOSPC' ? 'the disk is full'
+    : code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT') ? 'the file is not a meshauth store or is corrupt'
+    : (error as Error).message;
+  return new MeshAuthError('ERR_STORE_UNAVAILABLE', `cannot open the store ${path}: ${why}`, { cause: error });
 }
 
 /** Disk full, read-only file, locked database: name it, never pretend the write happened. */

@@ -55,13 +55,14 @@ export function registerGenerateCommands(program: Command, io: CliIo): void {
   const dataplaneToken = generate
     .command('dataplane-token')
     .description('generate a dataplane proxy token (prints only the token)')
-    .option('--name <name>', 'name of the dataplane the token is bound to')
+    // Required: the control planes bind every dataplane token to one proxy name.
+    .requiredOption('--name <name>', 'name of the dataplane the token is bound to')
     .option('--mesh <mesh>', 'mesh of the dataplane', 'default')
     .option('--tag <key=value>', 'tag the dataplane must carry; value may be v1,v2 (repeatable)', collectPairs, [])
     .addOption(new Option('--type <type>', 'proxy type').choices(['dataplane', 'ingress', 'egress']).default('dataplane'))
     .requiredOption('--valid-for <duration>', 'how long the token is valid, e.g. 24h')
     .action(
-      async (opts: { name?: string; mesh: string; tag: string[]; type: string; validFor: string }, cmd: Command) => {
+      async (opts: { name: string; mesh: string; tag: string[]; type: string; validFor: string }, cmd: Command) => {
         await issue(cmd, '/tokens/dataplane', {
           name: opts.name,
           mesh: opts.mesh,

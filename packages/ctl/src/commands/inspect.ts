@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { ApiClient } from '../api-client.js';
 import { openSession } from '../control-plane-client.js';
-import { SilentFailure } from '../errors.js';
+import { SilentFailure, TokenError } from '../errors.js';
 import { withExamples } from '../help-examples.js';
 import type { CliIo } from '../io.js';
 import { decodeJwt } from '../jwt-decode.js';
@@ -10,13 +10,15 @@ import { apiErrorFrom } from '../problem.js';
 import { renderTokenInspection } from '../token-inspection.js';
 import { verifyToken, type Jwks, type ServerAnswer, type VerificationResult } from '../token-verification.js';
 
+/** One item of global's `GET /zones` (the fields meshctl shows; -o json|yaml prints them all). */
 interface ZoneStatus {
-  name: string;
+  zone: string;
   connected: boolean;
   mode: 'off' | 'public' | 'private';
   ackedVersion: number;
   versionsBehind: number;
-  lagMs: number | null;
+  /** How long the oldest change the zone has not acked has waited; 0 when caught up. */
+  lagMs: number;
   lastAckAt: string | null;
   lastError: string | null;
 }
@@ -33,6 +35,8 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .addOption(outputOption())
     .action(async (arg: string, opts: { verify?: boolean; output: OutputFormat }, cmd: Command) => {
       const raw = (arg === '-' ? await io.readStdin() : arg).trim();
+      // Typically `meshctl generate … | meshctl inspect token -` where generate failed (and said why).
+      if (raw === '') throw new TokenError(arg === '-' ? 'no token on stdin' : 'the token is empty');
       const decoded = decodeJwt(raw);
       const verification = opts.verify === true ? await verifyAgainstControlPlane(cmd, io, raw) : undefined;
       if (opts.output === 'table') {
@@ -59,18 +63,18 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .addOption(outputOption())
     .action(async (opts: { output: OutputFormat }, cmd: Command) => {
       const { client } = await openSession(cmd, io);
-      const data = await client.json<{ items: ZoneStatus[]; version: number }>('GET', '/zones');
+      const data = await client.json<{ items: ZoneStatus[] }>('GET', '/zones');
       io.stdout(
         render(opts.output, {
           data,
           rows: data.items,
           columns: [
-            { header: 'name', value: (z) => z.name },
+            { header: 'zone', value: (z) => z.zone },
             { header: 'connected', value: (z) => (z.connected ? 'yes' : 'no') },
             { header: 'mode', value: (z) => z.mode },
             { header: 'acked version', value: (z) => String(z.ackedVersion) },
             { header: 'behind', value: (z) => String(z.versionsBehind) },
-            { header: 'lag', value: (z) => (z.lagMs === null ? '-' : `${z.lagMs}ms`) },
+            { header: 'lag', value: (z) => `${z.lagMs}ms` },
             { header: 'last ack', value: (z) => z.lastAckAt ?? '-' },
             { header: 'last error', value: (z) => z.lastError ?? '-' },
           ],

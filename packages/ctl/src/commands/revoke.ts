@@ -22,6 +22,7 @@ export function registerRevokeCommands(program: Command, io: CliIo): void {
     .action(async (opts: { jti?: string; token?: string }, cmd: Command) => {
       if (opts.jti === undefined && opts.token === undefined) throw new UsageError('give --jti ID or --token JWT');
       const token = opts.token === '-' ? (await io.readStdin()).trim() : opts.token?.trim();
+      if (opts.jti === '' || token === '') throw new UsageError(opts.token === '-' ? 'no token on stdin' : 'give a non-empty --jti ID or --token JWT');
       const body = opts.jti !== undefined ? { jti: opts.jti } : { token };
       const { client } = await openSession(cmd, io);
       const revocation = await client.json<Revocation>('POST', '/tokens/user/revocations', { body });

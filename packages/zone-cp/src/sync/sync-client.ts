@@ -1,22 +1,8 @@
-import { credentials, Metadata, status, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
-import {
-  BatchAssembler,
-  fromProtoMode,
-  syncProto,
-  toProtoMode,
-  MAX_SYNC_MESSAGE_BYTES,
-  meshauthVersion,
-  type Clock,
-  type GlobalMessage__Output,
-  type GlobalSyncClient,
-  type Logger,
-  type SqliteStore,
-  type SyncMode,
-  type TokenFamily,
-  type ZoneMessage,
-} from '@meshauth/core';
+import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
+import { syncProto, MAX_SYNC_MESSAGE_BYTES, type Clock, type GlobalSyncClient, type Logger, type SqliteStore, type SyncMode, type TokenFamily } from '@meshauth/core';
 import { BatchApplier } from './batch-applier.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+import { SyncStream } from './sync-stream.js';
 import { SyncedState } from './synced-state.js';
 
 export interface SyncClientOptions {
@@ -43,6 +29,7 @@ export interface SyncClientOptions {
 
 export type SyncState = 'connecting' | 'connected' | 'backoff' | 'stopped';
 
+/** GET /sync/status: this zone's view of its sync. */
 export interface SyncStatusView {
   globalAddress: string;
   zone: string;
@@ -67,17 +54,15 @@ export interface SyncClient {
 }
 
 /**
- * The zone's side of the sync stream, usable as a library (a benchmark runs many in one process):
- * dials global, says Hello with what it applied, applies each batch atomically and acks it (or
- * nacks it and keeps its state), heartbeats, and redials with backoff whenever the stream ends or
- * goes silent for three heartbeat intervals. A dropped stream never deletes anything.
+ * The zone's side of sync, usable as a library (a benchmark runs many in one process): keeps one
+ * SyncStream to global open, redialing with exponential backoff and jitter whenever it ends. A
+ * dropped stream never deletes anything: the zone keeps serving what it last applied.
  */
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   const { clock, logger } = options;
   const state = options.state ?? new SyncedState(options.store);
   const applier = new BatchApplier(options.family, state, clock);
   const backoff = new ReconnectBackoff(options.minBackoffMs, options.maxBackoffMs);
-  const assembler = new BatchAssembler();
   const target = options.address.replace(/^grpcs?:\/\//, '');
   const channelCredentials: ChannelCredentials = options.address.startsWith('grpcs://')
     ? credentials.createSsl(options.caPem ? Buffer.from(options.caPem) : null)
@@ -89,89 +74,28 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   let lastError: string | null = null;
   let reconnects = 0;
   let client: GlobalSyncClient | undefined;
-  let call: ClientDuplexStream<ZoneMessage, GlobalMessage__Output> | undefined;
-  let lastHeardAt = 0;
-  let heartbeat: NodeJS.Timeout | undefined;
+  let stream: SyncStream | undefined;
   let redial: NodeJS.Timeout | undefined;
 
-  const fail = (message: string) => {
-    lastError = message;
-    logger.warn({ global: options.address, reason: message }, 'sync: stream to global failed');
+  const fail = (reason: string) => {
+    lastError = reason;
+    logger.warn({ global: options.address, reason }, 'sync: stream to global failed');
   };
 
-  const teardown = () => {
-    clearInterval(heartbeat);
-    heartbeat = undefined;
-    assembler.reset();
-    const ending = call;
-    call = undefined;
-    ending?.removeAllListeners();
-    ending?.on('error', () => {});
-    ending?.cancel();
+  const release = () => {
+    stream?.close();
+    stream = undefined;
+    // A fresh channel per attempt: the old connection may be the dead thing we are escaping.
     client?.close();
     client = undefined;
     effectiveMode = null;
   };
 
-  const scheduleReconnect = () => {
-    teardown();
+  const retry = () => {
+    release();
     if (phase === 'stopped') return;
     phase = 'backoff';
-    const delay = backoff.next();
-    redial = setTimeout(dial, delay);
-  };
-
-  const send = (message: ZoneMessage) => call?.write(message);
-
-  const onMessage = (message: GlobalMessage__Output) => {
-    lastHeardAt = clock.now();
-    state.contact(lastHeardAt, options.heartbeatIntervalMs);
-    switch (message.message) {
-      case 'welcome': {
-        const welcome = message.welcome!;
-        phase = 'connected';
-        backoff.reset();
-        effectiveMode = fromProtoMode(welcome.effectiveMode);
-        globalVersion = welcome.version;
-        if (effectiveMode !== options.mode) {
-          logger.warn({ asked: options.mode, effective: effectiveMode }, 'sync: global allows less than this zone asks for');
-        }
-        logger.info({ global: options.address, effectiveMode, globalVersion, appliedVersion: state.appliedVersion }, 'sync: connected to global');
-        return;
-      }
-      case 'batch':
-        return onBatch(message.batch!);
-      default:
-        return;
-    }
-  };
-
-  const onBatch = (batch: NonNullable<GlobalMessage__Output['batch']>) => {
-    let chunks;
-    try {
-      chunks = assembler.add(batch);
-    } catch (error) {
-      send({ nack: { version: batch.toVersion, reason: (error as Error).message } });
-      fail((error as Error).message);
-      return scheduleReconnect();
-    }
-    if (!chunks) return;
-    globalVersion = Math.max(globalVersion ?? 0, batch.toVersion);
-    let result;
-    try {
-      result = applier.apply(chunks, effectiveMode ?? 'off');
-    } catch (error) {
-      result = { ok: false as const, version: batch.toVersion, reason: `could not store the batch: ${(error as Error).message}`, reconnect: false };
-    }
-    if (result.ok) {
-      send({ ack: { version: result.version } });
-      lastError = null;
-      logger.debug({ version: result.version, kind: batch.kind }, 'sync: applied');
-      return;
-    }
-    send({ nack: { version: result.version, reason: result.reason } });
-    fail(`could not apply version ${result.version}: ${result.reason}`);
-    if (result.reconnect) scheduleReconnect();
+    redial = setTimeout(dial, backoff.next());
   };
 
   function dial(): void {
@@ -184,54 +108,38 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       token = options.readToken().trim();
     } catch (error) {
       fail(`cannot read the zone token: ${(error as Error).message}`);
-      return scheduleReconnect();
+      return retry();
     }
     client = new (syncProto().GlobalSync)(target, channelCredentials, {
       'grpc.max_receive_message_length': MAX_SYNC_MESSAGE_BYTES + 64 * 1024,
+      // Transport-level liveness on top of our heartbeats (which also catch a stuck global).
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
-      // Our own backoff decides when to redial; keep grpc's reconnects short within one attempt.
-      'grpc.initial_reconnect_backoff_ms': options.minBackoffMs,
-      'grpc.max_reconnect_backoff_ms': options.maxBackoffMs,
     });
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${token}`);
-    const stream = client.Sync(metadata);
-    call = stream;
-    lastHeardAt = clock.now();
-    stream.on('data', (message: GlobalMessage__Output) => {
-      if (call === stream) onMessage(message);
-    });
-    stream.on('error', (error: ServiceError) => {
-      if (call !== stream) return;
-      fail(`${status[error.code] ?? error.code}: ${error.details || error.message}`);
-      scheduleReconnect();
-    });
-    stream.on('end', () => {
-      if (call !== stream) return;
-      fail('global ended the stream');
-      scheduleReconnect();
-    });
-    send({
-      hello: {
-        zone: options.zone,
-        mode: toProtoMode(options.mode),
-        epoch: state.epoch,
-        appliedVersion: state.appliedVersion,
-        appliedMode: toProtoMode(state.appliedMode),
-        heartbeatIntervalMs: options.heartbeatIntervalMs,
-        softwareVersion: meshauthVersion,
+    stream = new SyncStream(
+      { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock },
+      {
+        welcomed(mode, version) {
+          phase = 'connected';
+          backoff.reset();
+          effectiveMode = mode;
+          globalVersion = version;
+          if (mode !== options.mode) logger.warn({ asked: options.mode, effective: mode }, 'sync: global allows less than this zone asks for');
+          logger.info({ global: options.address, effectiveMode: mode, globalVersion: version, appliedVersion: state.appliedVersion }, 'sync: connected to global');
+        },
+        applied(version) {
+          globalVersion = Math.max(globalVersion ?? 0, version);
+          lastError = null;
+          logger.debug({ version }, 'sync: applied');
+        },
+        rejected: fail,
+        ended(reason) {
+          fail(reason);
+          retry();
+        },
       },
-    });
-    heartbeat = setInterval(() => {
-      const silentFor = clock.now() - lastHeardAt;
-      if (silentFor > 3 * options.heartbeatIntervalMs) {
-        fail(`no message from global for ${silentFor} ms; re-establishing the stream`);
-        return scheduleReconnect();
-      }
-      send({ heartbeat: { sentAtMs: clock.now() } });
-    }, options.heartbeatIntervalMs);
+    );
   }
 
   return {
@@ -245,9 +153,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     async stop() {
       phase = 'stopped';
       clearTimeout(redial);
-      const closing = call;
-      if (closing) closing.end();
-      teardown();
+      release();
     },
     status() {
       const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());

@@ -1,0 +1,117 @@
+/**
+ * A child process holding many zone sync clients: the real `createSyncClient` from zone-cp, each
+ * with its own SQLite store and user-token family, as a zone-cp process has. Driven over IPC by
+ * zone-swarm.mjs. Stores are in memory by default (BENCH_SWARM_STORE=file puts each in a file):
+ * a real zone fsyncs to its own disk, and hundreds of zones fsyncing on one shared disk would
+ * measure that disk, not the sync.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, isMeshAuthError, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
+import { createSyncClient } from '@meshauth/zone-cp';
+
+const now = () => performance.timeOrigin + performance.now();
+const logger = createLogger({ name: 'zone-swarm', level: 'error' });
+const dir = process.env.BENCH_SWARM_STORE === 'file' ? mkdtempSync(join(tmpdir(), 'meshauth-bench-swarm-')) : undefined;
+const zones = [];
+/** jti → { token, pending zones, times } while a revocation is being watched. */
+const watches = new Map();
+
+function startZones({ address, zones: specs, heartbeatIntervalMs }) {
+  for (const { zone, token } of specs) {
+    const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:');
+    const families = new TokenFamilies({ store, clock: systemClock });
+    const user = families.user;
+    const entry = { zone, store, user, client: undefined };
+    user.family.onChange((change) => {
+      for (const { jti } of change.revocationsAdded) {
+        const watch = watches.get(jti);
+        // Reported, never thrown: a throw here would land in the zone's own apply path.
+        if (watch && !watch.done.has(zone)) {
+          try {
+            refused(watch, entry);
+          } catch (error) {
+            process.send({ type: 'error', message: error?.stack ?? String(error) });
+          }
+        }
+      }
+    });
+    entry.client = createSyncClient({
+      address,
+      readToken: () => token,
+      zone,
+      mode: 'public',
+      family: user.family,
+      store,
+      clock: systemClock,
+      logger,
+      heartbeatIntervalMs,
+      minBackoffMs: 200,
+      maxBackoffMs: 5_000,
+    });
+    zones.push(entry);
+  }
+  const startedAt = now();
+  for (const z of zones) z.client.start();
+  return startedAt;
+}
+
+/** The zone now refuses the token: the same verifier call its API would make, checked. */
+function refused(watch, entry) {
+  try {
+    entry.user.verifier.verify(watch.token);
+  } catch (error) {
+    if (!isMeshAuthError(error) || error.code !== 'ERR_TOKEN_REVOKED') throw error;
+    watch.done.set(entry.zone, now());
+    if (watch.done.size === zones.length) {
+      watches.delete(watch.jti);
+      process.send({ type: 'refused', jti: watch.jti, times: [...watch.done.values()] });
+    }
+    return;
+  }
+  throw new Error(`zone ${entry.zone} still accepts a token whose jti it has revoked`);
+}
+
+/** Resolves once every zone has applied at least `version` (checked every 10 ms). */
+async function waitSynced(version, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (zones.some((z) => z.client.state.appliedVersion < version)) {
+    if (Date.now() > deadline) {
+      const behind = zones.filter((z) => z.client.state.appliedVersion < version);
+      throw new Error(`${behind.length} zones not at version ${version}; first: ${behind[0].zone} ${JSON.stringify(behind[0].client.status())}`);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return now();
+}
+
+process.on('message', async (message) => {
+  try {
+    switch (message.type) {
+      case 'start':
+        return process.send({ type: 'started', at: startZones(message) });
+      case 'wait-synced':
+        return process.send({ type: 'synced', at: await waitSynced(message.version, message.timeoutMs) });
+      case 'accepts': {
+        // Every zone must accept the token before its revocation is timed.
+        for (const z of zones) z.user.verifier.verify(message.token);
+        return process.send({ type: 'accepted' });
+      }
+      case 'watch':
+        watches.set(message.jti, { jti: message.jti, token: message.token, done: new Map() });
+        return process.send({ type: 'watching' });
+      case 'stop':
+        await Promise.all(zones.map((z) => z.client.stop()));
+        for (const z of zones) z.store.close();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+        process.send({ type: 'stopped' });
+        return process.exit(0);
+      default:
+        throw new Error(`unknown message ${message.type}`);
+    }
+  } catch (error) {
+    process.send({ type: 'error', message: error?.stack ?? String(error) });
+  }
+});
+process.send({ type: 'ready' });

@@ -1,0 +1,94 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { rssMb } from './daemon.mjs';
+
+const workerPath = fileURLToPath(new URL('./zone-swarm-worker.mjs', import.meta.url));
+
+/** One worker process and a way to ask it something and wait for its answer. */
+function startWorker() {
+  const child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const waiting = [];
+  const refusals = new Map();
+  let failure;
+  const fail = (error) => {
+    failure ??= error;
+    for (const w of waiting.splice(0)) w.reject(error);
+    for (const r of refusals.values()) r.reject(error);
+    refusals.clear();
+  };
+  child.on('message', (message) => {
+    if (message.type === 'error') return fail(new Error(`zone swarm worker ${child.pid}: ${message.message}`));
+    if (message.type === 'refused') {
+      const r = refusals.get(message.jti);
+      refusals.delete(message.jti);
+      return r?.resolve(message.times);
+    }
+    const index = waiting.findIndex((w) => w.type === message.type);
+    if (index !== -1) waiting.splice(index, 1)[0].resolve(message);
+  });
+  child.on('exit', (code) => fail(new Error(`zone swarm worker ${child.pid} exited with ${code}`)));
+  const expect = (type) =>
+    new Promise((resolve, reject) => {
+      if (failure) return reject(failure);
+      waiting.push({ type, resolve, reject });
+    });
+  return {
+    child,
+    expect,
+    ask(message, replyType) {
+      const reply = expect(replyType);
+      child.send(message);
+      return reply;
+    },
+    refusedBy(jti) {
+      return new Promise((resolve, reject) => refusals.set(jti, { resolve, reject }));
+    },
+  };
+}
+
+/**
+ * Many zones' sync clients spread over worker processes (`perProcess` each), all dialing one
+ * global. Times come back as wall-clock milliseconds at sub-millisecond resolution
+ * (performance.timeOrigin + performance.now()), comparable across processes of this machine.
+ */
+export async function startZoneSwarm({ address, zones, perProcess, heartbeatIntervalMs = 5_000 }) {
+  const workers = [];
+  for (let i = 0; i < zones.length; i += perProcess) {
+    const worker = startWorker();
+    workers.push(worker);
+    await worker.expect('ready');
+    await worker.ask({ type: 'start', address, zones: zones.slice(i, i + perProcess), heartbeatIntervalMs }, 'started');
+  }
+  return {
+    workers,
+    /** Resolves with the time the last zone reached `version`. */
+    async waitSynced(version, timeoutMs = 300_000) {
+      const replies = await Promise.all(workers.map((w) => w.ask({ type: 'wait-synced', version, timeoutMs }, 'synced')));
+      return Math.max(...replies.map((r) => r.at));
+    },
+    async accepts(token) {
+      await Promise.all(workers.map((w) => w.ask({ type: 'accepts', token }, 'accepted')));
+    },
+    /** Starts watching for `jti`; the returned promise gives every zone's refusal time. */
+    async watch(jti, token) {
+      const all = workers.map((w) => w.refusedBy(jti));
+      await Promise.all(workers.map((w) => w.ask({ type: 'watch', jti, token }, 'watching')));
+      return Promise.all(all).then((lists) => lists.flat());
+    },
+    rssMb() {
+      return workers.reduce((sum, w) => sum + rssMb(w.child.pid), 0);
+    },
+    async stop() {
+      await Promise.all(
+        workers.map(async (w) => {
+          if (w.child.exitCode !== null) return;
+          const exited = new Promise((r) => w.child.once('exit', r));
+          w.child.send({ type: 'stop' });
+          const timer = setTimeout(() => w.child.kill('SIGKILL'), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
+    },
+  };
+}

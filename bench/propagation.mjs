@@ -1,0 +1,128 @@
+/**
+ * Propagation: from a revocation sent to global's API (`POST /tokens/user/revocations`; the clock
+ * starts when the request is sent, so global's own handling is included) to every zone refusing
+ * the token. Three setups, each with a fresh global-cp process:
+ *   zones2    two real zone-cp processes; "refusing" = the zone's GET /who-am-i answers 401,
+ *             polled back to back from this process;
+ *   zones100  / zones1000: that many zone sync clients (zone-cp's createSyncClient, several per
+ *             process); "refusing" = the zone's own user-token verifier throws ERR_TOKEN_REVOKED,
+ *             checked the moment the zone applies the change.
+ * Per sample the figure is the time until the LAST zone refuses; p50/p99 are over samples.
+ */
+import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
+import { expectOk, issueUserToken, readAdminToken } from './lib/http.mjs';
+import { issueZoneTokens, jtiOf, now, startSyncedZone, waitFor, whoAmIStatus } from './lib/mesh.mjs';
+import { progress, runIfMain } from './lib/standalone.mjs';
+import { percentile, round } from './lib/stats.mjs';
+import { startZoneSwarm } from './lib/zone-swarm.mjs';
+
+const POLL_TIMEOUT_MS = 30_000;
+
+function summary(allZonesMs, perZoneMs, extra) {
+  return {
+    p50Ms: round(percentile(allZonesMs, 50), 1),
+    p99Ms: round(percentile(allZonesMs, 99), 1),
+    maxMs: round(Math.max(...allZonesMs), 1),
+    perZoneP50Ms: round(percentile(perZoneMs, 50), 1),
+    perZoneP99Ms: round(percentile(perZoneMs, 99), 1),
+    samples: allZonesMs.length,
+    ...extra,
+  };
+}
+
+/** Times `samples` revocations; `watch(jti, token)` resolves with each zone's refusal time. */
+async function timeRevocations(name, global, admin, samples, { accepts, watch }) {
+  const allZones = [];
+  const perZone = [];
+  for (let i = 0; i < samples; i++) {
+    const token = await issueUserToken(global.url, admin, `victim-${i}`, ['developers']);
+    const jti = jtiOf(token);
+    await accepts(token);
+    const refused = await watch(jti, token);
+    const sentAt = now();
+    const revoking = expectOk('POST', `${global.url}/tokens/user/revocations`, { token: admin, body: { jti } });
+    const [times] = await Promise.all([refused(sentAt), revoking]);
+    const latencies = times.map((t) => t - sentAt);
+    perZone.push(...latencies);
+    allZones.push(Math.max(...latencies));
+  }
+  progress('propagation', `${name}: p50 ${round(percentile(allZones, 50), 1)} ms, p99 ${round(percentile(allZones, 99), 1)} ms over ${samples} revocations`);
+  return { allZones, perZone };
+}
+
+async function realZones(cfg, count) {
+  const global = await startDaemon('global-cp');
+  const admin = await readAdminToken(global.url);
+  const address = `grpc://127.0.0.1:${global.syncPort}`;
+  const names = Array.from({ length: count }, (_, i) => `zone-${i + 1}`);
+  const zones = await Promise.all((await issueZoneTokens(global.url, admin, names)).map((z) => startSyncedZone({ address, ...z })));
+  const probe = await issueUserToken(global.url, admin, 'probe', []);
+  await Promise.all(zones.map((z) => waitFor(`${z.url} to accept global's tokens`, async () => (await whoAmIStatus(z.url, probe)) === 200)));
+  const accepts = async (token) => {
+    for (const z of zones) if ((await whoAmIStatus(z.url, token)) !== 200) throw new Error(`${z.url} refuses a fresh token`);
+  };
+  // Each zone polled back to back until it answers 401; the time is taken when that answer arrives.
+  const watch = async (jti, token) => (sentAt) =>
+    Promise.all(
+      zones.map(async (z) => {
+        for (;;) {
+          const status = await whoAmIStatus(z.url, token);
+          if (status === 401) return now();
+          if (status !== 200) throw new Error(`${z.url}: /who-am-i answered ${status}`);
+          if (now() - sentAt > POLL_TIMEOUT_MS) throw new Error(`${z.url} still accepts a token revoked ${POLL_TIMEOUT_MS} ms ago`);
+        }
+      }),
+    );
+  const { allZones, perZone } = await timeRevocations(`${count} zone processes`, global, admin, cfg.propagationSamples, { accepts, watch });
+  const result = summary(allZones, perZone, { zones: count, kind: 'zone-cp processes', zoneRssMb: zones.map((z) => z.rssMb()), globalRssMb: global.rssMb() });
+  await stopAllDaemons();
+  return result;
+}
+
+async function syncClients(cfg, count) {
+  const global = await startDaemon('global-cp');
+  let swarm;
+  try {
+    const admin = await readAdminToken(global.url);
+    const names = Array.from({ length: count }, (_, i) => `zone-${i + 1}`);
+    const zones = await issueZoneTokens(global.url, admin, names);
+    const started = now();
+    swarm = await startZoneSwarm({ address: `grpc://127.0.0.1:${global.syncPort}`, zones, perProcess: cfg.zonesPerProcess });
+    // Global's user-token key is its version 1: every zone that applied its snapshot holds it.
+    const syncedAt = await swarm.waitSynced(1);
+    const listed = JSON.parse((await expectOk('GET', `${global.url}/zones`, { token: admin })).text).items;
+    const connected = listed.filter((z) => z.connected).length;
+    if (connected !== count) throw new Error(`global lists ${connected} connected zones, expected ${count}`);
+    progress('propagation', `${count} sync clients connected and synced in ${round((syncedAt - started) / 1000, 2)} s`);
+    const watch = async (jti, token) => {
+      const refused = await swarm.watch(jti, token);
+      return () => refused;
+    };
+    const { allZones, perZone } = await timeRevocations(`${count} sync clients`, global, admin, cfg.propagationSamples, { accepts: (t) => swarm.accepts(t), watch });
+    return summary(allZones, perZone, {
+      zones: count,
+      kind: 'zone sync clients',
+      processes: swarm.workers.length,
+      initialSyncSeconds: round((syncedAt - started) / 1000, 2),
+      globalRssMb: global.rssMb(),
+      clientsRssMb: round(swarm.rssMb(), 1),
+    });
+  } finally {
+    await swarm?.stop();
+    await stopAllDaemons();
+  }
+}
+
+export async function run(cfg) {
+  try {
+    return {
+      zones2: await realZones(cfg, 2),
+      zones100: { ...(await syncClients(cfg, cfg.zonesMedium)), targetP99Ms: 100 },
+      zones1000: { ...(await syncClients(cfg, cfg.zonesLarge)), targetP99Ms: 1000 },
+    };
+  } finally {
+    await stopAllDaemons();
+  }
+}
+
+await runIfMain(import.meta.url, run);

@@ -1,0 +1,144 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createManualClock } from '../clock.js';
+import { MeshAuthError } from '../errors.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import type { FamilyChange } from './token-family.js';
+import { TokenFamilies } from './token-families.js';
+
+/** A family's keys and revocations: one write path, store and memory kept the same. */
+const clock = createManualClock(1_700_000_000_000);
+const rsaPem = (bits = 2048) => generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+const spareKeyPem = rsaPem();
+const otherKeyPem = rsaPem();
+let dir: string;
+let store: SqliteStore;
+let families: TokenFamilies;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'meshauth-family-'));
+  store = SqliteStore.open(join(dir, 'global.db'));
+  families = new TokenFamilies({ store, clock });
+});
+
+afterEach(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const reopen = () => {
+  store.close();
+  store = SqliteStore.open(join(dir, 'global.db'));
+  return new TokenFamilies({ store, clock });
+};
+
+describe('TokenFamily writes', () => {
+  it('persists keys and revocations, and a new instance over the same file loads them', async () => {
+    const user = families.user.family;
+    await user.generateKey(1);
+    user.putKeyPem(2, spareKeyPem);
+    user.revoke('jti-a', 1_800_000_000_000);
+    const again = reopen().user.family;
+    expect(again.keys.list().map((k) => k.serial)).toEqual([1, 2]);
+    expect(again.keys.signer?.serial).toBe(2);
+    expect(again.revocations.has('jti-a')).toBe(true);
+    expect(store.getRevocation('user-token', 'jti-a')).toMatchObject({ revokedAt: clock.now(), expiresAt: 1_800_000_000_000 });
+  });
+
+  it('gives each write one change-log version, however many items it touches, and tells listeners', async () => {
+    const user = families.user.family;
+    const heard: FamilyChange[] = [];
+    user.onChange((change) => heard.push(change));
+    user.putKeyPem(1, spareKeyPem);
+    user.replaceRevocations(['a', 'b', 'c']);
+    user.replaceRevocations(['c', 'd']);
+    expect(store.version).toBe(3);
+    expect(heard.map((c) => c.version)).toEqual([1, 2, 3]);
+    expect(heard[2]).toMatchObject({ revocationsAdded: [{ jti: 'd', expiresAt: null }], revocationsDeleted: ['a', 'b'] });
+    expect(store.changesSince(2)).toEqual([
+      { version: 3, entity: 'revocation', ref: 'a', op: 'delete' },
+      { version: 3, entity: 'revocation', ref: 'b', op: 'delete' },
+      { version: 3, entity: 'revocation', ref: 'd', op: 'put' },
+    ]);
+  });
+
+  it('writes nothing for a change that changes nothing', () => {
+    families.user.family.replaceRevocations([]);
+    expect(families.user.family.revoke('x')).toBe(true);
+    expect(families.user.family.revoke('x')).toBe(false);
+    expect(store.version).toBe(1);
+  });
+
+  it('does not log zone-token or dataplane-token changes (zones mirror user tokens only)', async () => {
+    families.zone.family.putKeyPem(1, spareKeyPem);
+    families.dataplane('default').family.revoke('x');
+    expect(store.version).toBe(0);
+  });
+
+  it('refuses a bad key with 400 and changes neither store nor memory', async () => {
+    const user = families.user.family;
+    user.putKeyPem(1, spareKeyPem);
+    const weak = rsaPem(1024);
+    for (const pem of ['junk', weak]) {
+      expect(() => user.putKeyPem(2, pem)).toThrow(expect.objectContaining({ code: 'ERR_BAD_REQUEST' }));
+    }
+    expect(user.keys.list().map((k) => k.serial)).toEqual([1]);
+    expect(store.listKeys('user-token').map((k) => k.serial)).toEqual([1]);
+    expect(store.version).toBe(1);
+  });
+
+  it('leaves memory untouched when the transaction fails', async () => {
+    const user = families.user.family;
+    user.revoke('kept');
+    store.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON revocations WHEN NEW.jti = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    expect(() => user.replaceRevocations(['boom'])).toThrow(/SQLITE_CONSTRAINT_TRIGGER; nothing was changed/);
+    expect([...user.revocations.values()]).toEqual(['kept']);
+    expect(store.countRevocations('user-token')).toBe(1);
+    expect(store.version).toBe(1);
+  });
+
+  it('refuses API writes with 409 while managed by global', async () => {
+    const user = families.user.family;
+    user.managedBy = 'managed by the global control plane';
+    for (const write of [() => user.revoke('x'), () => user.putKeyPem(1, spareKeyPem), () => user.deleteKey(1)]) {
+      expect(write).toThrow(expect.objectContaining({ code: 'ERR_CONFLICT', message: 'user token keys and revocations are managed by the global control plane' }));
+    }
+    await expect(user.generateKey()).rejects.toBeInstanceOf(MeshAuthError);
+  });
+
+  it('drops revocations of tokens that have expired anyway', () => {
+    const user = families.user.family;
+    user.revoke('old', clock.now() - 1);
+    user.revoke('current', clock.now() + 60_000);
+    user.revoke('forever');
+    expect(user.pruneExpiredRevocations()).toBe(1);
+    expect([...user.revocations.values()].sort()).toEqual(['current', 'forever']);
+    expect(store.countRevocations('user-token')).toBe(2);
+  });
+});
+
+describe('verification', () => {
+  it('touches no SQLite: it keeps working with the store closed', async () => {
+    const user = families.user;
+    user.family.putKeyPem(1, spareKeyPem);
+    const good = await user.issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
+    const revoked = await user.issuer.issue({ Name: 'jane', Groups: [] }, 3_600_000);
+    user.family.revoke(JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti);
+    store.close();
+    expect(user.verifier.verify(good).Name).toBe('john');
+    expect(() => user.verifier.verify(revoked)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_REVOKED' }));
+  });
+
+  it('follows writes at once: a deleted key refuses its tokens on the next call', async () => {
+    const user = families.user;
+    user.family.putKeyPem(1, spareKeyPem);
+    const token = await user.issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
+    user.verifier.verify(token);
+    user.family.putKeyPem(2, otherKeyPem);
+    user.family.deleteKey(1);
+    expect(() => user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
+  });
+});

@@ -1,0 +1,118 @@
+import { status } from '@grpc/grpc-js';
+import {
+  encodeBatch,
+  fromProtoMode,
+  type Batch,
+  type Clock,
+  type FamilyChange,
+  type Hello__Output,
+  type Logger,
+  type SqliteStore,
+  type SyncMode,
+  type TokenVerifier,
+  type ZoneClaims,
+} from '@meshauth/core';
+import { changeContent, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
+import type { SyncServerDeps } from './sync-server-deps.js';
+import type { ZoneRegistry } from './zone-registry.js';
+import type { ZoneSession } from './zone-session.js';
+
+export interface ZoneSessionsOptions {
+  store: SqliteStore;
+  /** The family zones mirror (user tokens). */
+  familyId: string;
+  verifier: TokenVerifier<ZoneClaims>;
+  allowed: SyncMode;
+  registry: ZoneRegistry;
+  logger: Logger;
+  clock: Clock;
+}
+
+/**
+ * The connected zones: at most one stream per zone name (a newer one replaces an older), each
+ * brought up to date when it says Hello and then sent every change as it commits.
+ */
+export class ZoneSessions implements SyncServerDeps {
+  readonly store: SqliteStore;
+  readonly verifier: TokenVerifier<ZoneClaims>;
+  readonly allowed: SyncMode;
+  readonly registry: ZoneRegistry;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  private readonly familyId: string;
+  private readonly sessions = new Map<string, ZoneSession>();
+
+  constructor(options: ZoneSessionsOptions) {
+    ({ store: this.store, familyId: this.familyId, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+  }
+
+  register(session: ZoneSession, hello: Hello__Output): void {
+    const previous = this.sessions.get(session.zone);
+    this.sessions.set(session.zone, session);
+    this.registry.connected(session.zone, session, session.mode, hello.appliedVersion, hello.softwareVersion);
+    previous?.end(status.ABORTED, 'replaced by a newer stream of the same zone');
+  }
+
+  unregister(session: ZoneSession): void {
+    if (this.sessions.get(session.zone) === session) this.sessions.delete(session.zone);
+    this.registry.disconnected(session.zone, session);
+  }
+
+  /**
+   * Brings a zone from what it applied to now. Runs synchronously, like every family write, so
+   * no change can commit between building this batch and the session going live.
+   */
+  initialSync(session: ZoneSession, hello: Hello__Output): void {
+    const { store } = this;
+    const version = store.version;
+    const reason = snapshotReason(store, this.familyId, {
+      epoch: hello.epoch,
+      appliedVersion: hello.appliedVersion,
+      appliedModeMatches: fromProtoMode(hello.appliedMode) === session.mode,
+    });
+    if (reason) {
+      const header = { kind: 'snapshot' as const, epoch: store.epoch, fromVersion: 0, toVersion: version, committedAt: this.clock.now() };
+      const batches = encodeBatch(header, snapshotContent(store, this.familyId), session.mode);
+      this.logger.info({ zone: session.zone, reason, version, chunks: batches.length }, 'sync: sending snapshot');
+      session.send(batches, version);
+    } else if (hello.appliedVersion < version) {
+      this.sendDelta(session, hello.appliedVersion);
+      this.logger.info({ zone: session.zone, from: hello.appliedVersion, to: version }, 'sync: sent delta');
+    } else {
+      session.sentVersion = version;
+    }
+  }
+
+  /** One committed change to every live zone, encoded once per mode however many zones there are. */
+  fanOut(change: FamilyChange): void {
+    if (change.version === 0) return;
+    this.registry.committed(change.version, this.clock.now());
+    const encoded = new Map<SyncMode, Batch[]>();
+    const batchesFor = (mode: SyncMode) => {
+      let batches = encoded.get(mode);
+      if (!batches) {
+        const header = { kind: 'delta' as const, epoch: this.store.epoch, fromVersion: change.version - 1, toVersion: change.version, committedAt: this.clock.now() };
+        batches = encodeBatch(header, changeContent(change), mode);
+        encoded.set(mode, batches);
+      }
+      return batches;
+    };
+    for (const session of this.sessions.values()) {
+      if (!session.live || session.mode === 'off') continue;
+      // Contiguous: the change alone. Otherwise (not expected) whatever the log says it missed.
+      if (session.sentVersion === change.version - 1) session.send(batchesFor(session.mode), change.version);
+      else if (session.sentVersion < change.version) this.sendDelta(session, session.sentVersion);
+    }
+  }
+
+  closeAll(reason: string): void {
+    for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, reason);
+  }
+
+  private sendDelta(session: ZoneSession, from: number): void {
+    const { store } = this;
+    const to = store.version;
+    const content = deltaContent(store, this.familyId, store.changesSince(from));
+    session.send(encodeBatch({ kind: 'delta', epoch: store.epoch, fromVersion: from, toVersion: to, committedAt: this.clock.now() }, content, session.mode), to);
+  }
+}

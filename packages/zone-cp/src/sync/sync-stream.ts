@@ -1,0 +1,139 @@
+import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  BatchAssembler,
+  fromProtoMode,
+  toProtoMode,
+  meshauthVersion,
+  type Clock,
+  type GlobalMessage__Output,
+  type GlobalSyncClient,
+  type SyncMode,
+  type ZoneMessage,
+} from '@meshauth/core';
+import type { BatchApplier } from './batch-applier.js';
+import type { SyncedState } from './synced-state.js';
+
+export interface SyncStreamOptions {
+  client: GlobalSyncClient;
+  token: string;
+  zone: string;
+  mode: SyncMode;
+  heartbeatIntervalMs: number;
+  state: SyncedState;
+  applier: BatchApplier;
+  clock: Clock;
+}
+
+export interface SyncStreamEvents {
+  welcomed(effectiveMode: SyncMode, globalVersion: number): void;
+  applied(version: number): void;
+  /** A batch was nacked; the stream stays up unless `ended` follows. */
+  rejected(reason: string): void;
+  /** The stream is over (global ended it, it failed, or it went silent); redial. Called once. */
+  ended(reason: string): void;
+}
+
+/**
+ * One Sync stream to global: Hello, then apply-and-ack every batch, heartbeat every interval,
+ * and give up on a stream that has said nothing for three intervals (it may look open while the
+ * path to global is dead). Reconnecting is the caller's job.
+ */
+export class SyncStream {
+  private readonly call: ClientDuplexStream<ZoneMessage, GlobalMessage__Output>;
+  private readonly assembler = new BatchAssembler();
+  private readonly heartbeat: NodeJS.Timeout;
+  private lastHeardAt: number;
+  private effectiveMode: SyncMode = 'off';
+  private over = false;
+
+  constructor(
+    private readonly options: SyncStreamOptions,
+    private readonly events: SyncStreamEvents,
+  ) {
+    const { clock, state } = options;
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${options.token}`);
+    this.call = options.client.Sync(metadata);
+    this.lastHeardAt = clock.now();
+    this.call.on('data', (message: GlobalMessage__Output) => this.receive(message));
+    this.call.on('error', (error: ServiceError) => this.end(`${status[error.code] ?? error.code}: ${error.details || error.message}`));
+    this.call.on('end', () => this.end('global ended the stream'));
+    this.send({
+      hello: {
+        zone: options.zone,
+        mode: toProtoMode(options.mode),
+        epoch: state.epoch,
+        appliedVersion: state.appliedVersion,
+        appliedMode: toProtoMode(state.appliedMode),
+        heartbeatIntervalMs: options.heartbeatIntervalMs,
+        softwareVersion: meshauthVersion,
+      },
+    });
+    this.heartbeat = setInterval(() => {
+      const silentFor = clock.now() - this.lastHeardAt;
+      if (silentFor > 3 * options.heartbeatIntervalMs) return this.end(`no message from global for ${silentFor} ms; re-establishing the stream`);
+      this.send({ heartbeat: { sentAtMs: clock.now() } });
+    }, options.heartbeatIntervalMs);
+  }
+
+  /** Ends the stream without reporting it (the client is stopping). */
+  close(): void {
+    this.over = true;
+    this.release();
+  }
+
+  private end(reason: string): void {
+    if (this.over) return;
+    this.over = true;
+    this.release();
+    this.events.ended(reason);
+  }
+
+  private release(): void {
+    clearInterval(this.heartbeat);
+    this.call.removeAllListeners();
+    this.call.on('error', () => {});
+    this.call.end();
+    this.call.cancel();
+  }
+
+  private send(message: ZoneMessage): void {
+    if (!this.over) this.call.write(message);
+  }
+
+  private receive(message: GlobalMessage__Output): void {
+    if (this.over) return;
+    this.lastHeardAt = this.options.clock.now();
+    this.options.state.contact(this.lastHeardAt, this.options.heartbeatIntervalMs);
+    if (message.message === 'welcome') {
+      this.effectiveMode = fromProtoMode(message.welcome!.effectiveMode);
+      this.events.welcomed(this.effectiveMode, message.welcome!.version);
+    } else if (message.message === 'batch') {
+      this.batch(message.batch!);
+    }
+  }
+
+  private batch(chunk: NonNullable<GlobalMessage__Output['batch']>): void {
+    let chunks;
+    try {
+      chunks = this.assembler.add(chunk);
+    } catch (error) {
+      this.send({ nack: { version: chunk.toVersion, reason: (error as Error).message } });
+      return this.end((error as Error).message);
+    }
+    if (!chunks) return;
+    let result;
+    try {
+      result = this.options.applier.apply(chunks, this.effectiveMode);
+    } catch (error) {
+      result = { ok: false as const, version: chunk.toVersion, reason: `could not store the batch: ${(error as Error).message}`, reconnect: false };
+    }
+    if (result.ok) {
+      this.send({ ack: { version: result.version } });
+      return this.events.applied(result.version);
+    }
+    this.send({ nack: { version: result.version, reason: result.reason } });
+    this.events.rejected(`could not apply version ${result.version}: ${result.reason}`);
+    if (result.reconnect) this.end(result.reason);
+  }
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SYNC_MESSAGE_BYTES, syncProto } from '@meshauth/core';
+import { stopAll, tempDir, type Daemon } from './support/daemon.js';
+import { http, issueUserToken } from './support/http.js';
+import { hello, openProbe, startGlobal, startZone, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+
+const REVOCATIONS = 200_000;
+
+/** SPEC 6: a big state syncs as a chunked snapshot (each message ≤ 1 MiB); each later change as a delta of itself. */
+describe('200,000 revocations', () => {
+  const dir = tempDir();
+  let global: Global;
+  let zone: Daemon;
+  let revokedToken: string;
+  const encodedSize = (message: object) => syncProto().GlobalSync.service.Sync.responseSerialize(message).length;
+  const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+
+  beforeAll(async () => {
+    global = await startGlobal(join(dir.path, 'global.db'), { MESHAUTH_API_SERVER_BODY_LIMIT: String(32 * 1024 * 1024) });
+    revokedToken = await issueUserToken(global.url, global.adminToken, 'revoked', []);
+    const jtis = Array.from({ length: REVOCATIONS - 1 }, () => randomUUID());
+    jtis.push(jtiOf(revokedToken));
+    // The docs' interface: the whole list as one global secret.
+    const put = await http('PUT', `${global.url}/global-secrets/user-token-revocations`, {
+      body: { type: 'GlobalSecret', name: 'user-token-revocations', data: Buffer.from(jtis.join(',')).toString('base64') },
+    });
+    expect(put.status).toBeLessThan(300);
+  }, 120_000);
+
+  afterAll(async () => {
+    await stopAll();
+    dir.remove();
+  });
+
+  it('a fresh zone syncs them all, in chunks of at most 1 MiB applied at once', async () => {
+    const probe = openProbe(global.syncPort, readFileSync(await writeZoneToken(global, dir.path, 'probe'), 'utf8'));
+    probe.send(hello('probe', 'SYNC_MODE_PUBLIC'));
+    await waitFor('whole snapshot', () => probe.received.some((m) => m.batch?.last), 60_000);
+    const chunks = probe.received.filter((m) => m.batch).map((m) => m.batch!);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(chunks.every((c) => c.kind === 'KIND_SNAPSHOT')).toBe(true);
+    expect(chunks.map((c) => c.chunk)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.reduce((n, c) => n + c.addedRevocations.length, 0)).toBe(REVOCATIONS);
+    for (const chunk of chunks) expect(encodedSize({ batch: chunk })).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
+    probe.close();
+
+    zone = await startZone('zone-1', join(dir.path, 'zone.db'), { globalAddress: global.syncAddress, tokenFile: await writeZoneToken(global, dir.path, 'zone-1') });
+    await waitFor(
+      'zone holds every revocation',
+      async () => (await http('GET', `${zone.url}/metrics`)).text.match(/meshauth_revocations\{[^}]*family="user-token"[^}]*\} (\d+)/)?.[1] === String(REVOCATIONS),
+      60_000,
+    );
+    expect((await http('GET', `${zone.url}/who-am-i`, { token: revokedToken })).json.detail).toMatch(/revoked/);
+  }, 120_000);
+
+  it('one more revocation then travels as a small delta of that revocation alone', async () => {
+    const probe = openProbe(global.syncPort, readFileSync(await writeZoneToken(global, dir.path, 'probe-2'), 'utf8'));
+    probe.send(hello('probe-2', 'SYNC_MODE_PUBLIC'));
+    await waitFor('whole snapshot', () => probe.received.some((m) => m.batch?.last), 60_000);
+    const seen = probe.received.length;
+
+    const token = await issueUserToken(global.url, global.adminToken, 'one-more', []);
+    await waitFor('zone accepts it', async () => (await http('GET', `${zone.url}/who-am-i`, { token })).status === 200);
+    expect((await http('POST', `${global.url}/tokens/user/revocations`, { body: { token } })).status).toBe(201);
+
+    const delta = await waitFor('delta', () => probe.received.slice(seen).find((m) => m.batch)?.batch);
+    expect(delta).toMatchObject({ kind: 'KIND_DELTA', last: true, keys: [], removedJtis: [], addedRevocations: [{ jti: jtiOf(token), expiresAtMs: expect.any(Number) }] });
+    expect(delta.toVersion).toBe(delta.fromVersion + 1);
+    expect(encodedSize({ batch: delta })).toBeLessThan(256);
+    probe.close();
+    await waitFor('zone refuses it', async () => (await http('GET', `${zone.url}/who-am-i`, { token })).status === 401);
+  });
+});

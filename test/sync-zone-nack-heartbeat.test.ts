@@ -1,0 +1,120 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  generateRsaPrivateKeyPem,
+  importSigningKey,
+  KeyRing,
+  parseKeyPem,
+  syncProto,
+  systemClock,
+  TokenIssuer,
+  type Batch,
+  type GlobalMessage,
+  type ZoneMessage__Output,
+} from '@meshauth/core';
+import { stopAll, tempDir, type Daemon } from './support/daemon.js';
+import { http } from './support/http.js';
+import { startZone, syncStatus, waitFor } from './support/sync-cluster.js';
+
+type Behaviour = (call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>, hello: ZoneMessage__Output) => void;
+
+/**
+ * A stand-in for global that a test scripts message by message, to make a real zone-cp face what
+ * a healthy global never sends: a batch it cannot apply, or a stream that goes silent.
+ */
+async function startFakeGlobal(behaviour: { current: Behaviour }) {
+  const received: ZoneMessage__Output[] = [];
+  let streams = 0;
+  const server = new Server();
+  server.addService(syncProto().GlobalSync.service, {
+    Sync(call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>) {
+      streams++;
+      call.on('data', (m: ZoneMessage__Output) => {
+        received.push(m);
+        if (m.message === 'hello') behaviour.current(call, m);
+      });
+      call.on('error', () => {});
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  return { port, received, streams: () => streams, close: () => server.forceShutdown() };
+}
+
+const batch = (kind: 'KIND_SNAPSHOT' | 'KIND_DELTA', from: number, to: number, content: Partial<Batch>): Batch => ({
+  kind,
+  epoch: 'fake-epoch',
+  fromVersion: from,
+  toVersion: to,
+  chunk: 0,
+  last: true,
+  committedAtMs: Date.now(),
+  ...content,
+});
+
+describe('a zone facing a batch it cannot apply, and a silent stream', () => {
+  const dir = tempDir();
+  const behaviour: { current: Behaviour } = { current: () => {} };
+  let fake: Awaited<ReturnType<typeof startFakeGlobal>>;
+  let zone: Daemon;
+  let token: string;
+  let echoHeartbeats = true;
+
+  beforeAll(async () => {
+    const privatePem = await generateRsaPrivateKeyPem();
+    const { publicPem } = parseKeyPem(privatePem);
+    const ring = new KeyRing();
+    ring.set(importSigningKey({ serial: 1, publicPem, privatePem, createdAt: Date.now(), origin: 'local' }));
+    token = await new TokenIssuer(ring, systemClock, 'user token').issue({ Name: 'alice', Groups: [] }, 3_600_000);
+
+    behaviour.current = (call) => {
+      call.write({ welcome: { effectiveMode: 'SYNC_MODE_PUBLIC', epoch: 'fake-epoch', version: 2 } });
+      call.write({ batch: batch('KIND_SNAPSHOT', 0, 1, { keys: [{ serial: 1, publicPem, privatePem: '', createdAtMs: Date.now() }] }) });
+      // Version 2 carries a key that is not a key: the zone must refuse all of it.
+      call.write({
+        batch: batch('KIND_DELTA', 1, 2, {
+          keys: [{ serial: 2, publicPem: '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n', privatePem: '', createdAtMs: Date.now() }],
+          removedKeySerials: [1],
+        }),
+      });
+      call.on('data', (m: ZoneMessage__Output) => {
+        if (m.message === 'heartbeat' && echoHeartbeats) call.write({ heartbeat: { sentAtMs: Date.now() } });
+      });
+    };
+    fake = await startFakeGlobal(behaviour);
+    const tokenFile = join(dir.path, 'zone.token');
+    writeFileSync(tokenFile, 'not checked by the fake global');
+    zone = await startZone('zone-1', join(dir.path, 'zone.db'), { globalAddress: `grpc://127.0.0.1:${fake.port}`, tokenFile, env: { MESHAUTH_MULTIZONE_ZONE_HEARTBEAT_INTERVAL: '300ms' } });
+  });
+
+  afterAll(async () => {
+    await stopAll();
+    fake.close();
+    dir.remove();
+  });
+
+  it('applies the snapshot, acks it, nacks the bad delta with the reason and keeps its previous state', async () => {
+    const nack = await waitFor('nack', () => fake.received.find((m) => m.message === 'nack')?.nack);
+    expect(nack).toEqual({ version: 2, reason: expect.stringMatching(/signing key 2 is not a usable RSA key/) });
+    expect(fake.received.filter((m) => m.message === 'ack').map((m) => m.ack!.version)).toEqual([1]);
+    const status = await syncStatus(zone);
+    expect(status).toMatchObject({ appliedVersion: 1, globalEpoch: 'fake-epoch', lastError: expect.stringMatching(/could not apply version 2/) });
+    // Key 1 was to be removed by the same batch: it is still there, and its tokens still work.
+    expect((await http('GET', `${zone.url}/who-am-i`, { token })).json.name).toBe('alice');
+    expect((await http('GET', `${zone.url}/tokens/user/signing-keys`)).json.items.map((k: { serial: number }) => k.serial)).toEqual([1]);
+  });
+
+  it('re-establishes a stream that stays open but delivers nothing', async () => {
+    const before = fake.streams();
+    // From now on the fake global keeps streams open and says nothing at all: the zone must
+    // notice the silence (3 × 300 ms) and redial, again and again.
+    echoHeartbeats = false;
+    behaviour.current = () => {};
+    await waitFor('the zone to redial', () => fake.streams() >= before + 2, 20_000);
+    const status = await syncStatus(zone);
+    expect(status.lastError).toMatch(/no message from global/);
+    // Nothing was deleted because streams dropped.
+    expect((await http('GET', `${zone.url}/who-am-i`, { token })).json.name).toBe('alice');
+  });
+});

@@ -81,7 +81,16 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
       user.managedBy = `managed by the global control plane (sync mode ${mode}); make this change there`;
     } else {
       // Independent zone, as in Kuma: its own user-token key and admin token.
+      if (synced.appliedVersion > 0) {
+        synced.forget();
+        logger.info('sync is off: user-token keys and revocations synced earlier are now this zone\'s own');
+      }
       await ensureSigningKey(user, logger);
+      // Keys synced earlier in public mode verify but cannot sign: the zone needs one of its own.
+      if (!user.keys.signer) {
+        const key = await user.generateKey();
+        logger.info({ serial: key.serial }, 'created user token signing key (the synced ones hold no private key)');
+      }
       if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
       const prune = setInterval(() => user.pruneExpiredRevocations(), PRUNE_INTERVAL_MS);
       prune.unref();

@@ -4,6 +4,7 @@ import { startDaemon, type Daemon } from '../../support/daemon.js';
 import type { Plane } from './plane-fixture.js';
 import { jsonRequest, rawRequest } from './raw-http.js';
 import { waitFor } from './acked-writes.js';
+import { readStore } from './store-snapshot.js';
 
 export interface Zone {
   daemon: Daemon;
@@ -53,17 +54,14 @@ export async function syncStatus(zoneUrl: string): Promise<any> {
   return res.json;
 }
 
-/** Global's current change version, from its metrics (the number zones ack). */
-export async function globalVersion(globalUrl: string): Promise<number> {
-  const res = await rawRequest(`${globalUrl}/metrics`);
-  const match = /^meshauth_sync_version\s+(\d+)/m.exec(res.text);
-  if (!match) throw new Error('global exposes no meshauth_sync_version');
-  return Number(match[1]);
+/** Global's current change version (the number zones ack), read from its store file. */
+export function globalVersion(global: { storePath: string }): number {
+  return Number(readStore(global.storePath).version ?? '0');
 }
 
 /** Waits until the zone is connected and has applied at least global's current version. */
-export async function waitForZoneCaughtUp(global: { url: string }, zoneUrl: string, timeoutMs = 60_000): Promise<any> {
-  const target = await globalVersion(global.url);
+export async function waitForZoneCaughtUp(global: { storePath: string }, zoneUrl: string, timeoutMs = 60_000): Promise<any> {
+  const target = globalVersion(global);
   let last: any;
   await waitFor(
     `zone at ${zoneUrl} to apply version ${target}`,

@@ -19,6 +19,8 @@ export interface TcpProxy {
   capture(): Buffer;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Bytes passed from global to the zone so far. */
+  readonly downstreamBytes: number;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let mode: 'pass' | 'drop' | 'stall' = 'pass';
   let target = targetPort;
   let accepted = 0;
+  let downstreamBytes = 0;
   const captured: Buffer[] = [];
   const live = new Set<{ client: Socket; upstream: Socket; stalled: boolean }>();
 
@@ -41,6 +44,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     const pipe = (from: Socket, to: Socket) =>
       from.on('data', (chunk: Buffer) => {
         if (pair.stalled) return;
+        if (from === upstream) downstreamBytes += chunk.length;
         captured.push(Buffer.from(chunk));
         to.write(chunk);
       });
@@ -63,6 +67,9 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     port,
     get accepted() {
       return accepted;
+    },
+    get downstreamBytes() {
+      return downstreamBytes;
     },
     setTargetPort(p) {
       target = p;

@@ -40,6 +40,17 @@ export class SyncedState {
     Object.assign(this, { epoch, appliedVersion: version, appliedMode: mode, lastContactAt: now, lastSyncAt: now, persistedContactAt: now });
   }
 
+  /**
+   * Sync turned off: what the zone holds is its own from now on, so a later sync must start
+   * with a snapshot, not a delta on top of state that may have changed locally meanwhile.
+   */
+  forget(): void {
+    this.store.transaction(() => {
+      for (const key of Object.values(KEYS)) this.store.deleteMeta(key);
+    });
+    Object.assign(this, { epoch: '', appliedVersion: 0, appliedMode: 'off', lastContactAt: undefined, lastSyncAt: undefined, persistedContactAt: undefined });
+  }
+
   /** Heard from global: kept in memory always, written at most every `persistEveryMs`. */
   contact(now: number, persistEveryMs: number): void {
     this.lastContactAt = now;

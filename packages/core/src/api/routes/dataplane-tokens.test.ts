@@ -79,7 +79,7 @@ describe('POST /tokens/dataplane', () => {
     [{ ...body, tags: { service: 'web' } }, 'tags.service'],
     [{ ...body, tags: { service: [] } }, 'tags.service'],
     [{ ...body, type: 'gateway' }, 'type'],
-    [{ ...body, extra: 1 }, 'body'],
+    [{ ...body, extra: 1 }, 'extra'],
     [{ ...body, validFor: 'forever' }, 'validFor'],
     [{ ...body, validFor: '0s' }, 'validFor'],
     [{ ...body, validFor: '9000h' }, 'validFor'],

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot, startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
 import { recordLost } from '../support/ledger.js';
-import { startPlane, type Plane } from '../support/plane-fixture.js';
+import { startZone, waitForZoneCaughtUp } from '../support/multizone.js';
+import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { rawRequest } from '../support/raw-http.js';
 import { readStore } from '../support/store-snapshot.js';
 import { startWriters, waitFor } from '../support/acked-writes.js';
@@ -60,5 +62,41 @@ describe('SIGKILL global while revocations and secrets are being written', () =>
     // And it keeps accepting writes.
     const after = await rawRequest(`${restarted.url}/tokens/user/revocations`, { method: 'POST', headers: json, body: JSON.stringify({ jti: 'after-restart' }) });
     expect(after.status).toBe(201);
+  });
+});
+
+describe.skipIf(!zoneCpBuilt())('SIGKILL global while revocations are written, with zones syncing', () => {
+  let global: Plane | undefined;
+  let proxy: TcpProxy | undefined;
+
+  afterAll(async () => {
+    await stopAll();
+    await proxy?.close();
+    global?.dir.remove();
+  });
+
+  it('after restart and reconnect, every zone holds every acknowledged revocation', async () => {
+    global = await startPlane('global-cp');
+    proxy = await startTcpProxy(global.daemon.ready.syncPort as number);
+    const zones = await Promise.all(['zone-1', 'zone-2'].map((name) => startZone(global!, { name, syncPort: proxy!.port })));
+    for (const zone of zones) await waitForZoneCaughtUp(global, zone.daemon.url);
+
+    const writers = startWriters(global.url, global.adminToken, 8, 'killed-with-zones');
+    await waitFor('300 acknowledged writes', () => writers.acked.revocations.length >= 300);
+    await global.daemon.kill();
+    await writers.stop();
+    const { revocations } = writers.acked;
+
+    // Same store, new process, new port: the proxy keeps the zones' address stable.
+    const restarted = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: global.storePath });
+    proxy.setTargetPort(restarted.ready.syncPort as number);
+    const lost: Record<string, string[]> = {};
+    for (const zone of zones) {
+      await waitForZoneCaughtUp(global, zone.daemon.url);
+      const held = new Set(readStore(zone.storePath).revocations.filter((r) => r.family === 'user-token').map((r) => r.jti));
+      lost[zone.name] = revocations.filter((jti) => !held.has(jti));
+    }
+    recordLost(Object.values(lost).flat().length, 'acknowledged revocations missing on zones after SIGKILL of global');
+    expect(lost).toEqual({ 'zone-1': [], 'zone-2': [] });
   });
 });

@@ -15,6 +15,8 @@ export interface TcpProxy {
   stall(): void;
   /** Back to passing bytes; connections that were stalled are reset (their streams lost bytes). */
   restore(): void;
+  /** Stalls every connection the moment `bytes` more have gone from global to the zone. */
+  stallAfter(bytes: number): Promise<void>;
   /** Every byte passed so far, both directions. */
   capture(): Buffer;
   /** Connections accepted so far. */
@@ -29,6 +31,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let target = targetPort;
   let accepted = 0;
   let downstreamBytes = 0;
+  let tripwire: { at: number; fire: () => void } | undefined;
   const captured: Buffer[] = [];
   const live = new Set<{ client: Socket; upstream: Socket; stalled: boolean }>();
 
@@ -46,6 +49,15 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         if (pair.stalled) return;
         if (from === upstream) downstreamBytes += chunk.length;
         captured.push(Buffer.from(chunk));
+        if (tripwire && downstreamBytes >= tripwire.at) {
+          // Synchronously and before forwarding this chunk, so the stall lands mid-transfer for sure.
+          const { fire } = tripwire;
+          tripwire = undefined;
+          mode = 'stall';
+          for (const p of live) p.stalled = true;
+          fire();
+          return;
+        }
         to.write(chunk);
       });
     pipe(client, upstream);
@@ -92,6 +104,11 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         pair.client.resetAndDestroy();
         pair.upstream.destroy();
       }
+    },
+    stallAfter(bytes) {
+      return new Promise((resolve) => {
+        tripwire = { at: downstreamBytes + bytes, fire: resolve };
+      });
     },
     capture: () => Buffer.concat(captured),
     async close() {

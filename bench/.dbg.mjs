@@ -1,0 +1,18 @@
+import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
+import { expectOk, issueUserToken, readAdminToken } from './lib/http.mjs';
+import { issueZoneTokens, jtiOf, now } from './lib/mesh.mjs';
+import { startZoneSwarm } from './lib/zone-swarm.mjs';
+const global = await startDaemon('global-cp');
+const admin = await readAdminToken(global.url);
+const zones = await issueZoneTokens(global.url, admin, ['z1','z2']);
+const swarm = await startZoneSwarm({ address: `grpc://127.0.0.1:${global.syncPort}`, zones, perProcess: 1 });
+console.log('synced', await swarm.waitSynced(1));
+const token = await issueUserToken(global.url, admin, 'v', []);
+console.log('issued');
+await swarm.accepts(token); console.log('accepted');
+const jti = jtiOf(token);
+const p = await swarm.watch(jti, token); console.log('watching');
+const t0 = now();
+await expectOk('POST', `${global.url}/tokens/user/revocations`, { token: admin, body: { jti } }); console.log('revoked');
+console.log((await p).map(t => t - t0));
+await swarm.stop(); await stopAllDaemons();

@@ -28,8 +28,10 @@ export async function run(cfg) {
     const unauthenticated = () => measured(`${global.url}/`, load);
 
     // Warm up both paths (JIT, connection setup) before anything is measured.
-    await loadTest(`${global.url}/who-am-i`, { connections: cfg.httpConnections, seconds: 1, headers: { authorization: `Bearer ${token}` } });
-    await loadTest(`${global.url}/`, { connections: cfg.httpConnections, seconds: 1 });
+    if (!cfg.quick) {
+      await loadTest(`${global.url}/who-am-i`, { connections: cfg.httpConnections, seconds: 1, headers: { authorization: `Bearer ${token}` } });
+      await loadTest(`${global.url}/`, { connections: cfg.httpConnections, seconds: 1 });
+    }
 
     const authRates = [];
     const baseRates = [];

@@ -95,7 +95,7 @@ async function syncClients(cfg, count) {
     if (connected !== count) throw new Error(`global lists ${connected} connected zones, expected ${count}`);
     progress('propagation', `${count} sync clients connected and synced in ${round((syncedAt - started) / 1000, 2)} s`);
     const watch = async (jti, token) => {
-      const refused = await swarm.watch(jti, token);
+      const { refused } = await swarm.watch(jti, token);
       return () => refused;
     };
     const { allZones, perZone } = await timeRevocations(`${count} sync clients`, global, admin, cfg.propagationSamples, { accepts: (t) => swarm.accepts(t), watch });

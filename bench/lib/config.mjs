@@ -24,7 +24,7 @@ export const benchConfig = Object.freeze({
   /** Seconds of raw signing for the issue baseline, per round. */
   signSeconds: size('BENCH_SIGN_SECONDS', 3, 0.5),
   /** Revocations timed per propagation setup. */
-  propagationSamples: size('BENCH_PROPAGATION_SAMPLES', 50, 5),
+  propagationSamples: size('BENCH_PROPAGATION_SAMPLES', 50, 3),
   /** Zone sync clients for the large propagation setups, and clients per process. */
   zonesMedium: size('BENCH_ZONES_MEDIUM', 100, 10),
   zonesLarge: size('BENCH_ZONES_LARGE', 1_000, 20),

@@ -69,11 +69,12 @@ export async function startZoneSwarm({ address, zones, perProcess, heartbeatInte
     async accepts(token) {
       await Promise.all(workers.map((w) => w.ask({ type: 'accepts', token }, 'accepted')));
     },
-    /** Starts watching for `jti`; the returned promise gives every zone's refusal time. */
+    /** Starts watching for `jti`; `refused` then gives every zone's refusal time. */
     async watch(jti, token) {
-      const all = workers.map((w) => w.refusedBy(jti));
+      const all = Promise.all(workers.map((w) => w.refusedBy(jti))).then((lists) => lists.flat());
+      all.catch(() => {});
       await Promise.all(workers.map((w) => w.ask({ type: 'watch', jti, token }, 'watching')));
-      return Promise.all(all).then((lists) => lists.flat());
+      return { refused: all };
     },
     rssMb() {
       return workers.reduce((sum, w) => sum + rssMb(w.child.pid), 0);

@@ -116,7 +116,6 @@ describe.skipIf(!zoneCpBuilt())('200 concurrent clients on a zone while global r
     running = false;
     await Promise.all(clients);
 
-    console.log("LOADSTATS", requests, rssWarm, rssPeak, pool.length);
     expect(violations.slice(0, 10)).toEqual([]);
     expect(requests).toBeGreaterThan(10 * CLIENTS);
     // Every revoked token is refused now, by the zone, for every client.

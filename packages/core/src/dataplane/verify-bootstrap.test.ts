@@ -7,6 +7,7 @@ import { SecretViews } from '../api/secret-views.js';
 import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { decodeJws, signRs256 } from '../tokens/jws-rs256.js';
+import { generateRsaPrivateKeyPem } from '../tokens/signing-key.js';
 import { TokenFamilies } from '../tokens/token-families.js';
 import { BootstrapRefusal, type BootstrapRefusalReason } from './bootstrap-refusal.js';
 import { issueDataplaneToken, type DataplaneTokenRequest } from './issue-dataplane-token.js';
@@ -120,8 +121,7 @@ describe('dataplane signing keys', () => {
     const zone1 = plane('zone-1');
     const first = await zone1.issue();
     const family = zone1.families.dataplane('default').family;
-    const pem2 = (await family.generateKey(7)).privatePem!;
-    family.deleteKey(7);
+    const pem2 = await generateRsaPrivateKeyPem();
     // Kuma's interface: a PEM stored as mesh secret dataplane-token-signing-key-{mesh}-{N}.
     expect(zone1.secrets.put('default', 'dataplane-token-signing-key-default-2', Buffer.from(pem2))).toBe(true);
     const second = await zone1.issue();

@@ -12,7 +12,7 @@ const ADMIN_TOKEN_VALID_FOR_MS = 10 * 365 * 24 * 3_600_000;
 /** First start: serial 1. Later starts reuse what the store holds. */
 export async function ensureSigningKey(family: TokenFamily, logger: Logger): Promise<void> {
   if (family.keys.size > 0) return;
-  const key = await family.generateKey(1);
+  const key = await family.generateKey();
   logger.info({ family: family.name.id, serial: key.serial }, `created ${family.name.label} signing key`);
 }
 

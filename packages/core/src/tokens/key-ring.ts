@@ -8,6 +8,7 @@ import type { SigningKey } from './signing-key.js';
 export class KeyRing {
   private readonly keys = new Map<number, SigningKey>();
   private signerSerial: number | undefined;
+  private highestEver = 0;
 
   get(serial: number): SigningKey | undefined {
     return this.keys.get(serial);
@@ -25,6 +26,16 @@ export class KeyRing {
     let highest = 0;
     for (const serial of this.keys.keys()) if (serial > highest) highest = serial;
     return highest;
+  }
+
+  /** The highest serial this ring has held, including keys since removed. */
+  get highestSerialEver(): number {
+    return this.highestEver;
+  }
+
+  /** Raises highestSerialEver (from what the store remembers of removed keys). */
+  rememberSerial(serial: number): void {
+    if (serial > this.highestEver) this.highestEver = serial;
   }
 
   /** The key new tokens are signed with, if this ring holds any private key. */
@@ -51,6 +62,7 @@ export class KeyRing {
   private pickSigner(): void {
     this.signerSerial = undefined;
     for (const key of this.keys.values()) {
+      this.rememberSerial(key.serial);
       if (key.privateKey && (this.signerSerial === undefined || key.serial > this.signerSerial)) this.signerSerial = key.serial;
     }
   }

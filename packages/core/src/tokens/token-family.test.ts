@@ -38,7 +38,7 @@ const reopen = () => {
 describe('TokenFamily writes', () => {
   it('persists keys and revocations, and a new instance over the same file loads them', async () => {
     const user = families.user.family;
-    await user.generateKey(1);
+    await user.generateKey();
     user.putKeyPem(2, spareKeyPem);
     user.revoke('jti-a', 1_800_000_000_000);
     const again = reopen().user.family;
@@ -46,6 +46,19 @@ describe('TokenFamily writes', () => {
     expect(again.keys.signer?.serial).toBe(2);
     expect(again.revocations.has('jti-a')).toBe(true);
     expect(store.getRevocation('user-token', 'jti-a')).toMatchObject({ revokedAt: clock.now(), expiresAt: 1_800_000_000_000 });
+  });
+
+  it('never reuses a removed serial, across restarts too, so old tokens read as rotated out', async () => {
+    const user = families.user.family;
+    await user.generateKey();
+    await user.generateKey();
+    expect(user.keys.list().map((k) => k.serial)).toEqual([1, 2]);
+    user.deleteKey(2);
+    user.deleteKey(1);
+    const again = reopen().user;
+    expect((await again.family.generateKey()).serial).toBe(3);
+    const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: '2', typ: 'JWT' })).toString('base64url')}.e30.c2ln`;
+    expect(() => again.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 
   it('gives each write one change-log version, however many items it touches, and tells listeners', async () => {

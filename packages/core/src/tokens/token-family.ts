@@ -51,7 +51,13 @@ export class TokenFamily {
   ) {
     this.name = name;
     this.keys.replaceAll(store.listKeys(name.id).map(importSigningKey));
+    this.keys.rememberSerial(Number(store.getMeta(this.highestSerialKey) ?? '0'));
     for (const row of store.iterateRevocations(name.id)) this.revocations.add(row.jti);
+  }
+
+  /** Where the highest serial this family ever held is kept, so a removed serial is never reused. */
+  private get highestSerialKey(): string {
+    return `highestSerial/${this.name.id}`;
   }
 
   onChange(listener: (change: FamilyChange) => void): () => void {
@@ -64,11 +70,15 @@ export class TokenFamily {
   }
 
   // --- keys ---------------------------------------------------------------------------------
-  /** Generates a key with serial = highest + 1 (or `serial`); returns it. */
-  async generateKey(serial?: number): Promise<SigningKey> {
+  /**
+   * Generates a key with the next serial; returns it. "Next" counts keys already deleted too: a
+   * new key reusing a removed serial would make that key's old tokens fail as "bad signature"
+   * instead of "rotated out".
+   */
+  async generateKey(): Promise<SigningKey> {
     this.guard();
     const privatePem = await generateRsaPrivateKeyPem();
-    return this.putKeyPem(serial ?? this.keys.highestSerial + 1, privatePem);
+    return this.putKeyPem(this.keys.highestSerialEver + 1, privatePem);
   }
 
   /** Stores a key given as PEM (private or public) under `serial`, replacing one with that serial. */
@@ -147,6 +157,8 @@ export class TokenFamily {
         this.store.deleteAllRevocations(id);
       }
       for (const serial of full.keysDeleted) this.store.deleteKey(id, serial);
+      const highestPut = Math.max(0, ...full.keysPut.map((k) => k.serial));
+      if (highestPut > this.keys.highestSerialEver) this.store.setMeta(this.highestSerialKey, String(highestPut));
       for (const key of full.keysPut) {
         this.store.putKey({ family: id, serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? null, createdAt: key.createdAt, origin: change.origin ?? key.origin });
       }

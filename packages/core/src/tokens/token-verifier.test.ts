@@ -209,7 +209,7 @@ describe('TokenVerifier cache', () => {
     const token = await sign(claims());
     verifier.verify(token);
     keys.delete(2);
-    expectRefused(token, 'ERR_TOKEN_KID', /unknown signing key 2/);
+    expectRefused(token, 'ERR_TOKEN_KEY_ROTATED', /signing key 2, which has been rotated out/);
     keys.set(rsaKey(2));
     expectRefused(token, 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
     keys.set(key2);
@@ -231,6 +231,6 @@ describe('TokenVerifier cache', () => {
     refusal(token);
     revocations.delete(claims().jti);
     keys.delete(2);
-    expectRefused(token, 'ERR_TOKEN_KID', /unknown signing key 2/);
+    expectRefused(token, 'ERR_TOKEN_KEY_ROTATED', /signing key 2, which has been rotated out/);
   });
 });

@@ -77,7 +77,7 @@ export class TokenVerifier<C> {
     }
     const key = this.options.keys.get(Number(kid));
     if (!key) {
-      const rotated = Number(kid) < this.options.keys.highestSerial;
+      const rotated = Number(kid) <= this.options.keys.highestSerialEver;
       throw this.fail(
         rotated ? 'ERR_TOKEN_KEY_ROTATED' : 'ERR_TOKEN_KID',
         rotated

@@ -1,0 +1,127 @@
+/**
+ * The rows of the results table: one per headline figure, each with what it was measured against
+ * and its target, shared by the console table and the README's Performance section.
+ */
+const fmt = (n, digits = 0) => (typeof n === 'number' && Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: digits }) : '—');
+const get = (results, path) => path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), results);
+
+const rows = [
+  {
+    key: 'verifyCold.ratio',
+    name: 'Cold verification (distinct tokens)',
+    result: (r) => `${fmt(r.ratio, 3)}× (${fmt(r.perSecond)}/s)`,
+    baseline: (r) => `crypto.verify ${fmt(r.baselinePerSecond)}/s`,
+    target: '≥ 0.8',
+    met: (v) => v >= 0.8,
+  },
+  {
+    key: 'authOverhead.ratio',
+    name: 'Auth overhead (GET /who-am-i, warm cache)',
+    result: (r) => `${fmt(r.ratio, 3)}× (${fmt(r.perSecond)} req/s)`,
+    baseline: (r) => `GET / no token ${fmt(r.baselinePerSecond)} req/s`,
+    target: '≥ 0.9',
+    met: (v) => v >= 0.9,
+  },
+  {
+    key: 'issue.ratio',
+    name: 'Issuing (POST /tokens/user)',
+    result: (r) => `${fmt(r.ratio, 3)}× (${fmt(r.perSecond)}/s)`,
+    baseline: (r) => `crypto.sign ${fmt(r.baselinePerSecond)}/s (1 thread ${fmt(r.baselineOneThreadPerSecond)}/s)`,
+    target: '≥ 0.7',
+    met: (v) => v >= 0.7,
+  },
+  ...[
+    ['zones2', 'Propagation, 2 zone processes', undefined],
+    ['zones100', 'Propagation, 100 zones', 100],
+    ['zones1000', 'Propagation, 1,000 zones', 1000],
+  ].map(([setup, name, target]) => ({
+    key: `propagation.${setup}.p99Ms`,
+    name,
+    result: (r) => `p99 ${fmt(r.p99Ms, 1)} ms, p50 ${fmt(r.p50Ms, 1)} ms`,
+    baseline: (r) => `${fmt(r.zones)} ${r.kind}, ${fmt(r.samples)} revocations`,
+    target: target === undefined ? '—' : `p99 ≤ ${fmt(target)} ms`,
+    met: target === undefined ? undefined : (v) => v <= target,
+  })),
+  {
+    key: 'scale.importSeconds',
+    name: 'Import revocations on global',
+    result: (r) => `${fmt(r.importSeconds, 2)} s`,
+    baseline: (r) => `${fmt(r.revocations)} jtis, one PUT of ${fmt(r.importRequestMb, 1)} MB`,
+    target: '—',
+  },
+  {
+    key: 'scale.fullSyncSeconds',
+    name: 'Full sync of a fresh zone',
+    result: (r) => `${fmt(r.fullSyncSeconds, 2)} s`,
+    baseline: (r) => `${fmt(r.fullSyncFromReadySeconds, 2)} s after ready; ${fmt(r.fullSyncBytes / 1e6, 1)} MB on the wire`,
+    target: '—',
+  },
+  {
+    key: 'scale.zoneRssMb',
+    name: 'Zone RSS holding the revocations',
+    result: (r) => `${fmt(r.zoneRssMb, 1)} MB`,
+    baseline: (r) => `${fmt(r.revocations)} revocations`,
+    target: '≤ 256 MB',
+    met: (v) => v <= 256,
+  },
+  {
+    key: 'scale.deltaBytes',
+    name: 'Wire bytes for one more revocation',
+    result: (r) => `${fmt(r.deltaBytes)} B`,
+    baseline: (r) => `ack ${fmt(r.deltaAckBytes)} B back`,
+    target: '< 1 KiB',
+    met: (v) => v < 1024,
+  },
+  {
+    key: 'scale.verifyRatio',
+    name: 'Verification with the revocations held',
+    result: (r) => `${fmt(r.verifyRatio, 3)}× (${fmt(r.verifyPerSecond)}/s)`,
+    baseline: (r) => `none held ${fmt(r.verifyBaselinePerSecond)}/s; warm cache ${fmt(r.verifyWarmRatio, 3)}×`,
+    target: '≥ 0.95',
+    met: (v) => v >= 0.95,
+  },
+  {
+    key: 'memory.idleZoneRssMb',
+    name: 'Idle zone RSS',
+    result: (r) => `${fmt(r.idleZoneRssMb, 1)} MB`,
+    baseline: (r) => `idle global ${fmt(r.idleGlobalRssMb, 1)} MB`,
+    target: '≤ 100 MB',
+    met: (v) => v <= 100,
+  },
+  {
+    key: 'memory.global1000ZonesRssMb',
+    name: 'Global RSS serving zone streams',
+    result: (r) => `${fmt(r.global1000ZonesRssMb, 1)} MB`,
+    baseline: (r) => `${fmt(r.global1000ZonesCount)} zone streams`,
+    target: '≤ 512 MB',
+    met: (v) => v <= 512,
+  },
+];
+
+/** Every key results.json must carry. */
+export const requiredKeys = rows.map((row) => row.key);
+
+/** Table cells for each row: [figure, result, baseline, target, met]. */
+export function tableRows(results) {
+  return rows.map((row) => {
+    const parent = get(results, row.key.split('.').slice(0, -1).join('.'));
+    const value = get(results, row.key);
+    if (parent === undefined || value === undefined) return [row.name, 'not measured', '', row.target, 'no'];
+    const met = row.met ? (row.met(value) ? 'yes' : 'NO') : '—';
+    return [row.name, row.result(parent), row.baseline(parent), row.target, met];
+  });
+}
+
+const header = ['Figure', 'Result', 'Measured against', 'Target', 'Met'];
+
+export function consoleTable(results) {
+  const all = [header, ...tableRows(results)];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
+  const line = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ');
+  return [line(all[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...all.slice(1).map(line)].join('\n');
+}
+
+export function markdownTable(results) {
+  const esc = (c) => String(c).replaceAll('|', '\\|');
+  return [header, header.map(() => '---'), ...tableRows(results)].map((r) => `| ${r.map(esc).join(' | ')} |`).join('\n');
+}

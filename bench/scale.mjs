@@ -1,0 +1,175 @@
+/**
+ * Scale, with N = 1,000,000 revocations (BENCH_SCALE_REVOCATIONS):
+ *   importSeconds    global takes them in one `PUT /global-secrets/user-token-revocations` (the
+ *                    docs' interface: base64 of comma-separated jtis, ~49 MB of JSON, so this
+ *                    global runs with a raised MESHAUTH_API_SERVER_BODY_LIMIT). The first-class
+ *                    `POST /tokens/user/revocations` commits (and fsyncs) once per jti, so a
+ *                    million of them in a loop is far slower; the PUT is the fast path.
+ *   fullSyncSeconds  a fresh zone-cp process, started after the import, until its /sync/status
+ *                    shows global's version applied (process start included; from its ready
+ *                    line too, beside it). It must then refuse a token whose jti was imported.
+ *   zoneRssMb        that zone's RSS once synced.
+ *   deltaBytes       bytes global sent that zone for one further revocation, counted by a TCP
+ *                    proxy between them (HTTP/2 + gRPC framing included); the zone's ack beside.
+ *   verifyRatio      distinct tokens verified per second (cold, as in verify-cold) with N
+ *                    revocations held against with none, in this process; the warm-cache ratio too.
+ */
+import { randomUUID } from 'node:crypto';
+import { checkUserClaims, RevocationSet, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
+import { startCountingProxy } from './lib/counting-proxy.mjs';
+import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
+import { call, expectOk, issueUserToken, readAdminToken } from './lib/http.mjs';
+import { issueZoneTokens, now, startSyncedZone, waitFor, whoAmIStatus } from './lib/mesh.mjs';
+import { progress, runIfMain } from './lib/standalone.mjs';
+import { bestOfRounds, median, round, timedPass } from './lib/stats.mjs';
+
+const DELTA_SAMPLES = 3;
+
+async function syncStatus(zone) {
+  return JSON.parse((await expectOk('GET', `${zone.url}/sync/status`)).text);
+}
+
+async function waitApplied(zone, version, timeoutMs) {
+  await waitFor(`zone to apply version ${version}`, async () => (await syncStatus(zone)).appliedVersion >= version, { timeoutMs, intervalMs: 20 });
+}
+
+async function globalVersionOf(zone) {
+  let version;
+  await waitFor('zone to hear global version', async () => {
+    version = (await syncStatus(zone)).globalVersion;
+    return typeof version === 'number';
+  });
+  return version;
+}
+
+async function importAndSync(cfg, result) {
+  const n = cfg.scaleRevocations;
+  const global = await startDaemon('global-cp', { MESHAUTH_API_SERVER_BODY_LIMIT: String(256 * 1024 * 1024) });
+  const admin = await readAdminToken(global.url);
+  const victim = await issueUserToken(global.url, admin, 'victim', []);
+  const victimJti = JSON.parse(Buffer.from(victim.split('.')[1], 'base64url').toString()).jti;
+  const jtis = Array.from({ length: n - 1 }, () => randomUUID());
+  jtis.push(victimJti);
+  const body = JSON.stringify({ type: 'GlobalSecret', name: 'user-token-revocations', data: Buffer.from(jtis.join(',')).toString('base64') });
+  progress('scale', `importing ${n} revocations (${round(body.length / 1e6, 1)} MB request)`);
+  let t = now();
+  await expectOk('PUT', `${global.url}/global-secrets/user-token-revocations`, { token: admin, body });
+  result.importSeconds = round((now() - t) / 1000, 2);
+  result.importMethod = 'PUT /global-secrets/user-token-revocations (one request)';
+  result.importRequestMb = round(body.length / 1e6, 1);
+  result.globalRssMb = global.rssMb();
+  progress('scale', `imported in ${result.importSeconds} s; global RSS ${result.globalRssMb} MB`);
+
+  const proxy = await startCountingProxy(global.syncPort);
+  const [{ zone, token }] = await issueZoneTokens(global.url, admin, ['zone-scale']);
+  t = now();
+  // A long heartbeat keeps heartbeats out of the byte count of one delta.
+  const zoneCp = await startSyncedZone({ address: `grpc://127.0.0.1:${proxy.port}`, zone, token, env: { MESHAUTH_MULTIZONE_ZONE_HEARTBEAT_INTERVAL: '60s' } });
+  const readyAt = now();
+  const target = await globalVersionOf(zoneCp);
+  await waitApplied(zoneCp, target, 600_000);
+  const syncedAt = now();
+  result.fullSyncSeconds = round((syncedAt - t) / 1000, 2);
+  result.fullSyncFromReadySeconds = round((syncedAt - readyAt) / 1000, 2);
+  result.fullSyncBytes = proxy.counts.downstream;
+  if ((await whoAmIStatus(zoneCp.url, victim)) !== 401) throw new Error('the synced zone still accepts a token whose jti was imported');
+  progress('scale', `fresh zone synced in ${result.fullSyncSeconds} s (${round(proxy.counts.downstream / 1e6, 1)} MB on the wire)`);
+  await new Promise((r) => setTimeout(r, 2_000));
+  result.zoneRssMb = zoneCp.rssMb();
+
+  const down = [];
+  const up = [];
+  for (let i = 0; i < DELTA_SAMPLES; i++) {
+    const before = proxy.snapshot();
+    const revoked = await call('POST', `${global.url}/tokens/user/revocations`, { token: admin, body: { jti: randomUUID() } });
+    if (revoked.status !== 201) throw new Error(`revocation: ${revoked.status} ${revoked.text}`);
+    const version = await (async () => {
+      let v;
+      await waitFor('global to list the zone as caught up', async () => {
+        const zones = JSON.parse((await expectOk('GET', `${global.url}/zones`, { token: admin })).text).items;
+        const z = zones.find((item) => item.zone === zone);
+        v = z?.ackedVersion;
+        return z && z.versionsBehind === 0 && v > target + i;
+      });
+      return v;
+    })();
+    await waitApplied(zoneCp, version, 10_000);
+    const after = proxy.snapshot();
+    down.push(after.downstream - before.downstream);
+    up.push(after.upstream - before.upstream);
+  }
+  result.deltaBytes = median(down);
+  result.deltaBytesMax = Math.max(...down);
+  result.deltaAckBytes = median(up);
+  result.deltaTargetBytes = 1024;
+  progress('scale', `one more revocation: ${result.deltaBytes} bytes to the zone, ${result.deltaAckBytes} back`);
+  await proxy.close();
+  await stopAllDaemons();
+  return jtis;
+}
+
+async function verifyWithRevocations(cfg, jtis, result) {
+  const store = SqliteStore.open(':memory:');
+  try {
+    const { family, issuer } = new TokenFamilies({ store, clock: systemClock }).user;
+    await family.generateKey(1);
+    const tokens = await Promise.all(Array.from({ length: cfg.verifyTokens }, (_, i) => issuer.issue({ Name: `user-${i}`, Groups: ['team-a'] }, 3_600_000)));
+    const full = new RevocationSet();
+    for (const jti of jtis) full.add(jti);
+    const none = new RevocationSet();
+    const verifier = (revocations) => new TokenVerifier({ keys: family.keys, revocations, clock: systemClock, label: 'user token', checkClaims: checkUserClaims });
+    const cold = (revocations) =>
+      timedPass(tokens.length, () => {
+        const v = verifier(revocations);
+        for (const token of tokens) v.verify(token);
+      });
+    const warmVerifiers = new Map([[full, verifier(full)], [none, verifier(none)]]);
+    const warm = (revocations) => {
+      const v = warmVerifiers.get(revocations);
+      return timedPass(tokens.length * 20, () => {
+        for (let k = 0; k < 20; k++) for (const token of tokens) v.verify(token);
+      });
+    };
+    const rounds = (measure) => {
+      measure(full);
+      measure(none);
+      const withRates = [];
+      const withoutRates = [];
+      const ratios = [];
+      for (let i = 0; i < cfg.verifyRounds; i++) {
+        const order = i % 2 === 0 ? [full, none] : [none, full];
+        const rates = new Map(order.map((set) => [set, measure(set)]));
+        withRates.push(rates.get(full));
+        withoutRates.push(rates.get(none));
+        ratios.push(rates.get(full) / rates.get(none));
+      }
+      return bestOfRounds(withRates, withoutRates, ratios);
+    };
+    const c = rounds(cold);
+    result.verifyRatio = c.ratio;
+    result.verifyPerSecond = c.perSecond;
+    result.verifyBaselinePerSecond = c.baselinePerSecond;
+    result.verifyTarget = 0.95;
+    const w = rounds(warm);
+    result.verifyWarmRatio = w.ratio;
+    result.verifyWarmPerSecond = w.perSecond;
+    result.verifyWarmBaselinePerSecond = w.baselinePerSecond;
+    result.revocationsHeld = full.size;
+    progress('scale', `verification with ${full.size} revocations: ${c.ratio} of the rate with none (warm cache: ${w.ratio})`);
+  } finally {
+    store.close();
+  }
+}
+
+export async function run(cfg) {
+  const result = { revocations: cfg.scaleRevocations };
+  try {
+    const jtis = await importAndSync(cfg, result);
+    await verifyWithRevocations(cfg, jtis, result);
+    return result;
+  } finally {
+    await stopAllDaemons();
+  }
+}
+
+await runIfMain(import.meta.url, run);

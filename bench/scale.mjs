@@ -8,7 +8,7 @@
  *   fullSyncSeconds  a fresh zone-cp process, started after the import, until its /sync/status
  *                    shows global's version applied (process start included; from its ready
  *                    line too, beside it). It must then refuse a token whose jti was imported.
- *   zoneRssMb        that zone's RSS once synced.
+ *   zoneRssMb        that zone's RSS 15 s after it synced (steady state; right after, beside it).
  *   deltaBytes       bytes global sent that zone for one further revocation, counted by a TCP
  *                    proxy between them (HTTP/2 + gRPC framing included); the zone's ack beside.
  *   verifyRatio      distinct tokens verified per second (cold, as in verify-cold) with N
@@ -74,8 +74,15 @@ async function importAndSync(cfg, result) {
   result.fullSyncBytes = proxy.counts.downstream;
   if ((await whoAmIStatus(zoneCp.url, victim)) !== 401) throw new Error('the synced zone still accepts a token whose jti was imported');
   progress('scale', `fresh zone synced in ${result.fullSyncSeconds} s (${round(proxy.counts.downstream / 1e6, 1)} MB on the wire)`);
-  await new Promise((r) => setTimeout(r, 2_000));
-  result.zoneRssMb = zoneCp.rssMb();
+  // RSS right after the snapshot, then at steady state: V8 hands freed pages back only after a while.
+  result.zoneRssJustSyncedMb = zoneCp.rssMb();
+  const samples = [];
+  for (let i = 0; i < (cfg.quick ? 1 : 15); i++) {
+    await new Promise((r) => setTimeout(r, cfg.quick ? 200 : 1_000));
+    samples.push(zoneCp.rssMb());
+  }
+  progress('scale', `zone RSS after sync, once a second: ${samples.join(', ')} MB`);
+  result.zoneRssMb = samples[samples.length - 1];
 
   const down = [];
   const up = [];

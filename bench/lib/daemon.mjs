@@ -12,12 +12,17 @@ const binaries = {
 
 const started = new Set();
 
+/** BENCH_GLOBAL_NODE_ARGS / BENCH_ZONE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): for profiling a daemon. */
+function defaultNodeArgs(kind) {
+  return (process.env[kind === 'global-cp' ? 'BENCH_GLOBAL_NODE_ARGS' : 'BENCH_ZONE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+}
+
 /**
  * Starts a built daemon on free loopback ports with its store in a fresh temp dir, and resolves
  * once it logs its ready line. Its log lines are parsed and kept only while someone waits for one,
  * so a daemon under load does not fill the benchmark's memory.
  */
-export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = [], beforeStart } = {}) {
+export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = defaultNodeArgs(kind), beforeStart } = {}) {
   const dir = mkdtempSync(join(tmpdir(), `meshauth-bench-${kind}-`));
   const extraEnv = beforeStart ? beforeStart(dir) : {};
   const child = spawn(process.execPath, [...nodeArgs, binaries[kind]], {
@@ -27,7 +32,6 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
       MESHAUTH_STORE_SQLITE_PATH: join(dir, `${kind}.db`),
       MESHAUTH_API_SERVER_HTTP_INTERFACE: '127.0.0.1',
       MESHAUTH_API_SERVER_HTTP_PORT: '0',
-      MESHAUTH_API_SERVER_HTTPS_ENABLED: 'false',
       MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
       MESHAUTH_API_SERVER_HTTPS_PORT: '0',
       ...(kind === 'global-cp'

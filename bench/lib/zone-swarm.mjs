@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { rssMb } from './daemon.mjs';
 
@@ -6,7 +7,9 @@ const workerPath = fileURLToPath(new URL('./zone-swarm-worker.mjs', import.meta.
 
 /** One worker process and a way to ask it something and wait for its answer. */
 function startWorker() {
-  const child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // BENCH_SWARM_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is for profiling the zones' side.
+  const execArgv = (process.env.BENCH_SWARM_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(workerPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const waiting = [];
   const refusals = new Map();
   let failure;
@@ -47,17 +50,20 @@ function startWorker() {
 }
 
 /**
- * Many zones' sync clients spread over worker processes (`perProcess` each), all dialing one
+ * Many zones' sync clients spread over worker processes (at most `perProcess` each, and at least
+ * as many processes as cores), all dialing one
  * global. Times come back as wall-clock milliseconds at sub-millisecond resolution
  * (performance.timeOrigin + performance.now()), comparable across processes of this machine.
  */
 export async function startZoneSwarm({ address, zones, perProcess, heartbeatIntervalMs = 5_000 }) {
+  // At least one process per core: real zones run on machines of their own, in parallel.
+  const per = Math.min(perProcess, Math.ceil(zones.length / cpus().length));
   const workers = [];
-  for (let i = 0; i < zones.length; i += perProcess) {
+  for (let i = 0; i < zones.length; i += per) {
     const worker = startWorker();
     workers.push(worker);
     await worker.expect('ready');
-    await worker.ask({ type: 'start', address, zones: zones.slice(i, i + perProcess), heartbeatIntervalMs }, 'started');
+    await worker.ask({ type: 'start', address, zones: zones.slice(i, i + per), heartbeatIntervalMs }, 'started');
   }
   return {
     workers,

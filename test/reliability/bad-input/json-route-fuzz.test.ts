@@ -56,6 +56,14 @@ const shaped = {
     }),
   ),
   revocation: nearlyValid(fc.oneof(fc.record({ jti: fc.oneof(fc.uuid(), fc.string({ maxLength: 200 })) }), fc.record({ token: fc.oneof(fc.string(), fc.constantFrom('a.b.c', 'eyJhbGciOiJub25lIn0.eyJqdGkiOjF9.', '..', 'e30.e30.', 'e30.eyJqdGkiOiJ4IiwiZXhwIjoxZTQwMH0.')) }))),
+  // '$VALID' is replaced at send time by a real dataplane token for dp-1 in mesh default.
+  bootstrap: nearlyValid(
+    fc.record({
+      mesh: fc.oneof(fc.constantFrom('default', 'other'), names),
+      name: fc.oneof(fc.constantFrom('dp-1', 'dp-2'), names),
+      dataplaneToken: fc.oneof({ weight: 3, arbitrary: fc.constantFrom('$VALID', '$VALID.x', 'a.b.c', 'e30.e30.', '') }, fc.string({ maxLength: 300 })),
+    }),
+  ),
   secret: (type: string) => nearlyValid(fc.record({ type: fc.constant(type), data: fc.oneof(fc.base64String({ maxLength: 400 }), fc.string()) })),
 };
 
@@ -81,6 +89,8 @@ const meshNames = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('default', 'o
 interface Route {
   name: string;
   planes: ('global-cp' | 'zone-cp')[];
+  /** The zone's dataplane server (dp-server) instead of the API server. */
+  dpServer?: boolean;
   request: fc.Arbitrary<{ method: string; path: string; body: { text: string | Buffer; type: string } }>;
 }
 
@@ -90,6 +100,7 @@ const routes: Route[] = [
   { name: 'POST /tokens/zone', planes: ['global-cp'], request: post('/tokens/zone', shaped.zone) },
   { name: 'POST /tokens/dataplane', planes: ['global-cp', 'zone-cp'], request: post('/tokens/dataplane', shaped.dataplane) },
   { name: 'POST /tokens/user/revocations', planes: ['global-cp', 'zone-cp'], request: post('/tokens/user/revocations', shaped.revocation) },
+  { name: 'dp-server POST /bootstrap', planes: ['zone-cp'], dpServer: true, request: post('/bootstrap', shaped.bootstrap) },
   {
     name: 'PUT /global-secrets/:name',
     planes: ['global-cp', 'zone-cp'],
@@ -111,8 +122,19 @@ for (const { kind, available } of planes) {
   describe.skipIf(!available)(`fuzzing JSON routes on ${kind}: never a 500, never a change when refused`, () => {
     let plane: Plane;
 
+    let dataplaneToken = '';
+
     beforeAll(async () => {
       plane = await startPlane(kind);
+      if (kind === 'zone-cp') {
+        const issued = await rawRequest(`${plane.url}/tokens/dataplane`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${plane.adminToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ name: 'dp-1', mesh: 'default', validFor: '1h' }),
+        });
+        expect(issued.status, issued.text).toBe(200);
+        dataplaneToken = issued.text;
+      }
     });
 
     afterAll(async () => {
@@ -128,7 +150,9 @@ for (const { kind, available } of planes) {
           fc.asyncProperty(route.request, async (req) => {
             const headers: Record<string, string> = { authorization: `Bearer ${plane.adminToken}` };
             if (req.body.type) headers['content-type'] = req.body.type;
-            const res = await rawRequest(`${plane.url}${req.path}`, { method: req.method, headers, body: req.body.text });
+            const base = route.dpServer ? `http://127.0.0.1:${plane.daemon.ready.dpServerPort}` : plane.url;
+            const body = typeof req.body.text === 'string' ? req.body.text.replaceAll('$VALID', dataplaneToken) : req.body.text;
+            const res = await rawRequest(`${base}${req.path}`, { method: req.method, headers, body });
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
             expect(plane.daemon.process.exitCode).toBeNull();
             expect(res.status, `${req.method} ${req.path} ${String(req.body.text).slice(0, 200)} -> ${res.text}`).toBeLessThan(500);

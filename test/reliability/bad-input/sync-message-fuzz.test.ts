@@ -128,9 +128,16 @@ describe.skipIf(!zoneCpBuilt())('sync messages fuzzed against a zone', () => {
     let baseline = syncedState(readStore(storePath));
     let acks = 0;
     let nacks = 0;
-    const script = fc.tuple(welcomeMessage, fc.array(fc.oneof({ weight: 3, arbitrary: batchMessage }, validSnapshot), { minLength: 1, maxLength: 4 }));
+    // One batch per stream: leading chunks (not last) then a final message. The zone answers it at
+    // most once, and never ends the stream right after an ack, so a missing ack means nothing applied.
+    const script = fc.tuple(
+      welcomeMessage,
+      fc.array(batchMessage.map((b) => ({ ...b, last: false })), { maxLength: 2 }),
+      fc.oneof({ weight: 3, arbitrary: batchMessage }, validSnapshot),
+    );
     await fc.assert(
-      fc.asyncProperty(script, async ([welcome, batches]) => {
+      fc.asyncProperty(script, async ([welcome, leading, final]) => {
+        const batches = [...leading, final];
         const call = await nextCall();
         const answers: string[] = [];
         let ended = false;
@@ -141,8 +148,7 @@ describe.skipIf(!zoneCpBuilt())('sync messages fuzzed against a zone', () => {
         call.on('cancelled', () => (ended = true));
         call.write({ welcome });
         for (const batch of batches) call.write({ batch });
-        const expected = batches.filter((b) => b.last).length;
-        await waitFor('the zone to answer or drop the stream', () => ended || answers.length >= expected, SETTLE_MS).catch(() => undefined);
+        await waitFor('the zone to answer or drop the stream', () => ended || answers.length > 0, SETTLE_MS).catch(() => undefined);
         call.end();
         // Once the zone dials again it has handled every message of this stream: its state is final.
         await waitFor('the zone to dial again', () => calls.some((c) => !c.cancelled), 30_000);
@@ -152,7 +158,7 @@ describe.skipIf(!zoneCpBuilt())('sync messages fuzzed against a zone', () => {
         if (answers.includes('ack')) acks += 1;
         else {
           if (answers.includes('nack')) nacks += 1;
-          expect(after, JSON.stringify({ welcome, batches: batches.map((b) => ({ ...b, keys: b.keys.map((k) => k.serial) })), answers, after, baseline })).toEqual(baseline);
+          expect(after, `${answers.join(',') || 'no answer'}: ${JSON.stringify({ welcome, batches: batches.map((b) => ({ ...b, keys: b.keys.map((k) => k.serial) })) }).slice(0, 2000)}`).toEqual(baseline);
         }
         baseline = after;
       }),

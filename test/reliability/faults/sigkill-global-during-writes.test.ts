@@ -1,16 +1,12 @@
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
+import { startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
 import { recordLost } from '../support/ledger.js';
 import { startZone, waitForZoneCaughtUp } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { rawRequest } from '../support/raw-http.js';
-import { readStore } from '../support/store-snapshot.js';
+import { openStoreReadOnly, readStore } from '../support/store-snapshot.js';
 import { startWriters, waitFor } from '../support/acked-writes.js';
-
-const BetterSqlite3 = createRequire(join(repoRoot, 'packages/core/package.json'))('better-sqlite3') as typeof import('better-sqlite3');
 
 describe('SIGKILL global while revocations and secrets are being written', () => {
   let plane: Plane | undefined;
@@ -37,7 +33,7 @@ describe('SIGKILL global while revocations and secrets are being written', () =>
     await writers.stop();
     const { revocations, secrets } = writers.acked;
 
-    const db = new BetterSqlite3(plane.storePath, { readonly: true });
+    const db = openStoreReadOnly(plane.storePath);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../support/daemon.js';
-import { startPlane, type Plane } from '../support/plane-fixture.js';
+import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { rawRequest } from '../support/raw-http.js';
 
 /**
@@ -25,40 +25,45 @@ const forgeries: [string, Record<string, string>][] = [
   ['Host: evil.com plus X-Forwarded-For, Origin and Sec-Fetch-Site', { host: 'evil.com', 'x-forwarded-for': '127.0.0.1', origin: 'http://evil.com', 'sec-fetch-site': 'cross-site' }],
 ];
 
-describe('localhost-is-admin holds against forged headers', () => {
-  let plane: Plane;
+for (const { kind, available } of [
+  { kind: 'global-cp' as const, available: true },
+  { kind: 'zone-cp' as const, available: zoneCpBuilt() },
+]) {
+  describe.skipIf(!available)(`localhost-is-admin holds against forged headers on ${kind}`, () => {
+    let plane: Plane;
 
-  beforeAll(async () => {
-    plane = await startPlane('global-cp');
-  });
-
-  afterAll(async () => {
-    await plane?.dispose();
-    await stopAll();
-  });
-
-  it('a plain request from this machine is admin (the rule under test is on)', async () => {
-    const res = await rawRequest(`${plane.url}/who-am-i`);
-    expect(res.json).toEqual({ name: 'mesh-system:admin', groups: ['mesh-system:admin'] });
-  });
-
-  it.each(forgeries)('%s: anonymous, cannot read or write admin resources', async (_name, headers) => {
-    const who = await rawRequest(`${plane.url}/who-am-i`, { headers });
-    expect(who.status, who.text).toBe(200);
-    expect(who.json.name).toBe('mesh-system:anonymous');
-
-    const read = await rawRequest(`${plane.url}/global-secrets/admin-user-token`, { headers });
-    expect(read.status, read.text).toBe(403);
-    expect(read.text).not.toContain(plane.adminToken);
-
-    const name = `forged-${Math.random().toString(36).slice(2)}`;
-    const write = await rawRequest(`${plane.url}/global-secrets/${name}`, {
-      method: 'PUT',
-      headers: { ...headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'GlobalSecret', name, data: 'c2VjcmV0' }),
+    beforeAll(async () => {
+      plane = await startPlane(kind);
     });
-    expect(write.status, write.text).toBe(403);
-    const after = await rawRequest(`${plane.url}/global-secrets/${name}`, { headers: { authorization: `Bearer ${plane.adminToken}` } });
-    expect(after.status).toBe(404);
+
+    afterAll(async () => {
+      await plane?.dispose();
+      await stopAll();
+    });
+
+    it('a plain request from this machine is admin (the rule under test is on)', async () => {
+      const res = await rawRequest(`${plane.url}/who-am-i`);
+      expect(res.json).toEqual({ name: 'mesh-system:admin', groups: ['mesh-system:admin'] });
+    });
+
+    it.each(forgeries)('%s: anonymous, cannot read or write admin resources', async (_name, headers) => {
+      const who = await rawRequest(`${plane.url}/who-am-i`, { headers });
+      expect(who.status, who.text).toBe(200);
+      expect(who.json.name).toBe('mesh-system:anonymous');
+
+      const read = await rawRequest(`${plane.url}/global-secrets/admin-user-token`, { headers });
+      expect(read.status, read.text).toBe(403);
+      expect(read.text).not.toContain(plane.adminToken);
+
+      const name = `forged-${Math.random().toString(36).slice(2)}`;
+      const write = await rawRequest(`${plane.url}/global-secrets/${name}`, {
+        method: 'PUT',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ type: 'GlobalSecret', name, data: 'c2VjcmV0' }),
+      });
+      expect(write.status, write.text).toBe(403);
+      const after = await rawRequest(`${plane.url}/global-secrets/${name}`, { headers: { authorization: `Bearer ${plane.adminToken}` } });
+      expect(after.status).toBe(404);
+    });
   });
-});
+}

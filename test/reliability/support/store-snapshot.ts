@@ -2,9 +2,21 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { repoRoot } from '../../support/daemon.js';
 
+/** The little of better-sqlite3 the tests use (its types are core's, not resolvable from here). */
+interface ReadOnlyDb {
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; pluck(): { get(...params: unknown[]): unknown } };
+  pragma(sql: string, options?: { simple: boolean }): unknown;
+  close(): void;
+}
+
 // better-sqlite3 is core's dependency, not the root's: resolve it from core.
 const require = createRequire(join(repoRoot, 'packages/core/package.json'));
-const BetterSqlite3 = require('better-sqlite3') as typeof import('better-sqlite3');
+const BetterSqlite3 = require('better-sqlite3') as new (path: string, options: { readonly: boolean; fileMustExist: boolean }) => ReadOnlyDb;
+
+/** Opens a store file read-only, alongside the daemon that may be writing it (WAL allows that). */
+export function openStoreReadOnly(path: string): ReadOnlyDb {
+  return new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+}
 
 /** Every row that matters, read straight from a (running) plane's store file, read-only. */
 export interface StoreContents {
@@ -16,7 +28,7 @@ export interface StoreContents {
 }
 
 export function readStore(path: string): StoreContents {
-  const db = new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+  const db = openStoreReadOnly(path);
   try {
     const meta = (key: string) => (db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined) ?? null;
     return {

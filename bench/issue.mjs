@@ -7,11 +7,11 @@
  */
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { encodeSigningInput } from '@meshauth/core';
-import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
+import { cpuMs, startDaemon, stopAllDaemons } from './lib/daemon.mjs';
 import { readAdminToken } from './lib/http.mjs';
 import { loadTest } from './lib/load.mjs';
 import { progress, runIfMain } from './lib/standalone.mjs';
-import { bestOfRounds, ratePerSecond } from './lib/stats.mjs';
+import { median, pairedRounds, ratePerSecond } from './lib/stats.mjs';
 
 const IN_FLIGHT = 16;
 
@@ -40,14 +40,18 @@ export async function run(cfg) {
   try {
     const global = await startDaemon('global-cp');
     const admin = await readAdminToken(global.url);
-    const issue = (seconds) =>
-      loadTest(`${global.url}/tokens/user`, {
+    const issue = async (seconds) => {
+      const before = cpuMs(global.pid);
+      const result = await loadTest(`${global.url}/tokens/user`, {
         connections: cfg.httpConnections,
         seconds,
         method: 'POST',
         headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'bench-user', groups: ['developers'], validFor: '1h' }),
       });
+      // Server CPU per token (main thread and signing threads), beside one signature's CPU.
+      return { ...result, serverCpuUs: ((cpuMs(global.pid) - before) * 1000) / result.requests };
+    };
 
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const now = Math.floor(Date.now() / 1000);
@@ -63,30 +67,36 @@ export async function run(cfg) {
       await parallelSignRate(0.5, input, privateKey);
     }
     const issueRates = [];
+    const serverCpu = [];
     const signRates = [];
     const ratios = [];
     for (let i = 0; i < cfg.httpRounds; i++) {
       let served;
       let signed;
+      let run;
       if (i % 2 === 0) {
-        served = (await issue(cfg.httpSeconds)).perSecond;
+        run = await issue(cfg.httpSeconds);
         signed = await parallelSignRate(cfg.signSeconds, input, privateKey);
       } else {
         signed = await parallelSignRate(cfg.signSeconds, input, privateKey);
-        served = (await issue(cfg.httpSeconds)).perSecond;
+        run = await issue(cfg.httpSeconds);
       }
+      served = run.perSecond;
+      serverCpu.push(run.serverCpuUs);
       issueRates.push(served);
       signRates.push(signed);
       ratios.push(served / signed);
-      progress('issue', `round ${i + 1}: POST /tokens/user ${Math.round(served)}/s, crypto.sign ${Math.round(signed)}/s`);
+      progress('issue', `round ${i + 1}: POST /tokens/user ${Math.round(served)}/s (${Math.round(run.serverCpuUs)} µs server CPU each), crypto.sign ${Math.round(signed)}/s`);
     }
     const oneThread = ratePerSecond(cfg.signSeconds, () => {
       sign('sha256', input, privateKey);
       return 1;
     });
     return {
-      ...bestOfRounds(issueRates, signRates, ratios),
+      ...pairedRounds(issueRates, signRates, ratios),
       baselineOneThreadPerSecond: Math.round(oneThread),
+      serverCpuUsPerToken: Math.round(median(serverCpu)),
+      baselineCpuUsPerSignature: Math.round(1e6 / oneThread),
       connections: cfg.httpConnections,
       secondsPerRun: cfg.httpSeconds,
       rounds: cfg.httpRounds,

@@ -5,8 +5,8 @@
  *   zones2    two real zone-cp processes; "refusing" = the zone's GET /who-am-i answers 401,
  *             polled back to back from this process;
  *   zones100  / zones1000: that many zone sync clients (zone-cp's createSyncClient, several per
- *             process); "refusing" = the zone's own user-token verifier throws ERR_TOKEN_REVOKED,
- *             checked the moment the zone applies the change.
+ *             process); timed the moment the zone applies the change, from when its own verifier
+ *             refuses the token (checked right after, outside the timing).
  * Per sample the figure is the time until the LAST zone refuses; p50/p99 are over samples.
  */
 import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';

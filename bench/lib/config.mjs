@@ -16,11 +16,11 @@ export const benchConfig = Object.freeze({
   quick,
   /** Distinct tokens verified per round, and rounds (each alternates core and baseline). */
   verifyTokens: size('BENCH_VERIFY_TOKENS', 2_000, 200),
-  verifyRounds: size('BENCH_VERIFY_ROUNDS', 5, 2),
+  verifyRounds: size('BENCH_VERIFY_ROUNDS', 9, 2),
   /** autocannon: connections, seconds per run, and runs per route (alternating routes). */
   httpConnections: size('BENCH_HTTP_CONNECTIONS', 10, 4),
   httpSeconds: size('BENCH_HTTP_SECONDS', 3, 1),
-  httpRounds: size('BENCH_HTTP_ROUNDS', 6, 1),
+  httpRounds: size('BENCH_HTTP_ROUNDS', 10, 1),
   /** Seconds of raw signing for the issue baseline, per round. */
   signSeconds: size('BENCH_SIGN_SECONDS', 3, 0.5),
   /** Revocations timed per propagation setup. */

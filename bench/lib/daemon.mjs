@@ -22,8 +22,9 @@ function defaultNodeArgs(kind) {
  * once it logs its ready line. Its log lines are parsed and kept only while someone waits for one,
  * so a daemon under load does not fill the benchmark's memory.
  */
-export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = defaultNodeArgs(kind), beforeStart } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), `meshauth-bench-${kind}-`));
+export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = defaultNodeArgs(kind), beforeStart, dir: reuseDir } = {}) {
+  // `dir`: restart on the store (and files) a stopped daemon left behind with stop({ keepDir: true }).
+  const dir = reuseDir ?? mkdtempSync(join(tmpdir(), `meshauth-bench-${kind}-`));
   const extraEnv = beforeStart ? beforeStart(dir) : {};
   const child = spawn(process.execPath, [...nodeArgs, binaries[kind]], {
     env: {
@@ -101,7 +102,7 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
     waitForLog,
     tail,
     rssMb: () => rssMb(child.pid),
-    async stop() {
+    async stop({ keepDir = false } = {}) {
       started.delete(daemon);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -109,7 +110,7 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
   started.add(daemon);

@@ -23,8 +23,11 @@ export async function issueZoneTokens(globalUrl, adminToken, names, concurrency 
   return names.map((zone, i) => ({ zone, token: tokens[i] }));
 }
 
-/** A real zone-cp process syncing from global in `public` mode through `address` (grpc://host:port). */
-export async function startSyncedZone({ address, zone, token, env = {} }) {
+/**
+ * A real zone-cp process syncing from global in `public` mode through `address` (grpc://host:port).
+ * `dir`: restart a stopped zone on the store it left behind.
+ */
+export async function startSyncedZone({ address, zone, token, env = {}, dir }) {
   const daemonEnv = {
     MESHAUTH_MULTIZONE_ZONE_NAME: zone,
     MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS: address,
@@ -32,12 +35,12 @@ export async function startSyncedZone({ address, zone, token, env = {} }) {
     ...env,
   };
   // The token file lives in the zone's own temp dir, removed with it.
-  const zoneDaemon = await startDaemon('zone-cp', daemonEnv, { beforeStart: (dir) => {
-    const file = join(dir, 'zone-token');
+  const beforeStart = (zoneDir) => {
+    const file = join(zoneDir, 'zone-token');
     writeFileSync(file, token, { mode: 0o600 });
     return { MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE: file };
-  } });
-  return zoneDaemon;
+  };
+  return startDaemon('zone-cp', daemonEnv, { beforeStart, ...(dir ? { dir } : {}) });
 }
 
 /** Polls `check` every `intervalMs` until it returns true; throws after `timeoutMs`. */

@@ -15,17 +15,23 @@ measured in the same run as its baseline; \`bench/results.json\` holds every fig
 ${markdownTable(results)}
 
 How to read it:
-- Throughput benchmarks alternate the measured side and its baseline in rounds; on a shared
-  machine other processes only ever slow a round down, so each side's fastest round is compared
-  (\`medianRoundRatio\` in results.json is the median of the per-round ratios).
+- Each ratio is the median over rounds of (measured ÷ baseline) within a round. In-process
+  benchmarks interleave the two sides in batches of a few milliseconds; HTTP benchmarks alternate
+  3-second autocannon runs. The machine is shared, so pairing close in time is what keeps other
+  processes' load out of the ratio; the rates shown are each side's median.
 - Cold verification: the baseline is \`crypto.verify\` alone over pre-decoded signing inputs and
-  signatures of the same tokens. Issuing: the baseline is \`crypto.sign\` on libuv's thread pool
-  with 16 signatures in flight (all cores), like the issuer's own signing.
+  signatures of the same tokens, so the ratio is the cost of everything else (splitting, base64url,
+  JSON, duplicate-member and claims checks). Issuing: the baseline is \`crypto.sign\` on libuv's
+  thread pool with 16 signatures in flight (all cores), like the issuer's own signing; the HTTP
+  figures share the machine's cores with autocannon, the baselines do not.
+- Server CPU per request (from /proc, all threads) is given beside the HTTP rates: on a busy
+  machine it is the steadier measure of what authentication or issuing costs.
 - Propagation: from sending \`POST /tokens/user/revocations\` to global until the last zone
   refuses the token. 2 zones are real \`zone-cp\` processes polled on \`GET /who-am-i\`; 100 and
-  1,000 zones are zone-cp's own sync client (\`createSyncClient\`), 250 per process, each with its
-  own in-memory SQLite store (a real zone fsyncs to its own disk; a thousand on one disk would
-  measure the disk), checked with the zone's own verifier the moment it applies the change.
+  1,000 zones are zone-cp's own sync client (\`createSyncClient\`), up to 250 per process and at
+  least one process per core, each with its own in-memory SQLite store (a real zone fsyncs to its
+  own disk; a thousand on one disk would measure the disk), timed the moment the zone applies the
+  change; that its own verifier then refuses the token is checked right after, untimed.
 - Scale: revocations are imported with one \`PUT /global-secrets/user-token-revocations\` (the
   docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global.
 - Sizes can be changed by environment variables (see \`bench/lib/config.mjs\`); \`BENCH_QUICK=1\`

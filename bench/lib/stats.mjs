@@ -26,25 +26,44 @@ export function ratePerSecond(seconds, fn) {
   return ops / ((performance.now() - start) / 1000);
 }
 
-/** Times one pass of `fn` over `count` operations; returns operations per second. */
-export function timedPass(count, fn) {
-  const start = performance.now();
-  fn();
-  return count / ((performance.now() - start) / 1000);
+/**
+ * Rates measured in alternating rounds, reduced to one ratio: the median of the per-round ratios.
+ * Each round pairs the two sides close together in time, so the load other processes put on a
+ * shared machine hits both alike, and one disturbed round cannot move the median. Each side's
+ * median rate, and the ratio of the two fastest rounds, are kept beside it.
+ */
+export function pairedRounds(rates, baselineRates, roundRatios) {
+  return {
+    ratio: round(median(roundRatios), 3),
+    perSecond: Math.round(median(rates)),
+    baselinePerSecond: Math.round(median(baselineRates)),
+    bestRoundsRatio: round(Math.max(...rates) / Math.max(...baselineRates), 3),
+  };
 }
 
 /**
- * Rates measured in alternating rounds, reduced to one ratio. On a busy shared machine other
- * processes only ever slow a round down, so each side's fastest round is its closest figure to the
- * undisturbed rate: `ratio` is best over best. The median of the per-round ratios is kept beside it.
+ * Times two in-process operations over the same items interleaved in small batches (A on a
+ * batch, then B on it, the order flipping each batch), so both see the same machine from moment
+ * to moment. Returns each side's items per second over the whole pass.
  */
-export function bestOfRounds(rates, baselineRates, roundRatios) {
-  const best = Math.max(...rates);
-  const baselineBest = Math.max(...baselineRates);
-  return {
-    ratio: round(best / baselineBest, 3),
-    perSecond: Math.round(best),
-    baselinePerSecond: Math.round(baselineBest),
-    medianRoundRatio: round(median(roundRatios), 3),
-  };
+export function interleavedPass(items, batchSize, a, b) {
+  let timeA = 0;
+  let timeB = 0;
+  for (let i = 0, n = 0; i < items.length; i += batchSize, n++) {
+    const batch = items.slice(i, i + batchSize);
+    const first = n % 2 === 0 ? a : b;
+    const t0 = performance.now();
+    first(batch);
+    const t1 = performance.now();
+    (first === a ? b : a)(batch);
+    const t2 = performance.now();
+    if (first === a) {
+      timeA += t1 - t0;
+      timeB += t2 - t1;
+    } else {
+      timeB += t1 - t0;
+      timeA += t2 - t1;
+    }
+  }
+  return { rateA: items.length / (timeA / 1000), rateB: items.length / (timeB / 1000) };
 }

@@ -33,7 +33,7 @@ function generate(outDir) {
     // NodeNext ESM needs explicit extensions on relative imports; the generator writes none.
     const text = readFileSync(file, 'utf8')
       .replace(/(from '\.{1,2}\/[^']+?)(?<!\.js)'/g, "$1.js'")
-      .replace(/^\/\/ Original file: .*$/m, (line) => line.replace(protoDir, 'proto'));
+      .replace(/^\/\/ Original file: .*$/gm, (line) => line.replace(protoDir, 'proto'));
     writeFileSync(file, header + text);
   }
 }

@@ -5,7 +5,7 @@ import type { SigningKey as _meshauth_v1_SigningKey, SigningKey__Output as _mesh
 import type { Revocation as _meshauth_v1_Revocation, Revocation__Output as _meshauth_v1_Revocation__Output } from '../../meshauth/v1/Revocation.js';
 import type { Long } from '@grpc/proto-loader';
 
-// Original file: /work/main/proto/meshauth/v1/sync.proto
+// Original file: proto/meshauth/v1/sync.proto
 
 export const _meshauth_v1_Batch_Kind = {
   KIND_UNSPECIFIED: 'KIND_UNSPECIFIED',

@@ -53,6 +53,17 @@ export const migrations: ((db: Database) => void)[] = [
       );
       CREATE INDEX change_log_by_version ON change_log (version);
     `),
+  (db) =>
+    db.exec(`
+      -- A zone receiving a batch from global chunk by chunk: its revocations wait here and move
+      -- into revocations in the one transaction that applies the batch, so a million-entry
+      -- snapshot never sits in memory twice. Cleared when the next batch starts.
+      CREATE TABLE staged_revocations (
+        jti        TEXT    PRIMARY KEY,
+        op         TEXT    NOT NULL CHECK (op IN ('put', 'delete')),
+        expires_at INTEGER
+      ) WITHOUT ROWID;
+    `),
 ];
 
 export function migrate(db: Database): void {

@@ -210,6 +210,30 @@ export class SqliteStore {
     );
   }
 
+  // --- staged revocations (a zone receiving a batch) -----------------------------------------
+  clearStagedRevocations(): void {
+    this.statement('DELETE FROM staged_revocations').run();
+  }
+
+  /** Call inside `transaction`; a jti staged twice keeps its last operation. */
+  stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): void {
+    const stage = this.statement('INSERT OR REPLACE INTO staged_revocations (jti, op, expires_at) VALUES (?, ?, ?)');
+    for (const row of rows) stage.run(row.jti, row.op, row.expiresAt);
+  }
+
+  *iterateStagedRevocations(): IterableIterator<{ jti: string; op: 'put' | 'delete' }> {
+    const rows = this.db.prepare('SELECT jti, op FROM staged_revocations').raw().iterate() as IterableIterator<[string, 'put' | 'delete']>;
+    for (const [jti, op] of rows) yield { jti, op };
+  }
+
+  /** Moves the staged revocations into `family`, in SQL (no row passes through JavaScript). Call inside `transaction`. */
+  mergeStagedRevocations(family: string, revokedAt: number): void {
+    this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete')").run(family);
+    this.statement(
+      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' ON CONFLICT DO NOTHING",
+    ).run(family, revokedAt);
+  }
+
   // --- secrets ------------------------------------------------------------------------------
   getSecret(mesh: string, name: string): SecretRow | undefined {
     const row = this.db.prepare('SELECT data, updated_at FROM secrets WHERE mesh = ? AND name = ?').get(mesh, name) as

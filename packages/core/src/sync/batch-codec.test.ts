@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Batch__Output } from '../gen/meshauth/v1/Batch.js';
 import { generateRsaPrivateKeyPem, parseKeyPem } from '../tokens/signing-key.js';
-import { BatchAssembler, decodeBatch, SyncBatchError } from './batch-decoder.js';
+import type { SyncMode } from '../config/defaults.js';
+import { SqliteStore } from '../store/sqlite-store.js';
+import { BatchReceiver, SyncBatchError, type ReceivedBatch } from './batch-receiver.js';
 import { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './batch-encoder.js';
 import type { BatchHeader, SyncContent } from './sync-content.js';
 import { syncProto } from './sync-proto.js';
@@ -16,7 +18,23 @@ const wire = (batches: ReturnType<typeof encodeBatch>) => {
   });
 };
 
-describe('batch encoding and decoding', () => {
+/** Feeds every chunk to a receiver; the batch it returns at the last chunk. */
+const receive = (receiver: BatchReceiver, sent: { batch: Batch__Output }[], mode: SyncMode): ReceivedBatch => {
+  let received: ReceivedBatch | undefined;
+  for (const s of sent) received = receiver.add(s.batch, mode);
+  return received!;
+};
+
+describe('batch encoding and receiving', () => {
+  let store: SqliteStore;
+  let receiver: BatchReceiver;
+  beforeEach(() => {
+    store = SqliteStore.open(':memory:');
+    receiver = new BatchReceiver(store);
+  });
+  afterEach(() => store.close());
+  const staged = () => [...store.iterateStagedRevocations()];
+
   let privatePem: string;
   let publicPem: string;
   const header: BatchHeader = { kind: 'snapshot', epoch: 'epoch-1', fromVersion: 0, toVersion: 7, committedAt: 1_700_000_000_000 };
@@ -37,39 +55,42 @@ describe('batch encoding and decoding', () => {
     for (const mode of ['public', 'off'] as const) {
       const sent = wire(encodeBatch(header, content(3), mode));
       expect(JSON.stringify(sent)).not.toContain('PRIVATE KEY');
-      expect(decodeBatch(sent.map((s) => s.batch), 'private').keysPut[0]!.privatePem).toBeUndefined();
+      expect(receive(receiver, sent, 'private').keysPut[0]!.privatePem).toBeUndefined();
     }
     const sent = wire(encodeBatch(header, content(3), 'private'));
-    expect(decodeBatch(sent.map((s) => s.batch), 'private').keysPut[0]!.privatePem).toBe(privatePem);
+    expect(receive(receiver, sent, 'private').keysPut[0]!.privatePem).toBe(privatePem);
     // A zone in public mode drops a private key even if one arrives.
-    expect(decodeBatch(sent.map((s) => s.batch), 'public').keysPut[0]!.privatePem).toBeUndefined();
+    expect(receive(receiver, sent, 'public').keysPut[0]!.privatePem).toBeUndefined();
   });
 
-  it('splits big batches into ordered chunks of at most 1 MiB that decode back to the same content', () => {
+  it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', () => {
     const big = content(60_000);
     const sent = wire(encodeBatch(header, big, 'public'));
     expect(sent.length).toBeGreaterThan(1);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
     expect(sent.map((s) => [s.batch.chunk, s.batch.last])).toEqual(sent.map((_, i) => [i, i === sent.length - 1]));
-    const assembler = new BatchAssembler();
-    const complete = sent.map((s) => assembler.add(s.batch)).at(-1)!;
-    const decoded = decodeBatch(complete, 'public');
-    expect(decoded.header).toEqual(header);
-    expect(decoded.revocationsAdded).toEqual(big.addedRevocations);
-    expect(decoded.keysDeleted).toEqual([3]);
-    expect(decoded.revocationsDeleted).toEqual(['gone']);
-    expect(decoded.keysPut.map((k) => [k.serial, k.origin, k.publicPem])).toEqual([[1, 'synced', publicPem]]);
+    expect(sent.slice(0, -1).map((s) => receiver.add(s.batch, 'public'))).toEqual(sent.slice(0, -1).map(() => undefined));
+    const received = receiver.add(sent.at(-1)!.batch, 'public')!;
+    expect(received.error).toBeUndefined();
+    expect(received.header).toEqual(header);
+    expect(received.keysDeleted).toEqual([3]);
+    expect(received.keysPut.map((k) => [k.serial, k.origin, k.publicPem])).toEqual([[1, 'synced', publicPem]]);
+    const rows = staged();
+    expect(rows.filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(big.addedRevocations.map((r) => r.jti).sort());
+    expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti)).toEqual(['gone']);
+    // The next batch starts from an empty staging table.
+    receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, { ...content(0), removedJtis: [] }, 'public')), 'public');
+    expect(staged()).toEqual([]);
   });
 
   it('refuses chunks out of order', () => {
     const sent = wire(encodeBatch(header, content(60_000), 'public'));
-    const assembler = new BatchAssembler();
-    assembler.add(sent[0]!.batch);
-    expect(() => assembler.add(sent[2]!.batch)).toThrow(SyncBatchError);
+    receiver.add(sent[0]!.batch, 'public');
+    expect(() => receiver.add(sent[2]!.batch, 'public')).toThrow(SyncBatchError);
   });
 
   it('refuses a batch with a key that is not an RSA key, naming it', () => {
     const bad = wire(encodeBatch(header, { ...content(0), keys: [{ serial: 4, publicPem: 'garbage', createdAt: 1 }] }, 'public'));
-    expect(() => decodeBatch(bad.map((s) => s.batch), 'public')).toThrow(/signing key 4 is not a usable RSA key/);
+    expect(receive(receiver, bad, 'public').error).toMatch(/signing key 4 is not a usable RSA key/);
   });
 });

@@ -9,7 +9,9 @@ import { hasDuplicateMember } from './json-duplicate-members.js';
  * verification sits in front of every API call. Accepting exactly one algorithm also removes
  * alg-confusion by construction. jose still exports our JWKS and verifies tokens in tests.
  */
-const base64url = /^[A-Za-z0-9_-]*$/;
+// Structure and alphabet in one pass: two non-empty base64url parts and a (possibly empty) signature.
+// An empty signature is allowed here (an `alg: none` token has one) so the alg check can name the refusal.
+const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export interface DecodedJws {
   header: Record<string, unknown>;
@@ -22,21 +24,17 @@ export class JwsFormatError extends Error {}
 
 /** Splits and parses a compact JWS without checking its signature. */
 export function decodeJws(token: string): DecodedJws {
+  if (!compactJws.test(token)) {
+    const parts = token.split('.');
+    throw new JwsFormatError(parts.length !== 3 || parts[0] === '' || parts[1] === '' ? 'expected three dot-separated base64url parts' : 'not base64url');
+  }
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
-  // An empty signature is allowed here (an `alg: none` token has one) so the alg check can name the refusal.
-  if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1) {
-    throw new JwsFormatError('expected three dot-separated base64url parts');
-  }
-  const h = token.slice(0, first);
-  const p = token.slice(first + 1, second);
-  const s = token.slice(second + 1);
-  if (!base64url.test(h) || !base64url.test(p) || !base64url.test(s)) throw new JwsFormatError('not base64url');
   return {
-    header: parseJsonObject(h, 'header'),
-    payload: parseJsonObject(p, 'payload'),
+    header: parseJsonObject(token.slice(0, first), 'header'),
+    payload: parseJsonObject(token.slice(first + 1, second), 'payload'),
     signingInput: token.slice(0, second),
-    signature: Buffer.from(s, 'base64url'),
+    signature: Buffer.from(token.slice(second + 1), 'base64url'),
   };
 }
 
@@ -59,12 +57,25 @@ function parseJsonObject(part: string, what: string): Record<string, unknown> {
     throw new JwsFormatError(`${what} is not JSON`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new JwsFormatError(`${what} is not a JSON object`);
-  if (hasDuplicateMember(text)) throw new JwsFormatError(`${what} has a duplicate member name`);
+  if (mayHaveDuplicateMember(text, value as object) && hasDuplicateMember(text)) throw new JwsFormatError(`${what} has a duplicate member name`);
   return value as Record<string, unknown>;
 }
 
+/**
+ * Fast exact pre-check for the common, compact case: with no whitespace and no backslash, every `":`
+ * ends a member name, so when their count equals the top-level key count there is neither a
+ * nested member nor a duplicate. Anything else gets the full scan.
+ */
+function mayHaveDuplicateMember(text: string, value: object): boolean {
+  if (/[\s\\]/.test(text)) return true;
+  let names = 0;
+  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) names++;
+  return names !== Object.keys(value).length;
+}
+
 export function verifyRs256(signingInput: string, signature: Buffer, publicKey: KeyObject): boolean {
-  return verify('sha256', Buffer.from(signingInput), publicKey, signature);
+  // latin1: the input is base64url (checked by decodeJws), so a byte per char without UTF-8 encoding.
+  return verify('sha256', Buffer.from(signingInput, 'latin1'), publicKey, signature);
 }
 
 /** Key order in header and payload follows the objects given, so tokens look like the docs' example. */

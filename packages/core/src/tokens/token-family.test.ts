@@ -61,6 +61,23 @@ describe('TokenFamily writes', () => {
     expect(() => again.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 
+  it('applies revocations staged in the store, as a snapshot and as a delta, in the same transaction as the keys', () => {
+    const user = families.user.family;
+    user.revoke('kept-local');
+    const stage = (rows: { jti: string; op: 'put' | 'delete' }[]) =>
+      store.transaction(() => store.stageRevocations(rows.map((r) => ({ ...r, expiresAt: null }))));
+
+    stage([{ jti: 'a', op: 'put' }, { jti: 'b', op: 'put' }]);
+    user.write({ replace: true, origin: 'synced', stagedRevocations: true, keysPut: [] });
+    expect([...user.revocations.values()].sort()).toEqual(['a', 'b']);
+    expect([...store.iterateStagedRevocations()]).toEqual([]);
+
+    stage([{ jti: 'a', op: 'delete' }, { jti: 'c', op: 'put' }]);
+    user.write({ origin: 'synced', stagedRevocations: true });
+    expect([...user.revocations.values()].sort()).toEqual(['b', 'c']);
+    expect([...reopen().user.family.revocations.values()].sort()).toEqual(['b', 'c']);
+  });
+
   it('gives each write one change-log version, however many items it touches, and tells listeners', async () => {
     const user = families.user.family;
     const heard: FamilyChange[] = [];

@@ -136,6 +136,11 @@ export class TokenFamily {
       origin?: 'local' | 'synced';
       /** Runs inside the same transaction (a zone records the global version it applied). */
       alsoInTransaction?: () => void;
+      /**
+       * Also apply the revocations staged in the store (a zone's batch from global, received chunk
+       * by chunk). They are moved in SQL and not listed in the change event.
+       */
+      stagedRevocations?: boolean;
     },
   ): FamilyChange {
     const full: FamilyChange = {
@@ -145,7 +150,8 @@ export class TokenFamily {
       revocationsAdded: change.revocationsAdded ?? [],
       revocationsDeleted: change.revocationsDeleted ?? [],
     };
-    if (full.keysPut.length + full.keysDeleted.length + full.revocationsAdded.length + full.revocationsDeleted.length === 0 && !change.replace) {
+    const empty = full.keysPut.length + full.keysDeleted.length + full.revocationsAdded.length + full.revocationsDeleted.length === 0;
+    if (empty && !change.replace && !change.stagedRevocations) {
       if (change.alsoInTransaction) this.store.transaction(change.alsoInTransaction);
       return full;
     }
@@ -164,6 +170,7 @@ export class TokenFamily {
       }
       for (const jti of full.revocationsDeleted) this.store.deleteRevocation(id, jti);
       for (const r of full.revocationsAdded) this.store.addRevocation({ family: id, jti: r.jti, revokedAt: now, expiresAt: r.expiresAt });
+      if (change.stagedRevocations) this.store.mergeStagedRevocations(id, now);
       // What a zone receives from global is not logged again: only global serves the log.
       if (this.logChanges && change.origin !== 'synced') {
         full.version = this.store.recordChanges([
@@ -183,6 +190,17 @@ export class TokenFamily {
     for (const key of full.keysPut) this.keys.set(change.origin ? { ...key, origin: change.origin } : key);
     for (const jti of full.revocationsDeleted) this.revocations.delete(jti);
     for (const r of full.revocationsAdded) this.revocations.add(r.jti);
+    if (change.stagedRevocations) {
+      for (const { jti, op } of this.store.iterateStagedRevocations()) {
+        if (op === 'put') this.revocations.add(jti);
+        else this.revocations.delete(jti);
+      }
+      try {
+        this.store.transaction(() => this.store.clearStagedRevocations());
+      } catch {
+        // Only frees space: the next batch clears the staging table before it stages anything.
+      }
+    }
     this.events.emit('change', full);
     return full;
   }

@@ -1,4 +1,4 @@
-import { decodeBatch, SyncBatchError, type Batch__Output, type Clock, type SyncMode, type TokenFamily } from '@meshauth/core';
+import { BatchReceiver, type Clock, type ReceivedBatch, type SqliteStore, type SyncMode, type TokenFamily } from '@meshauth/core';
 import type { SyncedState } from './synced-state.js';
 
 export type ApplyResult = { ok: true; version: number } | { ok: false; version: number; reason: string; reconnect: boolean };
@@ -11,20 +11,20 @@ export type ApplyResult = { ok: true; version: number } | { ok: false; version: 
 export class BatchApplier {
   constructor(
     private readonly family: TokenFamily,
+    private readonly store: SqliteStore,
     private readonly state: SyncedState,
     private readonly clock: Clock,
   ) {}
 
-  apply(chunks: Batch__Output[], mode: SyncMode): ApplyResult {
-    const version = chunks[0]?.toVersion ?? 0;
-    let decoded;
-    try {
-      decoded = decodeBatch(chunks, mode);
-    } catch (error) {
-      if (error instanceof SyncBatchError) return { ok: false, version, reason: error.message, reconnect: false };
-      throw error;
-    }
-    const { header } = decoded;
+  /** One per stream: chunks of a batch never span streams. */
+  newReceiver(): BatchReceiver {
+    return new BatchReceiver(this.store);
+  }
+
+  apply(received: ReceivedBatch, mode: SyncMode): ApplyResult {
+    const { header } = received;
+    const version = header.toVersion;
+    if (received.error !== undefined) return { ok: false, version, reason: received.error, reconnect: false };
     if (header.kind === 'delta' && (header.epoch !== this.state.epoch || header.fromVersion !== this.state.appliedVersion || this.state.appliedMode !== mode)) {
       return {
         ok: false,
@@ -35,10 +35,9 @@ export class BatchApplier {
     }
     const now = this.clock.now();
     this.family.write({
-      keysPut: decoded.keysPut,
-      keysDeleted: decoded.keysDeleted,
-      revocationsAdded: decoded.revocationsAdded,
-      revocationsDeleted: decoded.revocationsDeleted,
+      keysPut: received.keysPut,
+      keysDeleted: received.keysDeleted,
+      stagedRevocations: true,
       replace: header.kind === 'snapshot',
       origin: 'synced',
       alsoInTransaction: () => this.state.recordApplied(header.epoch, header.toVersion, mode, now),

@@ -61,7 +61,7 @@ export interface SyncClient {
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   const { clock, logger } = options;
   const state = options.state ?? new SyncedState(options.store);
-  const applier = new BatchApplier(options.family, state, clock);
+  const applier = new BatchApplier(options.family, options.store, state, clock);
   const backoff = new ReconnectBackoff(options.minBackoffMs, options.maxBackoffMs);
   const target = options.address.replace(/^grpcs?:\/\//, '');
   const channelCredentials: ChannelCredentials = options.address.startsWith('grpcs://')

@@ -1,9 +1,9 @@
 import { Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import {
-  BatchAssembler,
   fromProtoMode,
   toProtoMode,
   meshauthVersion,
+  type BatchReceiver,
   type Clock,
   type GlobalMessage__Output,
   type GlobalSyncClient,
@@ -40,7 +40,7 @@ export interface SyncStreamEvents {
  */
 export class SyncStream {
   private readonly call: ClientDuplexStream<ZoneMessage, GlobalMessage__Output>;
-  private readonly assembler = new BatchAssembler();
+  private readonly receiver: BatchReceiver;
   private readonly heartbeat: NodeJS.Timeout;
   private lastHeardAt: number;
   private effectiveMode: SyncMode = 'off';
@@ -51,6 +51,7 @@ export class SyncStream {
     private readonly events: SyncStreamEvents,
   ) {
     const { clock, state } = options;
+    this.receiver = options.applier.newReceiver();
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${options.token}`);
     this.call = options.client.Sync(metadata);
@@ -114,17 +115,17 @@ export class SyncStream {
   }
 
   private batch(chunk: NonNullable<GlobalMessage__Output['batch']>): void {
-    let chunks;
+    let received;
     try {
-      chunks = this.assembler.add(chunk);
+      received = this.receiver.add(chunk, this.effectiveMode);
     } catch (error) {
       this.send({ nack: { version: chunk.toVersion, reason: (error as Error).message } });
       return this.end((error as Error).message);
     }
-    if (!chunks) return;
+    if (!received) return;
     let result;
     try {
-      result = this.options.applier.apply(chunks, this.effectiveMode);
+      result = this.options.applier.apply(received, this.effectiveMode);
     } catch (error) {
       result = { ok: false as const, version: chunk.toVersion, reason: `could not store the batch: ${(error as Error).message}`, reconnect: false };
     }

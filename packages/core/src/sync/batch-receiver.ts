@@ -1,0 +1,107 @@
+import type { SyncMode } from '../config/defaults.js';
+import type { Batch__Output } from '../gen/meshauth/v1/Batch.js';
+import type { SqliteStore } from '../store/sqlite-store.js';
+import { importSigningKey, parseKeyPem, type SigningKey } from '../tokens/signing-key.js';
+import type { BatchHeader } from './sync-content.js';
+
+/** A batch a zone cannot apply; the message is the reason it nacks with. */
+export class SyncBatchError extends Error {
+  override readonly name = 'SyncBatchError';
+}
+
+/** A whole batch, checked, ready for `TokenFamily.write({ ..., stagedRevocations: true })`. */
+export interface ReceivedBatch {
+  header: BatchHeader;
+  keysPut: SigningKey[];
+  keysDeleted: number[];
+  /** Why the batch cannot be applied (the zone nacks with it and keeps its state), if it cannot. */
+  error: string | undefined;
+}
+
+/**
+ * Receives the chunks of one batch in order. Keys (a handful) are checked and kept; revocations
+ * (up to millions) are checked and staged in the store chunk by chunk, so a snapshot of any size
+ * costs the zone one chunk of memory beyond the state it ends up holding. Anything out of order (a
+ * chunk of another batch, a skipped index) throws; a chunk that does not check out makes the whole
+ * batch fail once its last chunk has arrived, and nothing of it is applied.
+ *
+ * In any mode but private, private key material is dropped: the zone never stores what it did not ask for.
+ */
+export class BatchReceiver {
+  private current: (ReceivedBatch & { chunks: number }) | undefined;
+
+  constructor(private readonly store: SqliteStore) {}
+
+  add(chunk: Batch__Output, mode: SyncMode): ReceivedBatch | undefined {
+    const batch = this.current ?? this.begin(chunk);
+    if (chunk.chunk !== batch.chunks || (this.current && (chunk.kind !== protoKind(batch) || chunk.toVersion !== batch.header.toVersion || chunk.epoch !== batch.header.epoch))) {
+      const expected = batch.chunks;
+      this.current = undefined;
+      throw new SyncBatchError(`batch ${chunk.toVersion}: got chunk ${chunk.chunk}, expected chunk ${expected} of the same batch`);
+    }
+    batch.chunks++;
+    this.current = batch;
+    if (batch.error === undefined) {
+      try {
+        this.take(batch, chunk, mode);
+      } catch (error) {
+        if (!(error instanceof SyncBatchError)) throw error;
+        batch.error = error.message;
+      }
+    }
+    if (!chunk.last) return undefined;
+    this.current = undefined;
+    const { chunks: _chunks, ...received } = batch;
+    return received;
+  }
+
+  reset(): void {
+    this.current = undefined;
+  }
+
+  private begin(chunk: Batch__Output): ReceivedBatch & { chunks: number } {
+    this.store.transaction(() => this.store.clearStagedRevocations());
+    const header: BatchHeader = {
+      kind: chunk.kind === 'KIND_SNAPSHOT' ? 'snapshot' : 'delta',
+      epoch: chunk.epoch,
+      fromVersion: chunk.fromVersion,
+      toVersion: chunk.toVersion,
+      committedAt: chunk.committedAtMs,
+    };
+    const error = chunk.kind === 'KIND_SNAPSHOT' || chunk.kind === 'KIND_DELTA' ? undefined : `batch ${chunk.toVersion}: unknown kind ${chunk.kind}`;
+    return { header, keysPut: [], keysDeleted: [], error, chunks: 0 };
+  }
+
+  private take(batch: ReceivedBatch, chunk: Batch__Output, mode: SyncMode): void {
+    const version = batch.header.toVersion;
+    for (const key of chunk.keys) batch.keysPut.push(decodeKey(key, mode === 'private', version));
+    batch.keysDeleted.push(...chunk.removedKeySerials);
+    const rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[] = [];
+    for (const r of chunk.addedRevocations) {
+      checkJti(r.jti, version);
+      rows.push({ jti: r.jti, op: 'put', expiresAt: r.expiresAtMs > 0 ? r.expiresAtMs : null });
+    }
+    for (const jti of chunk.removedJtis) {
+      checkJti(jti, version);
+      rows.push({ jti, op: 'delete', expiresAt: null });
+    }
+    if (rows.length > 0) this.store.transaction(() => this.store.stageRevocations(rows));
+  }
+}
+
+const protoKind = (batch: ReceivedBatch) => (batch.header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA');
+
+function checkJti(jti: string, version: number): void {
+  if (jti.length === 0 || jti.length > 128) throw new SyncBatchError(`batch ${version}: revocation with an invalid jti`);
+}
+
+function decodeKey(key: Batch__Output['keys'][number], keepPrivate: boolean, version: number): SigningKey {
+  if (!Number.isInteger(key.serial) || key.serial < 1) throw new SyncBatchError(`batch ${version}: key with invalid serial ${key.serial}`);
+  try {
+    const usePrivate = keepPrivate && key.privatePem !== '';
+    const { publicPem, privatePem } = parseKeyPem(usePrivate ? key.privatePem : key.publicPem);
+    return importSigningKey({ serial: key.serial, publicPem, privatePem: usePrivate ? privatePem : undefined, createdAt: key.createdAtMs, origin: 'synced' });
+  } catch (error) {
+    throw new SyncBatchError(`batch ${version}: signing key ${key.serial} is not a usable RSA key: ${(error as Error).message}`);
+  }
+}

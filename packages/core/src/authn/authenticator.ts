@@ -23,13 +23,19 @@ export function bearerToken(headers: RequestOrigin['headers']): string | undefin
   const value = headers.authorization ?? headers.authentication;
   if (value === undefined) return undefined;
   const text = Array.isArray(value) ? value[0] ?? '' : value;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(text);
-  if (!match) throw new MeshAuthError('ERR_TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"');
-  return match[1];
+  // Cheaper than one capturing regex over the whole ~700-character header, on every request.
+  const token = text.slice(7).trim();
+  if (!/^bearer\s/i.test(text.slice(0, 7)) || token === '' || /\s/.test(token)) {
+    throw new MeshAuthError('ERR_TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"');
+  }
+  return token;
 }
 
 /** Decides who a request is. Throws a 401 MeshAuthError for a token that does not verify. */
 export function createAuthenticator(options: AuthenticatorOptions): (req: AuthnRequest) => Identity {
+  // A verified token's claims object is reused while it stays cached in the verifier, and so is
+  // the identity made from it.
+  const identities = new WeakMap<object, Identity>();
   return (req) => {
     if (options.type === 'adminClientCerts') {
       // As in Kuma: in this (deprecated) mode only a verified client certificate makes an admin.
@@ -42,7 +48,12 @@ export function createAuthenticator(options: AuthenticatorOptions): (req: AuthnR
     const token = bearerToken(req.headers);
     if (token !== undefined) {
       const claims = options.userTokens.verify(token);
-      return userIdentity(claims.Name, claims.Groups);
+      let identity = identities.get(claims);
+      if (!identity) {
+        identity = userIdentity(claims.Name, claims.Groups);
+        identities.set(claims, identity);
+      }
+      return identity;
     }
     return options.localhostIsAdmin && isLocalhostAdminRequest(req) ? admin : anonymous;
   };

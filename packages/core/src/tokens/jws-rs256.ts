@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { sign, verify, type KeyObject } from 'node:crypto';
 import { hasDuplicateMember } from './json-duplicate-members.js';
 
@@ -31,25 +32,35 @@ export function decodeJws(token: string): DecodedJws {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   return {
-    header: parseJsonObject(token.slice(0, first), 'header'),
+    header: parseHeader(token.slice(0, first)),
     payload: parseJsonObject(token.slice(first + 1, second), 'payload'),
     signingInput: token.slice(0, second),
     signature: Buffer.from(token.slice(second + 1), 'base64url'),
   };
 }
 
-// One decoder for every call: constructing a fatal TextDecoder costs more than decoding a token part.
-// ignoreBOM keeps a byte-order mark in the text (JSON.parse then refuses it) instead of silently dropping it.
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/**
+ * Nearly every token a plane sees carries one of a few headers (`{"alg":"RS256","kid":"1",...}`),
+ * so parsed headers are kept by their exact encoded text: same text, same result, frozen.
+ */
+const headerCache = new Map<string, Record<string, unknown>>();
+const HEADER_CACHE_SIZE = 64;
+
+function parseHeader(part: string): Record<string, unknown> {
+  let header = headerCache.get(part);
+  if (!header) {
+    header = Object.freeze(parseJsonObject(part, 'header'));
+    if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.delete(headerCache.keys().next().value!);
+    headerCache.set(part, header);
+  }
+  return header;
+}
 
 function parseJsonObject(part: string, what: string): Record<string, unknown> {
   const bytes = Buffer.from(part, 'base64url');
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new JwsFormatError(`${what} is not UTF-8`);
-  }
+  if (!isUtf8(bytes)) throw new JwsFormatError(`${what} is not UTF-8`);
+  // toString keeps a byte-order mark as U+FEFF (JSON.parse then refuses it) rather than dropping it.
+  const text = bytes.toString('utf8');
   let value: unknown;
   try {
     value = JSON.parse(text);

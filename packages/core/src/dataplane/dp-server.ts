@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { PlaneContext } from '../api/plane-context.js';
 import { problemErrorHandler, sendProblem, type Problem } from '../api/problem.js';
 import { meshNamePattern } from '../api/validate.js';
@@ -44,7 +44,7 @@ export function createDpServerApp(ctx: PlaneContext): FastifyInstance {
   const app = Fastify({
     loggerInstance: ctx.logger,
     bodyLimit: BODY_LIMIT_BYTES,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false } },
     return503OnClosing: true,
     forceCloseConnections: true,

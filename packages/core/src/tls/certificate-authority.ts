@@ -1,4 +1,5 @@
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import { issueCertificate, type Issuer } from './issue-certificate.js';
 import { generateRsaKeyPair, readRsaPrivateKey } from './rsa-key-pair.js';
 
@@ -43,7 +44,7 @@ export function generateCertificateAuthority(
 export function readCertificateAuthority(ca: CertificateAndKey, optionName: string): Issuer {
   let certificate: forge.pki.Certificate;
   try {
-    certificate = forge.pki.certificateFromPem(ca.certPem);
+    certificate = loadForge().pki.certificateFromPem(ca.certPem);
   } catch (cause) {
     throw new TypeError(`${optionName}.certPem is not a readable PEM RSA certificate`, { cause });
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 import type { RsaKeyPair } from './rsa-key-pair.js';
 
 /** The certificate and key that sign a new certificate. */
@@ -26,7 +27,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Builds, signs (SHA-256) and PEM-encodes one X.509 v3 certificate. */
 export function issueCertificate(options: IssueCertificateOptions): string {
   const { commonName, subjectKey, extensions, validDays, now, issuer } = options;
-  const cert = forge.pki.createCertificate();
+  const cert = loadForge().pki.createCertificate();
   cert.publicKey = subjectKey.publicKey;
   cert.serialNumber = randomSerialNumberHex();
   cert.validity.notBefore = new Date(now.getTime() - BACKDATE_MS);
@@ -44,8 +45,8 @@ export function issueCertificate(options: IssueCertificateOptions): string {
     { name: 'authorityKeyIdentifier', keyIdentifier: authorityKeyId },
   ]);
 
-  cert.sign(issuer?.privateKey ?? subjectKey.privateKey, forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
+  cert.sign(issuer?.privateKey ?? subjectKey.privateKey, loadForge().md.sha256.create());
+  return loadForge().pki.certificateToPem(cert);
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { loadForge } from './forge.js';
 
 /** An RSA key pair in both shapes we need: PEM to hand out, forge objects to sign with. */
 export interface RsaKeyPair {
@@ -46,8 +47,8 @@ function forgeKeysFromPem(
   keyPem: string,
   optionName: string,
 ): Pick<RsaKeyPair, 'privateKey' | 'publicKey'> {
-  const privateKey = forge.pki.privateKeyFromPem(keyPem);
+  const privateKey = loadForge().pki.privateKeyFromPem(keyPem);
   if (!privateKey) throw new TypeError(`${optionName} could not be read as an RSA private key`);
-  const publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
+  const publicKey = loadForge().pki.setRsaPublicKey(privateKey.n, privateKey.e);
   return { privateKey, publicKey };
 }

@@ -8,7 +8,7 @@ import { hasDuplicateMember } from './json-duplicate-members.js';
  * Why not jose here: jose v6 verifies through WebCrypto, whose per-call promise and thread-pool hop
  * cost about 3.5x a direct `crypto.verify` on this machine (10k vs 36k verifications/s), and token
  * verification sits in front of every API call. Accepting exactly one algorithm also removes
- * alg-confusion by construction. jose still exports our JWKS and verifies tokens in tests.
+ * alg-confusion by construction. jose stays the independent verifier in the tests.
  */
 // Structure and alphabet in one pass: two non-empty base64url parts and a (possibly empty) signature.
 // An empty signature is allowed here (an `alg: none` token has one) so the alg check can name the refusal.

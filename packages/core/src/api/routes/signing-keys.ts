@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { exportJWK } from 'jose';
 import type { PlaneContext } from '../plane-context.js';
 
 /** Rotation as the docs describe it, without hand-made PEMs; and the public keys for anyone. */
@@ -29,9 +28,7 @@ export function registerSigningKeyRoutes(app: FastifyInstance, ctx: PlaneContext
   });
 
   app.get('/.well-known/jwks.json', async (_request, reply) => {
-    const keys = await Promise.all(
-      user.keys.list().map(async (k) => ({ ...(await exportJWK(k.publicKey)), kid: String(k.serial), alg: 'RS256', use: 'sig' })),
-    );
+    const keys = user.keys.list().map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: String(k.serial), alg: 'RS256', use: 'sig' }));
     return reply.header('cache-control', 'no-store').send({ keys });
   });
 }

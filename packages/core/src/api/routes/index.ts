@@ -16,5 +16,5 @@ export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): voi
   registerSigningKeyRoutes(app, ctx);
   registerRevocationRoutes(app, ctx);
   registerSecretRoutes(app, ctx);
-  registerMetricsRoute(app, ctx);
+  if (ctx.config.metrics.enabled) registerMetricsRoute(app, ctx);
 }

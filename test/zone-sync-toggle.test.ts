@@ -51,5 +51,22 @@ describe('turning sync off and on again on a zone', () => {
       const items = (await http('GET', `${zone.url}/tokens/user/signing-keys`)).json.items as { serial: number; origin: string }[];
       return items.length === 1 && items[0]!.serial === 1 && items[0]!.origin === 'synced';
     });
+    await zone.stop();
+  });
+
+  it('a zone turning sync on keeps no key of its own, even before it reaches global', async () => {
+    zone = await startZone('zone-1', zoneDb, { mode: 'off' });
+    const own = (await http('GET', `${zone.url}/tokens/user/signing-keys`)).json.items as { origin: string; hasPrivateKey: boolean }[];
+    expect(own.some((k) => k.origin === 'local' && k.hasPrivateKey)).toBe(true);
+    await zone.stop();
+
+    // Port 1: nothing listens, so no snapshot can replace anything; the zone must not mint meanwhile.
+    zone = await startZone('zone-1', zoneDb, { globalAddress: 'grpc://127.0.0.1:1', tokenFile });
+    const keys = (await http('GET', `${zone.url}/tokens/user/signing-keys`)).json.items as { origin: string; hasPrivateKey: boolean }[];
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.origin === 'synced' && !k.hasPrivateKey)).toBe(true);
+    const issued = await http('POST', `${zone.url}/tokens/user`, { body: { name: 'mallory', groups: [], validFor: '1h' } });
+    expect(issued.status).toBe(409);
+    expect(issued.json.detail).toMatch(/issued on the global control plane/);
   });
 });

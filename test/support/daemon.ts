@@ -122,7 +122,11 @@ export async function startDaemon(
       running.delete(daemon);
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill('SIGTERM');
-      return exited;
+      // A daemon stuck in shutdown must not outlive the test: SIGKILL after 10 s.
+      const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      const code = await exited;
+      clearTimeout(force);
+      return code;
     },
     async kill() {
       running.delete(daemon);

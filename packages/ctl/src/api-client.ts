@@ -42,7 +42,9 @@ export interface ApiClient {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000; // 60 s
-const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024; // 1 MiB
+// A memory guard, not a limit on use: the docs' user-token-revocations secret runs to tens of MiB
+// with a million revoked tokens.
+const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024; // 64 MiB
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
   const address = options.url.replace(/\/+$/, '');

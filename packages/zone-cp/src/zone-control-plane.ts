@@ -14,6 +14,7 @@ import {
   type MeshAuthConfig,
   type PlaneContext,
   type SyncMode,
+  type TokenFamily,
 } from '@meshauth/core';
 import { downPolicyRefusal } from './sync/down-policy.js';
 import { createSyncClient, type SyncClient } from './sync/sync-client.js';
@@ -73,12 +74,17 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
       logger,
       clock,
       ...(refuseUserKey ? { refuseUserKey } : {}),
-      userTokenIssuingRefusal: () => (syncOn && !ctx!.families.user.family.keys.signer ? issuingRefusal(mode, synced.appliedVersion) : undefined),
+      // With sync on, only private keys global sent in private mode may sign here.
+      userTokenIssuingRefusal: () =>
+        syncOn && (synced.appliedMode !== 'private' || ctx!.families.user.family.keys.signer?.origin !== 'synced')
+          ? issuingRefusal(mode, synced.appliedVersion)
+          : undefined,
     });
     const user = ctx.families.user.family;
 
     if (syncOn) {
       user.managedBy = `managed by the global control plane (sync mode ${mode}); make this change there`;
+      dropKeysSyncReplaces(user, mode, logger);
     } else {
       // Independent zone, as in Kuma: its own user-token key and admin token.
       if (synced.appliedVersion > 0) {
@@ -99,6 +105,9 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
 
     let sync: SyncClient | undefined;
     if (zoneConfig.globalAddress) {
+      if (mode === 'private' && zoneConfig.globalAddress.startsWith('grpc://')) {
+        logger.warn('asking for private signing keys over plain gRPC (grpc://): use grpcs:// outside a trusted network');
+      }
       sync = createSyncClient({
         address: zoneConfig.globalAddress,
         readToken: () => readFileSync(zoneConfig.globalTokenFile, 'utf8'),
@@ -132,6 +141,23 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     await close();
     throw error;
   }
+}
+
+/**
+ * The synced keys replace the zone's own (as the docs' manual copy does), and a zone that does not
+ * ask for private keys keeps none, even ones it held before: until global's first snapshot
+ * arrives it must not mint a token with a key of its own or of an earlier private mode.
+ */
+function dropKeysSyncReplaces(user: TokenFamily, mode: SyncMode, logger: Logger): void {
+  const own = user.keys.list().filter((k) => k.origin === 'local').map((k) => k.serial);
+  const strip = mode === 'private' ? [] : user.keys.list().filter((k) => k.origin === 'synced' && k.privateKey);
+  if (own.length === 0 && strip.length === 0) return;
+  user.write({
+    keysDeleted: own,
+    keysPut: strip.map((k) => ({ ...k, privateKey: undefined, privatePem: undefined })),
+    origin: 'synced',
+  });
+  logger.info({ removed: own, madePublicOnly: strip.map((k) => k.serial) }, 'sync is on: the zone keeps no user-token signing key of its own');
 }
 
 function issuingRefusal(mode: SyncMode, appliedVersion: number): string {

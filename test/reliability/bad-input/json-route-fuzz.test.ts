@@ -165,8 +165,8 @@ for (const { kind, available } of planes) {
           }),
           { numRuns: NUM_RUNS },
         );
-        // The property must have reached past validation at least sometimes, or it proves little.
-        expect([...statuses.keys()].some((s) => s >= 400)).toBe(true);
+        // The property must have reached past validation (400) at least sometimes, or it proves little.
+        expect([...statuses.keys()].some((s) => s !== 400), `statuses seen: ${[...statuses.keys()].join(', ')}`).toBe(true);
         expect((await rawRequest(`${plane.url}/`)).status).toBe(200);
       });
     }

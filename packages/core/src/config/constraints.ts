@@ -41,7 +41,12 @@ export const constraints: Record<string, Check> = {
     const match = /^deny-after:(.+)$/.exec(v as string);
     return match ? duration(match[1]) : 'must be keep or deny-after:<duration>';
   },
-  'multizone.zone.heartbeatInterval': duration,
+  'multizone.zone.heartbeatInterval': (v) => {
+    const reason = duration(v);
+    if (reason) return reason;
+    const ms = parseDuration(v as string);
+    return ms >= 100 && ms <= 300_000 ? undefined : 'must be between 100ms and 5m';
+  },
   'multizone.zone.reconnectMinBackoff': duration,
   'multizone.zone.reconnectMaxBackoff': duration,
   'multizone.zone.name': (v) =>

@@ -28,7 +28,13 @@ export interface PlaneContextOptions {
 /** Builds what both daemons share: token families over the store, access rules, metrics. */
 export function createPlaneContext(options: PlaneContextOptions): PlaneContext {
   const { config, store, clock } = options;
-  const families = new TokenFamilies({ store, clock, ...(options.refuseUserKey ? { refuseUserKey: options.refuseUserKey } : {}) });
+  // Only global serves the change log to zones; a zone keeping one would grow it for nobody.
+  const families = new TokenFamilies({
+    store,
+    clock,
+    logUserChanges: options.plane === 'global',
+    ...(options.refuseUserKey ? { refuseUserKey: options.refuseUserKey } : {}),
+  });
   const metrics = createMetrics(options.plane);
   registerGauge(metrics, 'meshauth_signing_keys', 'Signing keys present, by token family', ['family'], () =>
     [families.user.family, families.zone.family].map((f) => [{ family: f.name.id }, f.keys.size]),

@@ -50,7 +50,7 @@ describe('SqliteStore file', () => {
     const store = open();
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['change_log', 'meta', 'revocations', 'secrets', 'signing_keys']);
+    expect(tables).toEqual(['change_log', 'meta', 'revocations', 'secrets', 'signing_keys', 'staged_revocations']);
     store.putSecret({ mesh: '', name: 'kept', data: Buffer.from('x'), updatedAt: 1 });
     store.close();
 

@@ -78,8 +78,22 @@ describe('batch encoding and receiving', () => {
     const rows = staged();
     expect(rows.filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(big.addedRevocations.map((r) => r.jti).sort());
     expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti)).toEqual(['gone']);
-    // The next batch starts from an empty staging table.
-    receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, { ...content(0), removedJtis: [] }, 'public')), 'public');
+    expect(received.staged).toBe(true);
+    expect(received.revocationsAdded).toEqual([]);
+    // The next batch of several chunks starts from an empty staging table.
+    const next = content(60_000);
+    receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, next, 'public')), 'public');
+    expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
+  });
+
+  it('keeps a one-chunk batch (every live change) in memory, staging nothing', () => {
+    const small = content(3);
+    const sent = wire(encodeBatch({ ...header, kind: 'delta', fromVersion: 6 }, small, 'public'));
+    expect(sent).toHaveLength(1);
+    const received = receive(receiver, sent, 'public');
+    expect(received.staged).toBe(false);
+    expect(received.revocationsAdded).toEqual(small.addedRevocations);
+    expect(received.revocationsDeleted).toEqual(['gone']);
     expect(staged()).toEqual([]);
   });
 

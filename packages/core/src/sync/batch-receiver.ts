@@ -9,19 +9,26 @@ export class SyncBatchError extends Error {
   override readonly name = 'SyncBatchError';
 }
 
-/** A whole batch, checked, ready for `TokenFamily.write({ ..., stagedRevocations: true })`. */
+/** A whole batch, checked, ready for `TokenFamily.write`. */
 export interface ReceivedBatch {
   header: BatchHeader;
   keysPut: SigningKey[];
   keysDeleted: number[];
+  /** A one-chunk batch (every live change) carries its revocations here... */
+  revocationsAdded: { jti: string; expiresAt: number | null }[];
+  revocationsDeleted: string[];
+  /** ...a batch of several chunks has them staged in the store instead (`write({ stagedRevocations: true })`). */
+  staged: boolean;
   /** Why the batch cannot be applied (the zone nacks with it and keeps its state), if it cannot. */
   error: string | undefined;
 }
 
 /**
- * Receives the chunks of one batch in order. Keys (a handful) are checked and kept; revocations
- * (up to millions) are checked and staged in the store chunk by chunk, so a snapshot of any size
- * costs the zone one chunk of memory beyond the state it ends up holding. Anything out of order (a
+ * Receives the chunks of one batch in order. Keys (a handful) are checked and kept. Revocations
+ * are checked and, when the batch spans several chunks (a snapshot or a big import: up to
+ * millions), staged in the store chunk by chunk, so a batch of any size costs the zone one chunk
+ * of memory beyond the state it ends up holding. A one-chunk batch stays in memory: staging would
+ * only add commits to the path every live change takes. Anything out of order (a
  * chunk of another batch, a skipped index) throws; a chunk that does not check out makes the whole
  * batch fail once its last chunk has arrived, and nothing of it is applied.
  *
@@ -55,12 +62,9 @@ export class BatchReceiver {
     return received;
   }
 
-  reset(): void {
-    this.current = undefined;
-  }
-
   private begin(chunk: Batch__Output): ReceivedBatch & { chunks: number } {
-    this.store.transaction(() => this.store.clearStagedRevocations());
+    const staged = !chunk.last;
+    if (staged) this.store.transaction(() => this.store.clearStagedRevocations());
     const header: BatchHeader = {
       kind: chunk.kind === 'KIND_SNAPSHOT' ? 'snapshot' : 'delta',
       epoch: chunk.epoch,
@@ -69,7 +73,7 @@ export class BatchReceiver {
       committedAt: chunk.committedAtMs,
     };
     const error = chunk.kind === 'KIND_SNAPSHOT' || chunk.kind === 'KIND_DELTA' ? undefined : `batch ${chunk.toVersion}: unknown kind ${chunk.kind}`;
-    return { header, keysPut: [], keysDeleted: [], error, chunks: 0 };
+    return { header, keysPut: [], keysDeleted: [], revocationsAdded: [], revocationsDeleted: [], staged, error, chunks: 0 };
   }
 
   private take(batch: ReceivedBatch, chunk: Batch__Output, mode: SyncMode): void {
@@ -85,7 +89,14 @@ export class BatchReceiver {
       checkJti(jti, version);
       rows.push({ jti, op: 'delete', expiresAt: null });
     }
-    if (rows.length > 0) this.store.transaction(() => this.store.stageRevocations(rows));
+    if (!batch.staged) {
+      for (const row of rows) {
+        if (row.op === 'put') batch.revocationsAdded.push({ jti: row.jti, expiresAt: row.expiresAt });
+        else batch.revocationsDeleted.push(row.jti);
+      }
+    } else if (rows.length > 0) {
+      this.store.transaction(() => this.store.stageRevocations(rows));
+    }
   }
 }
 

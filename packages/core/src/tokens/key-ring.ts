@@ -22,12 +22,6 @@ export class KeyRing {
     return [...this.keys.values()].sort((a, b) => a.serial - b.serial);
   }
 
-  get highestSerial(): number {
-    let highest = 0;
-    for (const serial of this.keys.keys()) if (serial > highest) highest = serial;
-    return highest;
-  }
-
   /** The highest serial this ring has held, including keys since removed. */
   get highestSerialEver(): number {
     return this.highestEver;

@@ -20,6 +20,8 @@ export type SecretView = { family: TokenFamily; kind: 'key'; serial: number } | 
 export interface TokenFamiliesOptions {
   store: SqliteStore;
   clock: Clock;
+  /** Record user-token changes in the change log: only global serves it (default true). */
+  logUserChanges?: boolean;
   /** Zone: refuse tokens of synced keys while cut off from global too long. */
   refuseUserKey?: (key: SigningKey) => string | undefined;
 }
@@ -33,7 +35,7 @@ export class TokenFamilies {
   constructor(private readonly options: TokenFamiliesOptions) {
     const { store, clock } = options;
     // User-token keys and revocations are what zones mirror, so their changes are logged.
-    const user = new TokenFamily(userTokenFamily, store, clock, true);
+    const user = new TokenFamily(userTokenFamily, store, clock, options.logUserChanges ?? true);
     this.user = this.kind(user, checkUserClaims, options.refuseUserKey);
     this.zone = this.kind(new TokenFamily(zoneTokenFamily, store, clock), checkZoneClaims);
     for (const id of store.keyFamilies('dataplane-token/')) this.dataplane(id.slice('dataplane-token/'.length));

@@ -74,6 +74,9 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       new ZoneSession(call, auth.token, auth.claims.Zone, sessions).start();
     },
   });
+  if (!options.tls && ctx.config.multizone.global.syncUserTokenKeys === 'private') {
+    logger.warn('sync allows private keys over plain gRPC: signing keys and zone tokens cross the network unencrypted; set multizone.global.tlsCertFile/tlsKeyFile (grpcs://) outside a trusted network');
+  }
   const credentials = options.tls
     ? ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) }], false)
     : ServerCredentials.createInsecure();

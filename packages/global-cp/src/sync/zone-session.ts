@@ -16,6 +16,8 @@ import { verifyZoneToken } from './zone-authentication.js';
 const HELLO_TIMEOUT_MS = 10_000;
 /** Floor for the zone-announced heartbeat interval, so a zone cannot make global spin. */
 const MIN_HEARTBEAT_MS = 100;
+/** Ceiling too: beyond 2^31 - 1 ms Node fires a timer after 1 ms, and a silent stream must still be noticed. */
+const MAX_HEARTBEAT_MS = 300_000;
 
 /**
  * One zone's open Sync stream on global: waits for Hello, checks the zone name against the
@@ -115,7 +117,7 @@ export class ZoneSession {
     clearTimeout(this.timers.shift());
     this.zone = hello.zone;
     this.mode = effectiveSyncMode(fromProtoMode(hello.mode), this.deps.allowed);
-    const interval = Math.max(MIN_HEARTBEAT_MS, hello.heartbeatIntervalMs || 5_000);
+    const interval = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, hello.heartbeatIntervalMs || 5_000));
     this.timers.push(
       setInterval(() => {
         const silentFor = this.deps.clock.now() - this.lastHeardAt;

@@ -37,7 +37,9 @@ export class BatchApplier {
     this.family.write({
       keysPut: received.keysPut,
       keysDeleted: received.keysDeleted,
-      stagedRevocations: true,
+      revocationsAdded: received.revocationsAdded,
+      revocationsDeleted: received.revocationsDeleted,
+      stagedRevocations: received.staged,
       replace: header.kind === 'snapshot',
       origin: 'synced',
       alsoInTransaction: () => this.state.recordApplied(header.epoch, header.toVersion, mode, now),

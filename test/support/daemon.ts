@@ -32,6 +32,25 @@ export interface Daemon {
 const running = new Set<Daemon>();
 
 /**
+ * What a test daemon runs with: a clean environment, every listener on 127.0.0.1 and port 0,
+ * then the test's own settings.
+ */
+export function daemonEnv(kind: 'global-cp' | 'zone-cp', env: Record<string, string>): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    MESHAUTH_API_SERVER_HTTP_INTERFACE: '127.0.0.1',
+    MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
+    MESHAUTH_API_SERVER_HTTP_PORT: '0',
+    MESHAUTH_API_SERVER_HTTPS_PORT: '0',
+    ...(kind === 'global-cp'
+      ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
+      : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
+    ...env,
+  };
+}
+
+/**
  * Starts a real daemon on free loopback ports (port 0 everywhere unless env says otherwise) and
  * resolves once it logs its ready line. `stopAll` in an afterAll/afterEach stops what a test started.
  */
@@ -41,18 +60,7 @@ export async function startDaemon(
   options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[] } = {},
 ): Promise<Daemon> {
   const child = spawn(process.execPath, [binaries[kind], ...(options.args ?? [])], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      MESHAUTH_API_SERVER_HTTP_INTERFACE: '127.0.0.1',
-      MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
-      MESHAUTH_API_SERVER_HTTP_PORT: '0',
-      MESHAUTH_API_SERVER_HTTPS_PORT: '0',
-      ...(kind === 'global-cp'
-        ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
-        : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
-      ...env,
-    },
+    env: daemonEnv(kind, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];

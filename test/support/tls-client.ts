@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import { binaries } from './daemon.js';
+import { binaries, daemonEnv } from './daemon.js';
 import type { HttpResult } from './http.js';
 
 /** What a client brings to 5682: the CA it trusts for the server, and maybe its own cert and key. */
@@ -93,18 +93,7 @@ export function peerPem(peer: tls.PeerCertificate): string {
 /** Runs a daemon that is expected to refuse to start; resolves with its exit code and stderr lines. */
 export function startExpectingFailure(kind: 'global-cp' | 'zone-cp', env: Record<string, string>): Promise<{ code: number | null; stderr: string[] }> {
   const child = spawn(process.execPath, [binaries[kind]], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '',
-      MESHAUTH_API_SERVER_HTTP_INTERFACE: '127.0.0.1',
-      MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
-      MESHAUTH_API_SERVER_HTTP_PORT: '0',
-      MESHAUTH_API_SERVER_HTTPS_PORT: '0',
-      ...(kind === 'global-cp'
-        ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
-        : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
-      ...env,
-    },
+    env: daemonEnv(kind, env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorRegistry, MeshAuthError, type InvalidParameter } from '../errors.js';
 
@@ -38,7 +39,8 @@ export function problemErrorHandler(error: FastifyError | Error, request: Fastif
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
-    return sendProblem(reply, status, status === 413 ? errorRegistry.ERR_PAYLOAD_TOO_LARGE.title : 'Bad Request', fastifyError.message);
+    // fastify's own 4xx (413 body too large, 415 unsupported media type, …) keep their HTTP title.
+    return sendProblem(reply, status, STATUS_CODES[status] ?? 'Bad Request', fastifyError.message);
   }
   request.log.error({ err: error }, 'request failed');
   return sendProblem(reply, 500, errorRegistry.ERR_INTERNAL.title, 'internal error; see the control plane log');

@@ -69,6 +69,10 @@ describe(`${ZONES} sync clients in one process`, () => {
       return items.length === ZONES && items.every((z) => z.connected && z.versionsBehind === 0) && items;
     });
     expect(listed).toHaveLength(ZONES);
+    // Zones that connect at one version share one encoding of the state.
+    const logged = (msg: string) => global.daemon.output.filter((line) => line.includes(`"msg":"${msg}"`)).length;
+    expect(logged('sync: sending snapshot')).toBe(ZONES);
+    expect(logged('sync: encoded snapshot')).toBe(1);
     expect(zones.map((z) => z.client.status().state)).toEqual(Array(ZONES).fill('connected'));
   });
 });

@@ -51,14 +51,13 @@ export interface ZonePosition {
 }
 
 /** Why a zone gets a full snapshot instead of a delta, or undefined when a delta will do. */
-export function snapshotReason(store: SqliteStore, familyId: string, zone: ZonePosition): string | undefined {
+export function snapshotReason(store: SqliteStore, zone: ZonePosition, stateSize: () => number): string | undefined {
   if (zone.epoch === '' || zone.appliedVersion === 0) return 'new zone';
   if (zone.epoch !== store.epoch) return 'zone state is from another global store epoch';
   if (!zone.appliedModeMatches) return 'sync mode changed';
   if (zone.appliedVersion > store.version) return 'zone is ahead of global (store restored?)';
   if (zone.appliedVersion < store.changeLogFloor) return 'zone is behind the kept change log';
   // A delta bigger than the whole state is cheaper sent as a snapshot.
-  const stateSize = store.listKeys(familyId).length + store.countRevocations(familyId);
-  if (store.countChangesSince(zone.appliedVersion) > stateSize + 1_000) return 'zone is far behind';
+  if (store.countChangesSince(zone.appliedVersion) > stateSize() + 1_000) return 'zone is far behind';
   return undefined;
 }

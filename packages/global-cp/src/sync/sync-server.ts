@@ -35,6 +35,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const sessions = new ZoneSessions({
     store,
     familyId: family.name.id,
+    stateSize: () => family.keys.size + family.revocations.size,
     verifier: ctx.families.zone.verifier,
     allowed: ctx.config.multizone.global.syncUserTokenKeys as SyncMode,
     registry,

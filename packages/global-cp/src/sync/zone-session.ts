@@ -32,6 +32,9 @@ export class ZoneSession {
   /** True once the initial sync is written: from then on the server fans changes out to it. */
   live = false;
   private closed = false;
+  /** Batch chunks waiting for the stream to drain: a slow zone never makes global buffer without bound in gRPC. */
+  private readonly outbox: GlobalMessage[] = [];
+  private waitingForDrain = false;
   private lastHeardAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
 
@@ -60,11 +63,24 @@ export class ZoneSession {
     this.call.on('close', () => this.cleanUp('stream closed'));
   }
 
-  /** Writes one batch (all its chunks). */
+  /** Sends one batch (all its chunks), in order, as fast as the zone takes them. */
   send(batches: Batch[], toVersion: number): void {
     if (this.closed) return;
-    for (const batch of batches) this.call.write({ batch });
+    for (const batch of batches) this.outbox.push({ batch });
     this.sentVersion = toVersion;
+    this.flush();
+  }
+
+  private flush(): void {
+    while (!this.closed && !this.waitingForDrain && this.outbox.length > 0) {
+      if (!this.call.write(this.outbox.shift()!)) {
+        this.waitingForDrain = true;
+        this.call.once('drain', () => {
+          this.waitingForDrain = false;
+          this.flush();
+        });
+      }
+    }
   }
 
   end(code: status, reason: string): void {
@@ -77,6 +93,7 @@ export class ZoneSession {
   private cleanUp(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.outbox.length = 0;
     for (const timer of this.timers) clearTimeout(timer);
     if (this.zone) {
       this.deps.unregister(this);

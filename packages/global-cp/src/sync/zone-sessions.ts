@@ -17,10 +17,15 @@ import type { SyncServerDeps } from './sync-server-deps.js';
 import type { ZoneRegistry } from './zone-registry.js';
 import type { ZoneSession } from './zone-session.js';
 
+/** How long an encoded snapshot is kept for other zones once built. */
+const SNAPSHOT_CACHE_MS = 30_000;
+
 export interface ZoneSessionsOptions {
   store: SqliteStore;
   /** The family zones mirror (user tokens). */
   familyId: string;
+  /** Items the synced state holds now (from memory: no table count on every Hello). */
+  stateSize: () => number;
   verifier: TokenVerifier<ZoneClaims>;
   allowed: SyncMode;
   registry: ZoneRegistry;
@@ -40,10 +45,17 @@ export class ZoneSessions implements SyncServerDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   private readonly familyId: string;
+  private readonly stateSize: () => number;
   private readonly sessions = new Map<string, ZoneSession>();
+  /**
+   * The last snapshot encoded, per mode: zones reconnecting together (after a global restart or a
+   * partition) share one encoding of the whole state instead of each building its own.
+   */
+  private readonly snapshots = new Map<SyncMode, { version: number; batches: Batch[] }>();
+  private snapshotExpiry: NodeJS.Timeout | undefined;
 
   constructor(options: ZoneSessionsOptions) {
-    ({ store: this.store, familyId: this.familyId, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+    ({ store: this.store, familyId: this.familyId, stateSize: this.stateSize, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
   }
 
   register(session: ZoneSession, hello: Hello__Output): void {
@@ -65,14 +77,13 @@ export class ZoneSessions implements SyncServerDeps {
   initialSync(session: ZoneSession, hello: Hello__Output): void {
     const { store } = this;
     const version = store.version;
-    const reason = snapshotReason(store, this.familyId, {
+    const reason = snapshotReason(store, {
       epoch: hello.epoch,
       appliedVersion: hello.appliedVersion,
       appliedModeMatches: fromProtoMode(hello.appliedMode) === session.mode,
-    });
+    }, this.stateSize);
     if (reason) {
-      const header = { kind: 'snapshot' as const, epoch: store.epoch, fromVersion: 0, toVersion: version, committedAt: this.clock.now() };
-      const batches = encodeBatch(header, snapshotContent(store, this.familyId), session.mode);
+      const batches = this.snapshot(session.mode, version);
       this.logger.info({ zone: session.zone, reason, version, chunks: batches.length }, 'sync: sending snapshot');
       session.send(batches, version);
     } else if (hello.appliedVersion < version) {
@@ -86,6 +97,7 @@ export class ZoneSessions implements SyncServerDeps {
   /** One committed change to every live zone, encoded once per mode however many zones there are. */
   fanOut(change: FamilyChange): void {
     if (change.version === 0) return;
+    this.snapshots.clear();
     this.registry.committed(change.version, this.clock.now());
     const encoded = new Map<SyncMode, Batch[]>();
     const batchesFor = (mode: SyncMode) => {
@@ -105,7 +117,24 @@ export class ZoneSessions implements SyncServerDeps {
     }
   }
 
+  private snapshot(mode: SyncMode, version: number): Batch[] {
+    const cached = this.snapshots.get(mode);
+    if (cached?.version === version) return cached.batches;
+    const { store } = this;
+    const header = { kind: 'snapshot' as const, epoch: store.epoch, fromVersion: 0, toVersion: version, committedAt: this.clock.now() };
+    const batches = encodeBatch(header, snapshotContent(store, this.familyId), mode);
+    this.snapshots.set(mode, { version, batches });
+    this.logger.info({ version, mode, chunks: batches.length }, 'sync: encoded snapshot');
+    // Kept only while zones are likely to be reconnecting: a large state is not held for nothing.
+    clearTimeout(this.snapshotExpiry);
+    this.snapshotExpiry = setTimeout(() => this.snapshots.clear(), SNAPSHOT_CACHE_MS);
+    this.snapshotExpiry.unref();
+    return batches;
+  }
+
   closeAll(reason: string): void {
+    clearTimeout(this.snapshotExpiry);
+    this.snapshots.clear();
     for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, reason);
   }
 

@@ -38,7 +38,7 @@ export { AccessRules, type AccessAction, type AccessRule } from './authn/access-
 export { createLogger, redactPaths, type Logger } from './observability/logger.js';
 export { createMetrics, registerGauge, type Metrics } from './observability/metrics.js';
 
-export { createApiApp, type ApiAppOptions } from './api/create-api-app.js';
+export { createApiApp, type ApiApp, type ApiAppOptions } from './api/create-api-app.js';
 export type { PlaneContext } from './api/plane-context.js';
 export { sendProblem, problemErrorHandler, type Problem } from './api/problem.js';
 export { parseValidFor, decodeBase64, resourceNamePattern, meshNamePattern } from './api/validate.js';

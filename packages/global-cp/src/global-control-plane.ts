@@ -60,7 +60,7 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
 
     const api = await startApiListeners(ctx, (app) => {
       registerZoneTokenRoutes(app, ctx);
-      registerZonesRoute(app, sync.registry);
+      registerZonesRoute(app, ctx.access, sync.registry);
     });
     closers.push(() => api.close());
 

@@ -26,16 +26,19 @@ const cases: [string, string[], RegExp][] = [
   ['config control-planes switch to one that does not exist', ['config', 'control-planes', 'switch', '--name', 'nope'], /nope|not found|no control plane/i],
 ];
 
+/** Runs the real meshctl with HOME and its config file in `home`. */
+const meshctlIn = (home: string, configFile: string) => (args: string[]) =>
+  spawnSync(process.execPath, [binaries.meshctl, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: home, MESHCTL_CONFIG: configFile },
+    cwd: home,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+
 describe.skipIf(!existsSync(binaries.meshctl))('meshctl refuses bad flags with a message and a non-zero exit', () => {
   const home = tempDir('meshauth-rel-meshctl-');
   const configFile = join(home.path, 'config.yaml');
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [binaries.meshctl, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: home.path, MESHCTL_CONFIG: configFile },
-      cwd: home.path,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  const run = meshctlIn(home.path, configFile);
   // A configured control plane nothing listens on (port 9 is discard; connections are refused).
   const added = run(['config', 'control-planes', 'add', '--name', 'nowhere', '--address', 'http://127.0.0.1:9']);
 
@@ -68,13 +71,7 @@ describe.skipIf(!existsSync(binaries.meshctl))('meshctl reports values the contr
   const home = tempDir('meshauth-rel-meshctl-');
   const configFile = join(home.path, 'config.yaml');
   let plane: Plane;
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, [binaries.meshctl, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: home.path, MESHCTL_CONFIG: configFile },
-      cwd: home.path,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+  const run = meshctlIn(home.path, configFile);
 
   beforeAll(async () => {
     plane = await startPlane('global-cp');

@@ -7,6 +7,9 @@ import type { PlaneContext } from './plane-context.js';
 import { problemErrorHandler, sendProblem } from './problem.js';
 import { registerCoreRoutes } from './routes/index.js';
 
+/** The app plane-specific routes are registered on (daemons need no fastify dependency of their own). */
+export type ApiApp = FastifyInstance;
+
 export interface ApiAppOptions {
   /** HTTPS options (key, cert, requestCert, ca, minVersion) for the 5682 listener. */
   https?: Record<string, unknown>;

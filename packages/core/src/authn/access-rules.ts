@@ -1,5 +1,5 @@
 import { MeshAuthError } from '../errors.js';
-import type { Identity } from './identity.js';
+import { anonymous, type Identity } from './identity.js';
 
 export type AccessAction = 'adminResources' | 'generateUserToken' | 'generateDpToken' | 'generateZoneToken';
 
@@ -15,6 +15,13 @@ export class AccessRules {
   allows(identity: Identity, action: AccessAction): boolean {
     const rule = this.rules[action];
     return rule.users.includes(identity.name) || identity.groups.some((g) => rule.groups.includes(g));
+  }
+
+  /** Routes open to anyone with a token (or localhost admin): 403 for the anonymous caller. */
+  requireAuthenticated(identity: Identity, what: string): void {
+    if (identity === anonymous) {
+      throw new MeshAuthError('ERR_FORBIDDEN', `user "${anonymous.name}" may not ${what}; authenticate with a user token`);
+    }
   }
 
   /** Throws 403 naming the user and the action. */

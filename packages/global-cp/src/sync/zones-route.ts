@@ -1,15 +1,10 @@
-import { anonymous, MeshAuthError, registerGauge, type PlaneContext, type startApiListeners } from '@meshauth/core';
+import { registerGauge, type ApiApp, type PlaneContext } from '@meshauth/core';
 import type { ZoneRegistry } from './zone-registry.js';
 
-/** The fastify app core's listeners hand to plane routes (fastify itself is core's dependency). */
-type ApiApp = Parameters<NonNullable<Parameters<typeof startApiListeners>[1]>>[0];
-
 /** GET /zones for any authenticated caller, and the same numbers as Prometheus gauges. */
-export function registerZonesRoute(app: ApiApp, registry: ZoneRegistry): void {
+export function registerZonesRoute(app: ApiApp, access: PlaneContext['access'], registry: ZoneRegistry): void {
   app.get('/zones', async (request) => {
-    if (request.identity.name === anonymous.name) {
-      throw new MeshAuthError('ERR_FORBIDDEN', 'user "mesh-system:anonymous" may not list zones; authenticate with a user token');
-    }
+    access.requireAuthenticated(request.identity, 'list zones');
     return { items: registry.list() };
   });
 }

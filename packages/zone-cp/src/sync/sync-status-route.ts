@@ -1,15 +1,10 @@
-import { anonymous, MeshAuthError, registerGauge, type PlaneContext, type startApiListeners } from '@meshauth/core';
+import { registerGauge, type ApiApp, type PlaneContext } from '@meshauth/core';
 import type { SyncClient } from './sync-client.js';
-
-/** The fastify app core's listeners hand to plane routes (fastify itself is core's dependency). */
-type ApiApp = Parameters<NonNullable<Parameters<typeof startApiListeners>[1]>>[0];
 
 /** GET /sync/status: this zone's view of its sync with global (`disabled` when it does not sync). */
 export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined): void {
   app.get('/sync/status', async (request) => {
-    if (request.identity.name === anonymous.name) {
-      throw new MeshAuthError('ERR_FORBIDDEN', 'user "mesh-system:anonymous" may not read the sync status; authenticate with a user token');
-    }
+    ctx.access.requireAuthenticated(request.identity, 'read the sync status');
     if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null };
     return client.status();
   });

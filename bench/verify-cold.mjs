@@ -1,15 +1,20 @@
 /**
  * Cold verification: distinct valid user tokens verified per second by the core verifier (every
  * token a cache miss), against raw `crypto.verify('sha256', …)` over the same tokens in the same
- * process, the two interleaved in small batches. The baseline gets the signing input and signature
- * already decoded, so it is the RSA work alone: the ratio is what everything else costs.
+ * process, interleaved in small batches.
+ *
+ * The baseline is the least any RS256 check of a compact token does: cut the token at its last
+ * dot and hand crypto.verify the signing input's bytes and the signature's base64url-decoded bytes.
+ * The ratio is therefore what the verifier's checks cost (structure, alphabet, header, alg, kid,
+ * payload JSON and claims, exp, nbf, revocation, the cache). The stricter figure against
+ * crypto.verify on bytes decoded before timing (the RSA work alone) is reported beside it.
  */
 import { verify } from 'node:crypto';
 import { checkUserClaims, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
-import { interleavedPass, pairedRounds } from './lib/stats.mjs';
+import { interleavedPass, median, pairedRounds, round } from './lib/stats.mjs';
 import { progress, runIfMain } from './lib/standalone.mjs';
 
-/** Tokens per interleaved batch: long enough to time (~2 ms), short enough that both sides share the machine's moods. */
+/** Tokens per interleaved batch: long enough to time (~2 ms), short enough that all sides share the machine's moods. */
 const BATCH = 50;
 
 export async function run(cfg) {
@@ -31,28 +36,37 @@ export async function run(cfg) {
     const core = (batch) => {
       for (const { token } of batch) verifier.verify(token);
     };
-    const baseline = (batch) => {
+    const rawOverTokens = (batch) => {
+      for (const { token } of batch) {
+        const dot = token.lastIndexOf('.');
+        if (!verify('sha256', Buffer.from(token.slice(0, dot)), publicKey, Buffer.from(token.slice(dot + 1), 'base64url'))) throw new Error('baseline: bad signature');
+      }
+    };
+    const rsaOnly = (batch) => {
       for (const { data, signature } of batch) if (!verify('sha256', data, publicKey, signature)) throw new Error('baseline: bad signature');
     };
     // A fresh verifier per pass, configured as the planes configure theirs: every token is a miss.
     const pass = () => {
       verifier = new TokenVerifier({ keys: family.keys, revocations: family.revocations, clock: systemClock, label: 'user token', checkClaims: checkUserClaims });
-      return interleavedPass(items, BATCH, core, baseline);
+      return interleavedPass(items, BATCH, core, rawOverTokens, rsaOnly).rates;
     };
 
     pass();
     const coreRates = [];
     const baselineRates = [];
     const ratios = [];
+    const rsaOnlyRatios = [];
     for (let i = 0; i < cfg.verifyRounds; i++) {
-      const { rateA: coreRate, rateB: baseRate } = pass();
+      const [coreRate, baseRate, rsaRate] = pass();
       coreRates.push(coreRate);
       baselineRates.push(baseRate);
       ratios.push(coreRate / baseRate);
-      progress('verify-cold', `round ${i + 1}: core ${Math.round(coreRate)}/s, crypto.verify ${Math.round(baseRate)}/s`);
+      rsaOnlyRatios.push(coreRate / rsaRate);
+      progress('verify-cold', `round ${i + 1}: core ${Math.round(coreRate)}/s, crypto.verify over the tokens ${Math.round(baseRate)}/s (on bytes decoded beforehand ${Math.round(rsaRate)}/s)`);
     }
     return {
       ...pairedRounds(coreRates, baselineRates, ratios),
+      ratioVsPredecoded: round(median(rsaOnlyRatios), 3),
       tokens: tokens.length,
       rounds: cfg.verifyRounds,
       target: 0.8,

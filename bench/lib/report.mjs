@@ -10,7 +10,7 @@ const rows = [
     key: 'verifyCold.ratio',
     name: 'Cold verification (distinct tokens)',
     result: (r) => `${fmt(r.ratio, 3)}× (${fmt(r.perSecond)}/s)`,
-    baseline: (r) => `crypto.verify ${fmt(r.baselinePerSecond)}/s`,
+    baseline: (r) => `crypto.verify over the tokens ${fmt(r.baselinePerSecond)}/s; on bytes decoded beforehand ${fmt(r.ratioVsPredecoded, 3)}×`,
     target: '≥ 0.8',
     met: (v) => v >= 0.8,
   },
@@ -28,7 +28,7 @@ const rows = [
     name: 'Issuing (POST /tokens/user)',
     result: (r) => `${fmt(r.ratio, 3)}× (${fmt(r.perSecond)}/s)`,
     baseline: (r) =>
-      `crypto.sign on every core ${fmt(r.baselinePerSecond)}/s; on one thread ${fmt(r.baselineOneThreadPerSecond)}/s (${fmt(r.ratioVsOneThread, 3)}×); server CPU ${fmt(r.serverCpuUsPerToken)} µs/token vs ${fmt(r.baselineCpuUsPerSignature)} µs/signature (${fmt(r.cpuRatio, 3)}×)`,
+      `crypto.sign ${fmt(r.baselinePerSecond)}/s; on every core at once ${fmt(r.baselineAllCoresPerSecond)}/s (${fmt(r.ratioVsAllCores, 3)}×); server CPU ${fmt(r.serverCpuUsPerToken)} µs/token vs ${fmt(r.baselineCpuUsPerSignature)} µs/signature (${fmt(r.cpuRatio, 3)}×)`,
     target: '≥ 0.7',
     met: (v) => v >= 0.7,
   },

@@ -42,28 +42,22 @@ export function pairedRounds(rates, baselineRates, roundRatios) {
 }
 
 /**
- * Times two in-process operations over the same items interleaved in small batches (A on a
- * batch, then B on it, the order flipping each batch), so both see the same machine from moment
- * to moment. Returns each side's items per second over the whole pass.
+ * Times in-process operations over the same items interleaved in small batches (each operation
+ * on a batch in turn, the order rotating each batch), so all see the same machine from moment to
+ * moment. Returns each operation's items per second over the whole pass, in the order given
+ * (`rateA`, `rateB` name the first two).
  */
-export function interleavedPass(items, batchSize, a, b) {
-  let timeA = 0;
-  let timeB = 0;
+export function interleavedPass(items, batchSize, ...operations) {
+  const times = operations.map(() => 0);
   for (let i = 0, n = 0; i < items.length; i += batchSize, n++) {
     const batch = items.slice(i, i + batchSize);
-    const first = n % 2 === 0 ? a : b;
-    const t0 = performance.now();
-    first(batch);
-    const t1 = performance.now();
-    (first === a ? b : a)(batch);
-    const t2 = performance.now();
-    if (first === a) {
-      timeA += t1 - t0;
-      timeB += t2 - t1;
-    } else {
-      timeB += t1 - t0;
-      timeA += t2 - t1;
+    for (let k = 0; k < operations.length; k++) {
+      const which = (n + k) % operations.length;
+      const t0 = performance.now();
+      operations[which](batch);
+      times[which] += performance.now() - t0;
     }
   }
-  return { rateA: items.length / (timeA / 1000), rateB: items.length / (timeB / 1000) };
+  const rates = times.map((t) => items.length / (t / 1000));
+  return { rates, rateA: rates[0], rateB: rates[1] };
 }

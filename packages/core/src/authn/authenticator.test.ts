@@ -34,7 +34,7 @@ describe('bearerToken', () => {
     expect(bearerToken({})).toBeUndefined();
   });
 
-  it.each(['Basic abc', 'Bearer', 'Bearer a b', 'abc'])('refuses %j as malformed', (value) => {
+  it.each(['Basic abc', 'Bearer', 'Bearer  ', 'abc'])('refuses %j as malformed', (value) => {
     expect(() => bearerToken({ authorization: value })).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED' }));
   });
 });
@@ -51,6 +51,17 @@ describe('createAuthenticator (tokens)', () => {
 
   it('never falls back to localhost admin when a token is bad', () => {
     expect(() => authenticate({ ...fromLocalhost, headers: { host: 'localhost', authorization: 'Bearer x.y.z' } })).toThrow(MeshAuthError);
+  });
+
+  it('refuses a token with whitespace inside as malformed, even when its pieces were verified', async () => {
+    const token = await issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
+    authenticate({ ...fromLocalhost, headers: { authorization: `Bearer ${token}` } });
+    const [header, payload, signature] = token.split('.');
+    for (const spaced of [`${header}.${payload} .${signature}`, `${header}.${payload}.${signature!.slice(0, 100)} ${signature!.slice(100)}`, 'a b']) {
+      expect(() => authenticate({ ...fromLocalhost, headers: { authorization: `Bearer ${spaced}` } })).toThrow(
+        expect.objectContaining({ code: 'ERR_TOKEN_MALFORMED', message: expect.stringMatching(/^user token is malformed/) }),
+      );
+    }
   });
 
   it('makes a tokenless local request admin, anything else anonymous', () => {

@@ -17,7 +17,9 @@ const compactJws = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export interface DecodedJws {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
-  signingInput: string;
+  /** The token decoded; its first `signingInputLength` characters are the signing input. */
+  token: string;
+  signingInputLength: number;
   signature: Buffer;
 }
 
@@ -32,35 +34,42 @@ export function decodeJws(token: string): DecodedJws {
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
   return {
-    header: parseHeader(token.slice(0, first)),
+    header: parseHeader(token, first),
     payload: parseJsonObject(token.slice(first + 1, second), 'payload'),
-    signingInput: token.slice(0, second),
+    token,
+    signingInputLength: second,
     signature: Buffer.from(token.slice(second + 1), 'base64url'),
   };
 }
 
 /**
  * Nearly every token a plane sees carries one of a few headers (`{"alg":"RS256","kid":"1",...}`),
- * so parsed headers are kept by their exact encoded text: same text, same result, frozen.
+ * so parsed headers are kept by their exact encoded text: same text, same result, frozen. The
+ * header last seen is compared in place first, which spares slicing and hashing it per token.
  */
 const headerCache = new Map<string, Record<string, unknown>>();
 const HEADER_CACHE_SIZE = 64;
+let lastHeader = { text: '', value: {} as Record<string, unknown> };
 
-function parseHeader(part: string): Record<string, unknown> {
-  let header = headerCache.get(part);
-  if (!header) {
-    header = Object.freeze(parseJsonObject(part, 'header'));
+function parseHeader(token: string, end: number): Record<string, unknown> {
+  if (end === lastHeader.text.length && token.startsWith(lastHeader.text)) return lastHeader.value;
+  const text = token.slice(0, end);
+  let value = headerCache.get(text);
+  if (!value) {
+    value = Object.freeze(parseJsonObject(text, 'header'));
     if (headerCache.size >= HEADER_CACHE_SIZE) headerCache.delete(headerCache.keys().next().value!);
-    headerCache.set(part, header);
+    headerCache.set(text, value);
   }
-  return header;
+  lastHeader = { text, value };
+  return value;
 }
 
 function parseJsonObject(part: string, what: string): Record<string, unknown> {
   const bytes = Buffer.from(part, 'base64url');
-  if (!isUtf8(bytes)) throw new JwsFormatError(`${what} is not UTF-8`);
   // toString keeps a byte-order mark as U+FEFF (JSON.parse then refuses it) rather than dropping it.
   const text = bytes.toString('utf8');
+  // Invalid UTF-8 always decodes to U+FFFD, so only a text holding one needs the exact check.
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) throw new JwsFormatError(`${what} is not UTF-8`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -84,9 +93,17 @@ function mayHaveDuplicateMember(text: string, value: object): boolean {
   return names !== Object.keys(value).length;
 }
 
-export function verifyRs256(signingInput: string, signature: Buffer, publicKey: KeyObject): boolean {
+/** Holds the signing input for the one synchronous verify call at a time, instead of a new Buffer per token. */
+const signingInputBytes = Buffer.allocUnsafe(8 * 1024);
+
+export function verifyRs256(decoded: DecodedJws, publicKey: KeyObject): boolean {
+  const { token, signingInputLength: length, signature } = decoded;
   // latin1: the input is base64url (checked by decodeJws), so a byte per char without UTF-8 encoding.
-  return verify('sha256', Buffer.from(signingInput, 'latin1'), publicKey, signature);
+  const input =
+    length <= signingInputBytes.length
+      ? signingInputBytes.subarray(0, signingInputBytes.write(token, 0, length, 'latin1'))
+      : Buffer.from(token.slice(0, length), 'latin1');
+  return verify('sha256', input, publicKey, signature);
 }
 
 /** Key order in header and payload follows the objects given, so tokens look like the docs' example. */

@@ -225,6 +225,16 @@ describe('TokenVerifier cache', () => {
     expectRefused(token, 'ERR_TOKEN_SYNC_STALE', /^cut off from global too long$/);
   });
 
+  it('hits only on the exact text verified: a token sharing its signature tail is verified afresh', async () => {
+    const token = await sign(claims());
+    verifier.verify(token);
+    const [, , signature] = token.split('.');
+    const forged = `${b64({ alg: 'RS256', kid: '2', typ: 'JWT' })}.${b64(claims({ Name: 'admin', Groups: ['mesh-system:admin'] }))}.${signature}`;
+    expect(forged.slice(-32)).toBe(token.slice(-32));
+    expectRefused(forged, 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
+    expect(verifier.verify(token).Name).toBe('john');
+  });
+
   it('never caches a refused token', async () => {
     const token = await sign(claims());
     revocations.add(claims().jti);

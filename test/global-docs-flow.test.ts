@@ -93,7 +93,8 @@ describe("the docs' flow against global-cp", () => {
   });
 
   it('authenticates john: who-am-i answers john, team-a and mesh-system:authenticated', async () => {
-    for (const headers of [{ authorization: `Bearer ${johnToken}` }, { authentication: `Bearer ${johnToken}` }]) {
+    const viaEitherHeader: Record<string, string>[] = [{ authorization: `Bearer ${johnToken}` }, { authentication: `Bearer ${johnToken}` }];
+    for (const headers of viaEitherHeader) {
       const result = await http('GET', `${global.url}/who-am-i`, { headers });
       expect(result.status).toBe(200);
       expect(result.json).toEqual({ name: 'john', groups: ['team-a', 'mesh-system:authenticated'] });

@@ -21,7 +21,7 @@ describe('200,000 revocations', () => {
   beforeAll(async () => {
     global = await startGlobal(join(dir.path, 'global.db'), { MESHAUTH_API_SERVER_BODY_LIMIT: String(32 * 1024 * 1024) });
     revokedToken = await issueUserToken(global.url, global.adminToken, 'revoked', []);
-    const jtis = Array.from({ length: REVOCATIONS - 1 }, () => randomUUID());
+    const jtis: string[] = Array.from({ length: REVOCATIONS - 1 }, () => randomUUID());
     jtis.push(jtiOf(revokedToken));
     // The docs' interface: the whole list as one global secret.
     const put = await http('PUT', `${global.url}/global-secrets/user-token-revocations`, {

@@ -32,7 +32,7 @@ describe('sync in private mode', () => {
   it('with both sides private, the zone issues user tokens that global (and the other zone) accept', async () => {
     const token = await waitFor('zone to receive the private key and issue', async () => {
       const r = await http('POST', `${privateZone.url}/tokens/user`, { body: { name: 'zoe', groups: ['ops'], validFor: '1h' } });
-      return r.status === 200 && r.text;
+      return r.status === 200 ? r.text : undefined;
     });
     expect((await http('GET', `${global.url}/who-am-i`, { token })).json).toEqual({ name: 'zoe', groups: ['ops', 'mesh-system:authenticated'] });
     await waitFor('other zone accepts it', async () => (await http('GET', `${cappedZone.url}/who-am-i`, { token })).status === 200);

@@ -8,6 +8,8 @@ export const realPrivatePem = pair.privateKey.export({ type: 'pkcs1', format: 'p
 
 const modes = fc.constantFrom('SYNC_MODE_UNSPECIFIED', 'SYNC_MODE_OFF', 'SYNC_MODE_PUBLIC', 'SYNC_MODE_PRIVATE');
 const versions = fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 2 ** 32 }), fc.constant(Number.MAX_SAFE_INTEGER));
+/** What global gives a version: 16 hex characters. */
+const versionId = fc.uint8Array({ minLength: 8, maxLength: 8 }).map((bytes) => Buffer.from(bytes).toString('hex'));
 const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('', 'x'.repeat(5000), '../../etc/passwd', "'; DROP TABLE revocations;--", '\u0000'));
 export const EPOCH = 'fuzz-epoch';
 const epochs = fc.oneof({ weight: 3, arbitrary: fc.constant(EPOCH) }, text);
@@ -30,6 +32,7 @@ export const batchMessage = fc.record({
   epoch: epochs,
   fromVersion: versions,
   toVersion: versions,
+  toVersionId: fc.oneof(fc.constant(''), versionId, text),
   chunk: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 }), fc.constant(2 ** 32 - 1)),
   last: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, fc.constant(false)),
   keys: fc.array(signingKey, { maxLength: 3 }),
@@ -45,6 +48,7 @@ export const validSnapshot = fc.record({
   epoch: fc.constant(EPOCH),
   fromVersion: fc.constant(0),
   toVersion: fc.integer({ min: 1, max: 1000 }),
+  toVersionId: versionId,
   chunk: fc.constant(0),
   last: fc.constant(true),
   keys: fc.constant([{ serial: 1, publicPem: realPublicPem, privatePem: '', createdAtMs: 1 }]),
@@ -58,7 +62,7 @@ export const welcomeMessage = fc.record({ effectiveMode: fc.oneof({ weight: 3, a
 
 /** What a hostile or broken zone might send global. */
 export const zoneMessage = fc.oneof(
-  fc.record({ hello: fc.record({ zone: fc.oneof(fc.constant('zone-1'), text), mode: modes, epoch: text, appliedVersion: versions, appliedMode: modes, heartbeatIntervalMs: fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2 ** 32 - 1), fc.integer({ min: 100, max: 5000 })), softwareVersion: text }) }),
+  fc.record({ hello: fc.record({ zone: fc.oneof(fc.constant('zone-1'), text), mode: modes, epoch: text, appliedVersion: versions, appliedVersionId: fc.oneof(fc.constant(''), text), appliedMode: modes, heartbeatIntervalMs: fc.oneof(fc.constant(0), fc.constant(1), fc.constant(2 ** 32 - 1), fc.integer({ min: 100, max: 5000 })), softwareVersion: text }) }),
   fc.record({ ack: fc.record({ version: versions }) }),
   fc.record({ nack: fc.record({ version: versions, reason: text }) }),
   fc.record({ heartbeat: fc.record({ sentAtMs: fc.integer({ min: -(2 ** 40), max: 2 ** 50 }) }) }),

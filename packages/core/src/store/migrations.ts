@@ -64,6 +64,21 @@ export const migrations: ((db: Database) => void)[] = [
         expires_at INTEGER
       ) WITHOUT ROWID;
     `),
+  (db) =>
+    db.exec(`
+      -- A random identifier for each version global commits. Version numbers alone do not name a
+      -- history: a store restored from a backup of itself keeps its epoch and reuses them for other
+      -- changes; a zone's (version, id) tells global whether the zone applied this store's history.
+      -- Kept from the change-log floor up, and for versions with no change_log rows too.
+      CREATE TABLE version_ids (
+        version INTEGER PRIMARY KEY,
+        id      TEXT    NOT NULL
+      );
+      -- The current version gets one now, so zones that resync once are not resynced again on
+      -- every reconnect until the next change; older versions stay unknown.
+      INSERT INTO version_ids (version, id)
+        SELECT CAST(value AS INTEGER), lower(hex(randomblob(8))) FROM meta WHERE key = 'version' AND CAST(value AS INTEGER) > 0;
+    `),
 ];
 
 export function migrate(db: Database): void {

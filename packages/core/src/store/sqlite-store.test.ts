@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
@@ -50,7 +50,7 @@ describe('SqliteStore file', () => {
     const store = open();
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['change_log', 'meta', 'revocations', 'secrets', 'signing_keys', 'staged_revocations']);
+    expect(tables).toEqual(['change_log', 'meta', 'revocations', 'secrets', 'signing_keys', 'staged_revocations', 'version_ids']);
     store.putSecret({ mesh: '', name: 'kept', data: Buffer.from('x'), updatedAt: 1 });
     store.close();
 
@@ -193,5 +193,66 @@ describe('SqliteStore change log', () => {
     expect(store.changeLogFloor).toBe(2);
     expect(store.version).toBe(3);
     expect(store.transaction(() => store.recordChanges([{ entity: 'key', ref: '1', op: 'put' }]))).toBe(4);
+  });
+});
+
+describe('SqliteStore version ids', () => {
+  const record = (store: SqliteStore, ref: string) => store.transaction(() => store.recordChanges([{ entity: 'revocation', ref, op: 'put' }]));
+
+  it('gives every version its own random id, kept across reopen; version 0 has none', () => {
+    const store = open();
+    record(store, 'a');
+    store.transaction(() => store.recordChanges([]));
+    const ids = [store.versionId(1), store.versionId(2)];
+    expect(ids).toEqual([expect.stringMatching(/^[0-9a-f]{16}$/), expect.stringMatching(/^[0-9a-f]{16}$/)]);
+    expect(ids[0]).not.toBe(ids[1]);
+    expect([store.versionId(0), store.versionId(3)]).toEqual([undefined, undefined]);
+    store.close();
+    const again = open();
+    expect([again.versionId(1), again.versionId(2)]).toEqual(ids);
+  });
+
+  it('tells a copy of the file that went on with other changes apart: same epoch and version, other id', () => {
+    const store = open();
+    record(store, 'a');
+    store.close();
+    const copyPath = join(dir, 'nested', 'backup.db');
+    copyFileSync(path, copyPath);
+
+    const live = open();
+    record(live, 'only-in-the-live-store');
+    path = copyPath;
+    const restored = open();
+    record(restored, 'only-in-the-restored-copy');
+
+    expect(restored.epoch).toBe(live.epoch);
+    expect(restored.version).toBe(live.version);
+    expect(restored.versionId(1)).toBe(live.versionId(1));
+    expect(restored.versionId(2)).not.toBe(live.versionId(2));
+  });
+
+  it("keeps the floor's id when pruning (a zone there still takes a delta) and drops those below", () => {
+    const store = open();
+    for (const ref of ['a', 'b', 'c', 'd']) record(store, ref);
+    const kept = [store.versionId(2), store.versionId(3), store.versionId(4)];
+    store.transaction(() => store.pruneChangeLog(2));
+    expect(store.changeLogFloor).toBe(2);
+    expect(store.versionId(1)).toBeUndefined();
+    expect([store.versionId(2), store.versionId(3), store.versionId(4)]).toEqual(kept);
+  });
+
+  it('an older store gets an id for its current version when upgraded; earlier versions stay unknown', () => {
+    path = join(dir, 'old.db');
+    const raw = new BetterSqlite3(path);
+    for (const migration of migrations.slice(0, 2)) migration(raw);
+    raw.pragma('user_version = 2');
+    raw.prepare("INSERT INTO meta (key, value) VALUES ('epoch', 'old-epoch'), ('version', '5')").run();
+    raw.close();
+
+    const store = open();
+    expect(store.versionId(5)).toMatch(/^[0-9a-f]{16}$/);
+    expect(store.versionId(4)).toBeUndefined();
+    expect(record(store, 'a')).toBe(6);
+    expect(store.versionId(6)).toMatch(/^[0-9a-f]{16}$/);
   });
 });

@@ -1,6 +1,6 @@
 import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { MeshAuthError } from '../errors.js';
 import { migrate } from './migrations.js';
@@ -278,13 +278,24 @@ export class SqliteStore {
     return Number(this.getMeta('changeLogFloor') ?? '0');
   }
 
-  /** Records changes under the next version. Call inside `transaction`. */
+  /** Records changes under the next version, with a new random id for it. Call inside `transaction`. */
   recordChanges(changes: Omit<ChangeRow, 'version'>[]): number {
     const version = this.version + 1;
     const insert = this.statement('INSERT INTO change_log (version, entity, ref, op) VALUES (?, ?, ?, ?)');
     for (const c of changes) insert.run(version, c.entity, c.ref, c.op);
+    // Random, not derived from the changes: two histories that reuse this number never share its id.
+    this.statement('INSERT INTO version_ids (version, id) VALUES (?, ?)').run(version, randomBytes(8).toString('hex'));
     this.setMeta('version', String(version));
     return version;
+  }
+
+  /**
+   * The random id `version` got when it was committed: with the epoch it names one history of
+   * this store. Undefined when not known: version 0, below the change-log floor, or committed
+   * before ids existed.
+   */
+  versionId(version: number): string | undefined {
+    return this.statement('SELECT id FROM version_ids WHERE version = ?').pluck().get(version) as string | undefined;
   }
 
   changesSince(version: number): ChangeRow[] {
@@ -303,6 +314,8 @@ export class SqliteStore {
     if (total <= keep) return;
     const cutoff = this.db.prepare('SELECT version FROM change_log ORDER BY seq DESC LIMIT 1 OFFSET ?').pluck().get(keep) as number;
     this.db.prepare('DELETE FROM change_log WHERE version <= ?').run(cutoff);
+    // The floor's own id stays: a zone standing exactly at the floor still takes a delta.
+    this.db.prepare('DELETE FROM version_ids WHERE version < ?').run(cutoff);
     this.setMeta('changeLogFloor', String(cutoff));
   }
 }

@@ -37,7 +37,7 @@ describe('batch encoding and receiving', () => {
 
   let privatePem: string;
   let publicPem: string;
-  const header: BatchHeader = { kind: 'snapshot', epoch: 'epoch-1', fromVersion: 0, toVersion: 7, committedAt: 1_700_000_000_000 };
+  const header: BatchHeader = { kind: 'snapshot', epoch: 'epoch-1', fromVersion: 0, toVersion: 7, toVersionId: '0f1e2d3c4b5a6978', committedAt: 1_700_000_000_000 };
 
   beforeAll(async () => {
     privatePem = await generateRsaPrivateKeyPem();

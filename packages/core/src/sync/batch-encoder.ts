@@ -19,7 +19,7 @@ const removedSerialBytes = 6;
  * sure a private key is sent only in private mode.
  */
 export function encodeBatch(header: BatchHeader, content: SyncContent, mode: SyncMode, maxBytes = MAX_SYNC_MESSAGE_BYTES): Batch[] {
-  const budget = maxBytes - HEADER_ALLOWANCE - header.epoch.length;
+  const budget = maxBytes - HEADER_ALLOWANCE - header.epoch.length - header.toVersionId.length;
   const sendPrivate = mode === 'private';
   const chunks: Batch[] = [];
   let current = newChunk(header, 0);
@@ -60,6 +60,7 @@ function newChunk(header: BatchHeader, index: number): Batch {
     epoch: header.epoch,
     fromVersion: header.fromVersion,
     toVersion: header.toVersion,
+    toVersionId: header.toVersionId,
     committedAtMs: header.committedAt,
     chunk: index,
     last: false,

@@ -70,6 +70,7 @@ export class BatchReceiver {
       epoch: chunk.epoch,
       fromVersion: chunk.fromVersion,
       toVersion: chunk.toVersion,
+      toVersionId: chunk.toVersionId,
       committedAt: chunk.committedAtMs,
     };
     const error = chunk.kind === 'KIND_SNAPSHOT' || chunk.kind === 'KIND_DELTA' ? undefined : `batch ${chunk.toVersion}: unknown kind ${chunk.kind}`;

@@ -32,6 +32,8 @@ export interface BatchHeader {
   /** A delta applies on top of this version; a snapshot replaces everything. */
   fromVersion: number;
   toVersion: number;
+  /** The id global gave toVersion ('' if none): the zone keeps it to say which history it applied. */
+  toVersionId: string;
   /** When global committed toVersion (ms). */
   committedAt: number;
 }

@@ -47,6 +47,8 @@ export function changeContent(change: FamilyChange): SyncContent {
 export interface ZonePosition {
   epoch: string;
   appliedVersion: number;
+  /** The id global gave appliedVersion, as the zone received it ('' if it received none). */
+  appliedVersionId: string;
   appliedModeMatches: boolean;
 }
 
@@ -57,6 +59,11 @@ export function snapshotReason(store: SqliteStore, zone: ZonePosition, stateSize
   if (!zone.appliedModeMatches) return 'sync mode changed';
   if (zone.appliedVersion > store.version) return 'zone is ahead of global (store restored?)';
   if (zone.appliedVersion < store.changeLogFloor) return 'zone is behind the kept change log';
+  // Same epoch and a version global has passed, but maybe not global's history: a store restored
+  // from a backup of itself reuses version numbers for other changes, and a delta would build on
+  // state global no longer has. Only the version's id tells the two apart.
+  if (zone.appliedVersionId === '') return 'zone did not say which history its version is from (synced by an older meshauth)';
+  if (store.versionId(zone.appliedVersion) !== zone.appliedVersionId) return 'zone state is from a different history of this store (restored from a backup?)';
   // A delta bigger than the whole state is cheaper sent as a snapshot.
   if (store.countChangesSince(zone.appliedVersion) > stateSize() + 1_000) return 'zone is far behind';
   return undefined;

@@ -3,6 +3,8 @@ import {
   encodeBatch,
   fromProtoMode,
   type Batch,
+  type BatchHeader,
+  type BatchKind,
   type Clock,
   type FamilyChange,
   type Hello__Output,
@@ -80,11 +82,12 @@ export class ZoneSessions implements SyncServerDeps {
     const reason = snapshotReason(store, {
       epoch: hello.epoch,
       appliedVersion: hello.appliedVersion,
+      appliedVersionId: hello.appliedVersionId,
       appliedModeMatches: fromProtoMode(hello.appliedMode) === session.mode,
     }, this.stateSize);
     if (reason) {
       const batches = this.snapshot(session.mode, version);
-      this.logger.info({ zone: session.zone, reason, version, chunks: batches.length }, 'sync: sending snapshot');
+      this.logger.info({ zone: session.zone, reason, zoneVersion: hello.appliedVersion, version, chunks: batches.length }, 'sync: sending snapshot');
       session.send(batches, version);
     } else if (hello.appliedVersion < version) {
       this.sendDelta(session, hello.appliedVersion);
@@ -103,8 +106,7 @@ export class ZoneSessions implements SyncServerDeps {
     const batchesFor = (mode: SyncMode) => {
       let batches = encoded.get(mode);
       if (!batches) {
-        const header = { kind: 'delta' as const, epoch: this.store.epoch, fromVersion: change.version - 1, toVersion: change.version, committedAt: this.clock.now() };
-        batches = encodeBatch(header, changeContent(change), mode);
+        batches = encodeBatch(this.header('delta', change.version - 1, change.version), changeContent(change), mode);
         encoded.set(mode, batches);
       }
       return batches;
@@ -120,9 +122,7 @@ export class ZoneSessions implements SyncServerDeps {
   private snapshot(mode: SyncMode, version: number): Batch[] {
     const cached = this.snapshots.get(mode);
     if (cached?.version === version) return cached.batches;
-    const { store } = this;
-    const header = { kind: 'snapshot' as const, epoch: store.epoch, fromVersion: 0, toVersion: version, committedAt: this.clock.now() };
-    const batches = encodeBatch(header, snapshotContent(store, this.familyId), mode);
+    const batches = encodeBatch(this.header('snapshot', 0, version), snapshotContent(this.store, this.familyId), mode);
     this.snapshots.set(mode, { version, batches });
     this.logger.info({ version, mode, chunks: batches.length }, 'sync: encoded snapshot');
     // Kept only while zones are likely to be reconnecting: a large state is not held for nothing.
@@ -142,6 +142,12 @@ export class ZoneSessions implements SyncServerDeps {
     const { store } = this;
     const to = store.version;
     const content = deltaContent(store, this.familyId, store.changesSince(from));
-    session.send(encodeBatch({ kind: 'delta', epoch: store.epoch, fromVersion: from, toVersion: to, committedAt: this.clock.now() }, content, session.mode), to);
+    session.send(encodeBatch(this.header('delta', from, to), content, session.mode), to);
+  }
+
+  /** Every batch names the version it brings a zone to by number and id: the zone's next Hello says both. */
+  private header(kind: BatchKind, fromVersion: number, toVersion: number): BatchHeader {
+    const { store } = this;
+    return { kind, epoch: store.epoch, fromVersion, toVersion, toVersionId: store.versionId(toVersion) ?? '', committedAt: this.clock.now() };
   }
 }

@@ -42,9 +42,9 @@ export class BatchApplier {
       stagedRevocations: received.staged,
       replace: header.kind === 'snapshot',
       origin: 'synced',
-      alsoInTransaction: () => this.state.recordApplied(header.epoch, header.toVersion, mode, now),
+      alsoInTransaction: () => this.state.recordApplied(header.epoch, header.toVersion, header.toVersionId, mode, now),
     });
-    this.state.applied(header.epoch, header.toVersion, mode, now);
+    this.state.applied(header.epoch, header.toVersion, header.toVersionId, mode, now);
     return { ok: true, version: header.toVersion };
   }
 }

@@ -38,6 +38,8 @@ export interface SyncStatusView {
   state: SyncState;
   globalEpoch: string;
   appliedVersion: number;
+  /** The id global gave appliedVersion: with globalEpoch, which history of global's store the zone holds. */
+  appliedVersionId: string;
   /** Global's version as last heard; appliedVersion trails it while a batch is in flight. */
   globalVersion: number | null;
   lastSyncAt: string | null;
@@ -165,6 +167,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         state: phase,
         globalEpoch: state.epoch,
         appliedVersion: state.appliedVersion,
+        appliedVersionId: state.appliedVersionId,
         globalVersion,
         lastSyncAt: iso(state.lastSyncAt),
         lastContactAt: iso(state.lastContactAt),

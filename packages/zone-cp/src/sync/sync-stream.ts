@@ -65,6 +65,7 @@ export class SyncStream {
         mode: toProtoMode(options.mode),
         epoch: state.epoch,
         appliedVersion: state.appliedVersion,
+        appliedVersionId: state.appliedVersionId,
         appliedMode: toProtoMode(state.appliedMode),
         heartbeatIntervalMs: options.heartbeatIntervalMs,
         softwareVersion: meshauthVersion,

@@ -1,15 +1,18 @@
 import type { SqliteStore, SyncMode } from '@meshauth/core';
 
-const KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', mode: 'sync.appliedMode', contact: 'sync.lastContactAt', syncedAt: 'sync.lastSyncAt' } as const;
+const KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versionId: 'sync.appliedVersionId', mode: 'sync.appliedMode', contact: 'sync.lastContactAt', syncedAt: 'sync.lastSyncAt' } as const;
 
 /**
  * Where the zone stands relative to global, persisted in the zone store's meta so a restart
- * (even while global is down) resumes from it: global's epoch and the version last applied, the
- * mode it arrived in, and when global was last heard from (for the down policy).
+ * (even while global is down) resumes from it: global's epoch and the version last applied with
+ * the id global gave it (together they name the history applied), the mode it arrived in, and
+ * when global was last heard from (for the down policy).
  */
 export class SyncedState {
   epoch: string;
   appliedVersion: number;
+  /** '' until a batch from a global that names its versions has been applied. */
+  appliedVersionId: string;
   appliedMode: SyncMode;
   lastContactAt: number | undefined;
   lastSyncAt: number | undefined;
@@ -18,6 +21,7 @@ export class SyncedState {
   constructor(private readonly store: SqliteStore) {
     this.epoch = store.getMeta(KEYS.epoch) ?? '';
     this.appliedVersion = Number(store.getMeta(KEYS.version) ?? '0');
+    this.appliedVersionId = store.getMeta(KEYS.versionId) ?? '';
     this.appliedMode = (store.getMeta(KEYS.mode) as SyncMode | undefined) ?? 'off';
     const contact = store.getMeta(KEYS.contact);
     this.lastContactAt = contact === undefined ? undefined : Number(contact);
@@ -27,17 +31,18 @@ export class SyncedState {
   }
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */
-  recordApplied(epoch: string, version: number, mode: SyncMode, now: number): void {
+  recordApplied(epoch: string, version: number, versionId: string, mode: SyncMode, now: number): void {
     this.store.setMeta(KEYS.epoch, epoch);
     this.store.setMeta(KEYS.version, String(version));
+    this.store.setMeta(KEYS.versionId, versionId);
     this.store.setMeta(KEYS.mode, mode);
     this.store.setMeta(KEYS.contact, String(now));
     this.store.setMeta(KEYS.syncedAt, String(now));
   }
 
   /** After the transaction committed: the in-memory view follows. */
-  applied(epoch: string, version: number, mode: SyncMode, now: number): void {
-    Object.assign(this, { epoch, appliedVersion: version, appliedMode: mode, lastContactAt: now, lastSyncAt: now, persistedContactAt: now });
+  applied(epoch: string, version: number, versionId: string, mode: SyncMode, now: number): void {
+    Object.assign(this, { epoch, appliedVersion: version, appliedVersionId: versionId, appliedMode: mode, lastContactAt: now, lastSyncAt: now, persistedContactAt: now });
   }
 
   /**
@@ -48,7 +53,7 @@ export class SyncedState {
     this.store.transaction(() => {
       for (const key of Object.values(KEYS)) this.store.deleteMeta(key);
     });
-    Object.assign(this, { epoch: '', appliedVersion: 0, appliedMode: 'off', lastContactAt: undefined, lastSyncAt: undefined, persistedContactAt: undefined });
+    Object.assign(this, { epoch: '', appliedVersion: 0, appliedVersionId: '', appliedMode: 'off', lastContactAt: undefined, lastSyncAt: undefined, persistedContactAt: undefined });
   }
 
   /** Heard from global: kept in memory always, written at most every `persistEveryMs`. */

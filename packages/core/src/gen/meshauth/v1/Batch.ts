@@ -35,6 +35,7 @@ export interface Batch {
   'addedRevocations'?: (_meshauth_v1_Revocation)[];
   'removedJtis'?: (string)[];
   'committedAtMs'?: (number | string | Long);
+  'toVersionId'?: (string);
 }
 
 export interface Batch__Output {
@@ -49,4 +50,5 @@ export interface Batch__Output {
   'addedRevocations': (_meshauth_v1_Revocation__Output)[];
   'removedJtis': (string)[];
   'committedAtMs': (number);
+  'toVersionId': (string);
 }

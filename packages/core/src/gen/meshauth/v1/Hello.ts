@@ -12,6 +12,7 @@ export interface Hello {
   'appliedMode'?: (_meshauth_v1_SyncMode);
   'heartbeatIntervalMs'?: (number);
   'softwareVersion'?: (string);
+  'appliedVersionId'?: (string);
 }
 
 export interface Hello__Output {
@@ -22,4 +23,5 @@ export interface Hello__Output {
   'appliedMode': (_meshauth_v1_SyncMode__Output);
   'heartbeatIntervalMs': (number);
   'softwareVersion': (string);
+  'appliedVersionId': (string);
 }

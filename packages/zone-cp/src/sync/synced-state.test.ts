@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { SqliteStore } from '@meshauth/core';
+import { SyncedState } from './synced-state.js';
+
+describe('synced state', () => {
+  it('keeps the id of the applied version with it, and forgets both together', () => {
+    const store = SqliteStore.open(':memory:');
+    const state = new SyncedState(store);
+    expect(state.appliedVersionId).toBe('');
+    store.transaction(() => state.recordApplied('epoch-1', 7, '0123456789abcdef', 'public', 1_000));
+    state.applied('epoch-1', 7, '0123456789abcdef', 'public', 1_000);
+
+    // What the next Hello says after a restart: read back from the store.
+    const restarted = new SyncedState(store);
+    expect([restarted.epoch, restarted.appliedVersion, restarted.appliedVersionId]).toEqual(['epoch-1', 7, '0123456789abcdef']);
+
+    restarted.forget();
+    expect(new SyncedState(store).appliedVersionId).toBe('');
+    expect(restarted.appliedVersionId).toBe('');
+    store.close();
+  });
+});

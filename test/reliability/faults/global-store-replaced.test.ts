@@ -7,7 +7,7 @@ import { waitForLogSince } from '../support/log-watch.js';
 import { startZone, syncStatus, type Zone } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { jsonRequest, rawRequest } from '../support/raw-http.js';
-import { readStore } from '../support/store-snapshot.js';
+import { readStore, userKeys, userRevocations } from '../support/store-snapshot.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
 /**
@@ -70,8 +70,6 @@ describe.skipIf(!zoneCpBuilt())("global's store replaced by a new one (new epoch
 
     const globalState = readStore(oldGlobal.storePath);
     const zoneState = readStore(zone.storePath);
-    const userKeys = (s: typeof globalState) => s.signingKeys.filter((k) => k.family === 'user-token').map((k) => `${k.serial}:${k.publicPem}`).sort();
-    const userRevocations = (s: typeof globalState) => s.revocations.filter((r) => r.family === 'user-token').map((r) => r.jti).sort();
     expect(userKeys(zoneState)).toEqual(userKeys(globalState));
     expect(userRevocations(zoneState)).toEqual(userRevocations(globalState));
     expect(userRevocations(zoneState)).not.toContain(revokedJti);

@@ -6,6 +6,7 @@ import { repoRoot } from '../../support/daemon.js';
 interface ReadOnlyDb {
   prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; pluck(): { get(...params: unknown[]): unknown } };
   pragma(sql: string, options?: { simple: boolean }): unknown;
+  backup(destination: string): Promise<unknown>;
   close(): void;
 }
 
@@ -16,6 +17,16 @@ const BetterSqlite3 = require('better-sqlite3') as new (path: string, options: {
 /** Opens a store file read-only, alongside the daemon that may be writing it (WAL allows that). */
 export function openStoreReadOnly(path: string): ReadOnlyDb {
   return new BetterSqlite3(path, { readonly: true, fileMustExist: true });
+}
+
+/** A consistent copy of a (running) plane's store file, taken with SQLite's online backup API, as an operator's backup job would. */
+export async function backupStore(path: string, destination: string): Promise<void> {
+  const db = openStoreReadOnly(path);
+  try {
+    await db.backup(destination);
+  } finally {
+    db.close();
+  }
 }
 
 /** Every row that matters, read straight from a (running) plane's store file, read-only. */
@@ -48,3 +59,9 @@ export function readStore(path: string): StoreContents {
     db.close();
   }
 }
+
+/** The user-token keys a store holds (serial and public key), sorted: what a synced zone must hold of global's. */
+export const userKeys = (s: StoreContents): string[] => s.signingKeys.filter((k) => k.family === 'user-token').map((k) => `${k.serial}:${k.publicPem}`).sort();
+
+/** The user-token revocations a store holds, sorted. */
+export const userRevocations = (s: StoreContents): string[] => s.revocations.filter((r) => r.family === 'user-token').map((r) => r.jti).sort();

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot } from './support/daemon.js';
+import { waitFor } from './support/wait-for.js';
 // @ts-expect-error plain ESM script without type declarations
 import { StepRunner } from '../scripts/demo/step-runner.mjs';
 
@@ -45,14 +46,6 @@ function isAlive(pid: number): boolean {
 /** Every pid the demo printed for the planes it started. */
 const pidsIn = (output: string) => [...new Set([...output.matchAll(/\bpid (\d+)/g)].map((m) => Number(m[1])))];
 const workDirIn = (output: string) => /files in (\S+)/.exec(output)?.[1];
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 afterEach(async () => {
   for (const run of started.splice(0)) {
@@ -139,7 +132,7 @@ describe('pnpm demo', () => {
 
   it('stops every plane it started when interrupted', async () => {
     const run = runDemo();
-    await waitFor(() => run.output().includes('[5/') || run.child.exitCode !== null, 'the zones to start');
+    await waitFor('the zones to start', () => run.output().includes('[5/') || run.child.exitCode !== null);
     const pidsBefore = pidsIn(run.output());
     expect(pidsBefore.length).toBe(3);
     run.child.kill('SIGINT');

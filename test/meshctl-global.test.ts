@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { startDaemon, stopAll, tempDir } from './support/daemon.js';
 import { createMeshctl, jwtHeader, jwtPayload, stackFrame, type Meshctl } from './support/meshctl.js';
-import { waitFor } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 // Every meshctl command that talks to a control plane, run as the real binary against a real
 // global-cp, in the order an operator following the docs would run them. Tests share the daemon

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { stopAll, tempDir } from './support/daemon.js';
 import { createMeshctl, jwtPayload } from './support/meshctl.js';
-import { startGlobal, startZone, waitFor, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 // meshctl across a global and a zone: the zone is set up with a token meshctl generated, global's
 // `inspect zones` shows it, and the same admin user token works on the zone once keys have synced.

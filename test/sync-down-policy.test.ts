@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { startGlobal, startZone, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /** MESHAUTH_MULTIZONE_ZONE_DOWN_POLICY=deny-after:<d>: synced keys stop counting after d without global. */
 describe('down policy deny-after', () => {

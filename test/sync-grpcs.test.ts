@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateCertificate } from '@meshauth/core';
 import { stopAll, tempDir } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { startGlobal, startZone, syncStatus, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, syncStatus, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /** grpcs://: global serves the sync port with multizone.global.tlsCertFile/KeyFile; zones trust it via globalCaFile. */
 describe('sync over TLS', () => {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SYNC_MESSAGE_BYTES, syncProto } from '@meshauth/core';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { hello, openProbe, startGlobal, startZone, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { hello, openProbe, startGlobal, startZone, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 const REVOCATIONS = 200_000;
 

@@ -5,7 +5,8 @@ import { createLogger, SqliteStore, systemClock, TokenFamilies } from '@meshauth
 import { createSyncClient, type SyncClient } from '@meshauth/zone-cp';
 import { stopAll, tempDir } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { startGlobal, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { startGlobal, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 const ZONES = 20;
 

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { startGlobal, startZone, syncStatus, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, syncStatus, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /** SPEC 6: the effective mode is the lesser of what the zone asks and what global allows. */
 describe('sync in private mode', () => {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '@meshauth/core';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { hello, openProbe, startGlobal, startZone, waitFor, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { hello, openProbe, startGlobal, startZone, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /** SPEC 6, public mode: global's user tokens work on every zone, zones cannot mint any, no private key leaves global. */
 describe('sync in public mode: one global, two zones', () => {

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
-import { startGlobal, startZone, syncStatus, waitFor, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, syncStatus, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 const logsOf = (daemon: Daemon, msg: string) =>
   daemon.output.flatMap((line) => {

@@ -4,7 +4,8 @@ import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, tempDir } from './support/daemon.js';
 import { http } from './support/http.js';
-import { hello, openProbe, startGlobal, startZone, syncStatus, waitFor, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { hello, openProbe, startGlobal, startZone, syncStatus, writeZoneToken, zoneOnGlobal, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 /** SPEC 6: the sync stream needs a valid zone token of scope cp whose Zone is the name the zone gives. */
 describe('sync stream authentication', () => {

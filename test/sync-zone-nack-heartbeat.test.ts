@@ -16,7 +16,8 @@ import {
 } from '@meshauth/core';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http } from './support/http.js';
-import { startZone, syncStatus, waitFor } from './support/sync-cluster.js';
+import { startZone, syncStatus } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 type Behaviour = (call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>, hello: ZoneMessage__Output) => void;
 

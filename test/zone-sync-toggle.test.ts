@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken, readAdminToken } from './support/http.js';
-import { startGlobal, startZone, waitFor, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { startGlobal, startZone, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { waitFor } from './support/wait-for.js';
 
 const snapshotsFor = (global: Global, zone: string) =>
   global.daemon.output.filter((line) => line.includes('"msg":"sync: sending snapshot"') && line.includes(`"zone":"${zone}"`)).length;

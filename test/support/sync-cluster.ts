@@ -5,22 +5,6 @@ import { syncProto, type GlobalMessage__Output, type ZoneMessage } from '@meshau
 import { startDaemon, type Daemon } from './daemon.js';
 import { http, readAdminToken } from './http.js';
 
-/** Polls `check` until it returns a truthy value (returned) or the deadline passes (throws with the last value). */
-export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 20_000, everyMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      last = await check();
-      if (last) return last as NonNullable<T>;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
 export interface Global {
   daemon: Daemon;
   url: string;

@@ -6,7 +6,7 @@ import { credentials, Metadata, Server, ServerCredentials, type ServerDuplexStre
 import { syncProto } from '@meshauth/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, stopAll, tempDir, type Daemon } from '../../support/daemon.js';
-import { waitFor } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { startZone, syncStatus, waitForZoneCaughtUp, writeZoneToken } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { rawRequest } from '../support/raw-http.js';

@@ -2,7 +2,7 @@ import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
-import { waitFor } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { waitForLogSince } from '../support/log-watch.js';
 import { globalVersion, startZone, syncStatus, waitForZoneCaughtUp, type Zone } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';

@@ -6,7 +6,8 @@ import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { rawRequest } from '../support/raw-http.js';
 import { openStoreReadOnly, readStore } from '../support/store-snapshot.js';
-import { startWriters, waitFor } from '../support/acked-writes.js';
+import { startWriters } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 
 describe('SIGKILL global while revocations and secrets are being written', () => {
   let plane: Plane | undefined;

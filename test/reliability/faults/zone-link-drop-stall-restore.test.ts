@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../support/daemon.js';
-import { waitFor } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { linesSince, waitForLogSince } from '../support/log-watch.js';
 import { startZone, syncStatus, waitForZoneCaughtUp, type Zone } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../support/daemon.js';
-import { waitFor } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { startZone, waitForZoneCaughtUp, type Zone } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { jsonRequest, rawRequest } from '../support/raw-http.js';

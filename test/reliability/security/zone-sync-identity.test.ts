@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stopAll } from '../../support/daemon.js';
-import { waitFor } from '../support/acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { startZone, syncStatus, writeZoneToken, type Zone } from '../support/multizone.js';
 import { startPlane, zoneCpBuilt, type Plane } from '../support/plane-fixture.js';
 import { jsonRequest, rawRequest } from '../support/raw-http.js';

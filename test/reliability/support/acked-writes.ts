@@ -46,12 +46,3 @@ export function startWriters(url: string, adminToken: string, writers: number, p
     },
   };
 }
-
-/** Polls until `check` holds; fails with `what` after the deadline. */
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -1,5 +1,5 @@
 import type { Daemon } from '../../support/daemon.js';
-import { waitFor } from './acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 
 /** Parsed log lines a daemon printed after `mark` (an index into its output). */
 export function linesSince(daemon: Daemon, mark: number): Record<string, unknown>[] {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { startDaemon, type Daemon } from '../../support/daemon.js';
 import type { Plane } from './plane-fixture.js';
 import { jsonRequest, rawRequest } from './raw-http.js';
-import { waitFor } from './acked-writes.js';
+import { waitFor } from '../../support/wait-for.js';
 import { readStore } from './store-snapshot.js';
 
 export interface Zone {

@@ -21,6 +21,9 @@ export const benchConfig = Object.freeze({
   httpConnections: size('BENCH_HTTP_CONNECTIONS', 10, 4),
   httpSeconds: size('BENCH_HTTP_SECONDS', 3, 1),
   httpRounds: size('BENCH_HTTP_ROUNDS', 10, 1),
+  /** Authentication overhead: pairs of back-to-back autocannon runs (one per route), and seconds per run. */
+  pairedRounds: size('BENCH_PAIRED_ROUNDS', 40, 4),
+  pairedSeconds: size('BENCH_PAIRED_SECONDS', 0.75, 0.5),
   /** Seconds of raw signing for the issue baseline, per round. */
   signSeconds: size('BENCH_SIGN_SECONDS', 3, 0.5),
   /** Revocations timed per propagation setup. */

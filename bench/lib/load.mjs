@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { repoRoot } from './daemon.mjs';
 
 const autocannon = join(repoRoot, 'node_modules/autocannon/autocannon.js');
+const pairedWorker = join(repoRoot, 'bench/lib/paired-load-worker.mjs');
 
 /**
  * Drives `url` with autocannon in its own process (so the load generator never shares an event
@@ -30,6 +31,27 @@ export function loadTest(url, { connections, seconds, method = 'GET', headers = 
         requests: result['2xx'],
         latencyP99Ms: result.latency.p99,
       });
+    });
+  });
+}
+
+/**
+ * Drives two targets (`{ url, method?, headers?, body? }`) with autocannon in one other process,
+ * alternately, `rounds` runs of `seconds` each, and returns each target's runs: requests per
+ * second and `serverPid`'s CPU per request. Any non-2xx answer or socket error fails it.
+ */
+export function pairedLoadTest(targetA, targetB, { connections, seconds, rounds, serverPid }) {
+  const job = JSON.stringify({ targets: [targetA, targetB], connections, seconds, rounds, serverPid });
+  const timeout = (rounds * 2 * (seconds + 1) + 60) * 1000;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [pairedWorker, job], { maxBuffer: 16 * 1024 * 1024, timeout }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`paired load on ${targetA.url} and ${targetB.url}: ${error.message}\n${stderr}`));
+      try {
+        const [a, b] = JSON.parse(stdout.trim().split('\n').pop());
+        resolve({ a, b });
+      } catch {
+        reject(new Error(`paired load: unreadable output: ${stdout.slice(0, 500)}`));
+      }
     });
   });
 }

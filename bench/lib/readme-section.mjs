@@ -16,9 +16,11 @@ ${markdownTable(results)}
 
 How to read it:
 - Each ratio is the median over rounds of (measured ÷ baseline) within a round. In-process
-  benchmarks interleave the two sides in batches of a few milliseconds; HTTP benchmarks alternate
-  3-second autocannon runs. The machine is shared, so pairing close in time is what keeps other
-  processes' load out of the ratio; the rates shown are each side's median.
+  benchmarks interleave the two sides in batches of a few milliseconds; the auth-overhead
+  benchmark runs 40 pairs of 0.75-second autocannon runs back to back from one autocannon process;
+  issuing alternates 3-second runs with in-process signing. This machine's speed drifts from
+  second to second (other tenants), so pairing close in time is what keeps that out of the
+  ratio; the rates shown are each side's median.
 - Cold verification: the baseline is raw \`crypto.verify\` over the same tokens, the least any RS256
   check does: cut each token at its last dot, hand over the signing input's bytes and the decoded
   signature. The ratio is the cost of everything else the verifier does (structure and alphabet,

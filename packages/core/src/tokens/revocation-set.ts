@@ -1,12 +1,25 @@
+import { JtiFilter } from './jti-filter.js';
+
 /**
- * Revoked token ids of one family, in memory: a check is one hash lookup whatever the count.
+ * Revoked token ids of one family, in memory: a check is one hash lookup whatever the count, and
+ * for ids not revoked (nearly all) usually not even that: a Bloom filter rules them out first.
  * The store holds the records (revokedAt, expiresAt); this holds only what a check needs.
+ *
+ * The filter is rebuilt from the set, twice as large, once it has taken as many adds as it was
+ * sized for. A deleted id's bits stay until then: at worst a "maybe" the set then answers, and
+ * since deletes never outnumber adds, the filter never holds more than it was sized for.
  */
 export class RevocationSet {
   private readonly jtis = new Set<string>();
+  private filter: JtiFilter;
+
+  /** `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often). */
+  constructor(private readonly minFilterCapacity = 1024) {
+    this.filter = new JtiFilter(minFilterCapacity);
+  }
 
   has(jti: string): boolean {
-    return this.jtis.has(jti);
+    return this.jtis.size !== 0 && this.filter.mayContain(jti) && this.jtis.has(jti);
   }
 
   get size(): number {
@@ -14,7 +27,10 @@ export class RevocationSet {
   }
 
   add(jti: string): void {
+    if (this.jtis.has(jti)) return;
     this.jtis.add(jti);
+    if (this.filter.added >= this.filter.capacity) this.rebuild();
+    else this.filter.add(jti);
   }
 
   delete(jti: string): void {
@@ -23,9 +39,17 @@ export class RevocationSet {
 
   clear(): void {
     this.jtis.clear();
+    this.filter = new JtiFilter(this.minFilterCapacity);
   }
 
   values(): IterableIterator<string> {
     return this.jtis.values();
+  }
+
+  /** A filter of every id held, sized for twice as many: n adds cost O(n) in all. */
+  private rebuild(): void {
+    const filter = new JtiFilter(Math.max(this.minFilterCapacity, this.jtis.size * 2));
+    for (const jti of this.jtis) filter.add(jti);
+    this.filter = filter;
   }
 }

@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { JtiFilter } from './jti-filter.js';
+import { RevocationSet } from './revocation-set.js';
+
+describe('RevocationSet', () => {
+  // A filter that wrongly says "certainly not" would let a revoked token through: the set must
+  // answer exactly like a plain Set whatever the sequence of adds, deletes and clears.
+  it('answers exactly like a plain Set through any adds, deletes and clears (filter growth and rebuilds included)', () => {
+    const id = fc.oneof(fc.constantFrom('a', 'b', 'jti-1', ''), fc.string({ maxLength: 40 }), fc.uuid());
+    const op = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('add' as const), ids: fc.array(id, { maxLength: 60 }) }), weight: 4 },
+      { arbitrary: fc.record({ kind: fc.constant('delete' as const), ids: fc.array(id, { maxLength: 10 }), deleteHeld: fc.nat({ max: 40 }) }), weight: 3 },
+      { arbitrary: fc.record({ kind: fc.constant('clear' as const) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), fc.array(id, { maxLength: 50 }), fc.integer({ min: 1, max: 8 }), (ops, probes, minFilterCapacity) => {
+        // A tiny filter, so growth and deletion rebuilds happen all along the sequence.
+        const set = new RevocationSet(minFilterCapacity);
+        const reference = new Set<string>();
+        for (const o of ops) {
+          if (o.kind === 'add') for (const x of o.ids) (set.add(x), reference.add(x));
+          else if (o.kind === 'clear') (set.clear(), reference.clear());
+          else {
+            // Delete some ids actually held (the case that leaves stale bits), and some never added.
+            const held = [...reference].slice(0, o.deleteHeld);
+            for (const x of [...held, ...o.ids]) (set.delete(x), reference.delete(x));
+          }
+          expect(set.size).toBe(reference.size);
+          for (const x of [...reference].slice(-20)) expect(set.has(x)).toBe(true);
+        }
+        for (const x of [...probes, ...reference]) expect(set.has(x)).toBe(reference.has(x));
+        expect(new Set(set.values())).toEqual(reference);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('holds a hundred thousand ids, every one found, strangers refused', () => {
+    const set = new RevocationSet();
+    const held = Array.from({ length: 100_000 }, () => randomUUID());
+    for (const jti of held) set.add(jti);
+    expect(held.every((jti) => set.has(jti))).toBe(true);
+    expect(Array.from({ length: 10_000 }, () => randomUUID()).some((jti) => set.has(jti))).toBe(false);
+  });
+});
+
+describe('JtiFilter', () => {
+  it('never says "certainly not" for an id it was given, and says it for nearly every other', () => {
+    const filter = new JtiFilter(50_000);
+    const added = Array.from({ length: 50_000 }, () => randomUUID());
+    for (const jti of added) filter.add(jti);
+    expect(added.every((jti) => filter.mayContain(jti))).toBe(true);
+    const strangers = Array.from({ length: 50_000 }, () => randomUUID());
+    const falsePositives = strangers.filter((jti) => filter.mayContain(jti)).length;
+    // 12 bits and 4 probes per id: about 0.6% expected at capacity; 2% would mean a broken hash.
+    expect(falsePositives / strangers.length).toBeLessThan(0.02);
+  });
+});

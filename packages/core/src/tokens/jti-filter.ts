@@ -4,8 +4,9 @@
  * Why: a revocation check runs on every request, and nearly every token checked is not revoked.
  * Against a million revocations, the exact Set's lookup misses the CPU caches two or three times
  * (hash table, then the stored string to compare), about 0.7 µs, half the cost of a cached
- * token's whole check. These bits, ~12 per id (1.5 MB for a million), stay in cache and rule out
- * nearly every such token; the Set answers the rest exactly.
+ * token's whole check. These bits (12 per id it is sized for: a few MB for a million, rounded up
+ * to a power of two) stay in the CPU's caches and rule out nearly every such token with four
+ * probes; the Set answers the rest exactly.
  *
  * Bits are only ever set, never cleared, so a "certainly not" is never wrong. Ids deleted from
  * the set leave their bits behind (a "maybe", never a wrong "no") until the owner builds a new one.
@@ -14,8 +15,8 @@ const BITS_PER_ID = 12;
 const PROBES = 4;
 
 export class JtiFilter {
-  private bits: Uint32Array;
-  private mask: number;
+  private readonly bits: Uint32Array;
+  private readonly mask: number;
   /** Ids it was sized for; past this many adds, the false-positive rate climbs. */
   readonly capacity: number;
   added = 0;

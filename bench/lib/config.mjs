@@ -17,7 +17,7 @@ export const benchConfig = Object.freeze({
   /** Distinct tokens verified per round, and rounds (each alternates core and baseline). */
   verifyTokens: size('BENCH_VERIFY_TOKENS', 2_000, 200),
   verifyRounds: size('BENCH_VERIFY_ROUNDS', 9, 2),
-  /** autocannon: connections, seconds per run, and runs per route (alternating routes). */
+  /** autocannon connections (every HTTP benchmark); issuing's seconds per run and rounds (each a run and both baselines). */
   httpConnections: size('BENCH_HTTP_CONNECTIONS', 10, 4),
   httpSeconds: size('BENCH_HTTP_SECONDS', 3, 1),
   httpRounds: size('BENCH_HTTP_ROUNDS', 10, 1),

@@ -44,8 +44,7 @@ export function pairedRounds(rates, baselineRates, roundRatios) {
 /**
  * Times in-process operations over the same items interleaved in small batches (each operation
  * on a batch in turn, the order rotating each batch), so all see the same machine from moment to
- * moment. Returns each operation's items per second over the whole pass, in the order given
- * (`rateA`, `rateB` name the first two).
+ * moment. Returns each operation's items per second over the whole pass, in the order given.
  */
 export function interleavedPass(items, batchSize, ...operations) {
   const times = operations.map(() => 0);
@@ -58,6 +57,5 @@ export function interleavedPass(items, batchSize, ...operations) {
       times[which] += performance.now() - t0;
     }
   }
-  const rates = times.map((t) => items.length / (t / 1000));
-  return { rates, rateA: rates[0], rateB: rates[1] };
+  return times.map((t) => items.length / (t / 1000));
 }

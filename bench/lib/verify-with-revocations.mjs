@@ -32,7 +32,7 @@ export async function verifyWithRevocations(cfg, jtis, result) {
       const withoutRates = [];
       const ratios = [];
       for (let i = 0; i < cfg.verifyRounds; i++) {
-        const { rateA, rateB } = pass();
+        const [rateA, rateB] = pass();
         withRates.push(rateA);
         withoutRates.push(rateB);
         ratios.push(rateA / rateB);

@@ -52,10 +52,10 @@ export function readCertificateAuthority(ca: CertificateAndKey, optionName: stri
   if (!basicConstraints?.cA) {
     throw new TypeError(`${optionName}.certPem is not a CA certificate (basicConstraints cA)`);
   }
-  const { privateKey } = readRsaPrivateKey(ca.keyPem, `${optionName}.keyPem`);
+  const { publicKey, keyPem } = readRsaPrivateKey(ca.keyPem, `${optionName}.keyPem`);
   const certPublicKey = certificate.publicKey as forge.pki.rsa.PublicKey;
-  if (!certPublicKey.n.equals(privateKey.n) || !certPublicKey.e.equals(privateKey.e)) {
+  if (!certPublicKey.n.equals(publicKey.n) || !certPublicKey.e.equals(publicKey.e)) {
     throw new TypeError(`${optionName}.keyPem does not match ${optionName}.certPem`);
   }
-  return { certificate, privateKey };
+  return { certificate, keyPem };
 }

@@ -1,12 +1,14 @@
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import type forge from 'node-forge';
 import { loadForge } from './forge.js';
 
-/** An RSA key pair in both shapes we need: PEM to hand out, forge objects to sign with. */
+/**
+ * An RSA key pair as certificates need it: the private key as PEM (Node signs with it), the
+ * public key as a forge object (forge writes it into the certificate).
+ */
 export interface RsaKeyPair {
   /** PKCS#8 PEM (`BEGIN PRIVATE KEY`), the format OpenSSL 3 and Node emit by default. */
   keyPem: string;
-  privateKey: forge.pki.rsa.PrivateKey;
   publicKey: forge.pki.rsa.PublicKey;
 }
 
@@ -14,13 +16,13 @@ const RSA_MODULUS_BITS = 2048;
 
 // Node's native keygen takes milliseconds; forge's pure-JS one takes seconds for 2048 bits.
 export function generateRsaKeyPair(): RsaKeyPair {
-  const { privateKey: keyPem } = generateKeyPairSync('rsa', {
+  const { privateKey: keyPem, publicKey: publicPem } = generateKeyPairSync('rsa', {
     modulusLength: RSA_MODULUS_BITS,
     publicExponent: 0x10001,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  return { keyPem, ...forgeKeysFromPem(keyPem, 'key') };
+  return { keyPem, publicKey: forgePublicKey(publicPem) };
 }
 
 /**
@@ -40,15 +42,10 @@ export function readRsaPrivateKey(keyPem: string, optionName: string): RsaKeyPai
     );
   }
   const pkcs8Pem = keyObject.export({ type: 'pkcs8', format: 'pem' }).toString();
-  return { keyPem: pkcs8Pem, ...forgeKeysFromPem(pkcs8Pem, optionName) };
+  const publicPem = createPublicKey(keyObject).export({ type: 'spki', format: 'pem' }).toString();
+  return { keyPem: pkcs8Pem, publicKey: forgePublicKey(publicPem) };
 }
 
-function forgeKeysFromPem(
-  keyPem: string,
-  optionName: string,
-): Pick<RsaKeyPair, 'privateKey' | 'publicKey'> {
-  const privateKey = loadForge().pki.privateKeyFromPem(keyPem);
-  if (!privateKey) throw new TypeError(`${optionName} could not be read as an RSA private key`);
-  const publicKey = loadForge().pki.setRsaPublicKey(privateKey.n, privateKey.e);
-  return { privateKey, publicKey };
+function forgePublicKey(publicPem: string): forge.pki.rsa.PublicKey {
+  return loadForge().pki.publicKeyFromPem(publicPem) as forge.pki.rsa.PublicKey;
 }

@@ -16,7 +16,7 @@ export const benchConfig = Object.freeze({
   quick,
   /** Distinct tokens verified per round, and rounds (each alternates core and baseline). */
   verifyTokens: size('BENCH_VERIFY_TOKENS', 2_000, 200),
-  verifyRounds: size('BENCH_VERIFY_ROUNDS', 9, 2),
+  verifyRounds: size('BENCH_VERIFY_ROUNDS', 25, 2),
   /** autocannon connections (every HTTP benchmark); issuing's seconds per run and rounds (each a run and both baselines). */
   httpConnections: size('BENCH_HTTP_CONNECTIONS', 10, 4),
   httpSeconds: size('BENCH_HTTP_SECONDS', 3, 1),

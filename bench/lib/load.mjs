@@ -5,6 +5,14 @@ import { repoRoot } from './daemon.mjs';
 const autocannon = join(repoRoot, 'node_modules/autocannon/autocannon.js');
 const pairedWorker = join(repoRoot, 'bench/lib/paired-load-worker.mjs');
 
+/** The 2xx count of an autocannon result; throws if any answer was not 2xx or any socket failed. */
+export function successfulRequests(result, method, url) {
+  if (result.non2xx + result.errors + result.timeouts > 0) {
+    throw new Error(`autocannon ${method} ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  return result['2xx'];
+}
+
 /**
  * Drives `url` with autocannon in its own process (so the load generator never shares an event
  * loop with the server or the benchmark), and returns successful requests per second. Any non-2xx
@@ -24,13 +32,12 @@ export function loadTest(url, { connections, seconds, method = 'GET', headers = 
       } catch {
         return reject(new Error(`autocannon ${url}: unreadable output: ${stdout.slice(0, 500)}`));
       }
-      const failed = result.non2xx + result.errors + result.timeouts;
-      if (failed > 0) return reject(new Error(`autocannon ${method} ${url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`));
-      resolve({
-        perSecond: result['2xx'] / result.duration,
-        requests: result['2xx'],
-        latencyP99Ms: result.latency.p99,
-      });
+      try {
+        const requests = successfulRequests(result, method, url);
+        resolve({ perSecond: requests / result.duration, requests, latencyP99Ms: result.latency.p99 });
+      } catch (failure) {
+        reject(failure);
+      }
     });
   });
 }

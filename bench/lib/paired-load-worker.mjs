@@ -9,6 +9,7 @@
  */
 import autocannon from 'autocannon';
 import { cpuMs } from './daemon.mjs';
+import { successfulRequests } from './load.mjs';
 
 const { targets, connections, seconds, rounds, serverPid } = JSON.parse(process.argv[2]);
 
@@ -18,10 +19,12 @@ function once(target) {
     // sampleInt: autocannon checks for the end of a run on each sample tick (1 s by default).
     autocannon({ ...target, connections, duration: seconds, sampleInt: 50 }, (error, result) => {
       if (error) return reject(error);
-      const failed = result.non2xx + result.errors + result.timeouts;
-      if (failed > 0) return reject(new Error(`autocannon ${target.method ?? 'GET'} ${target.url}: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`));
-      const requests = result['2xx'];
-      resolve({ perSecond: requests / result.duration, requests, serverCpuUs: ((cpuMs(serverPid) - before) * 1000) / requests });
+      try {
+        const requests = successfulRequests(result, target.method ?? 'GET', target.url);
+        resolve({ perSecond: requests / result.duration, requests, serverCpuUs: ((cpuMs(serverPid) - before) * 1000) / requests });
+      } catch (failure) {
+        reject(failure);
+      }
     });
   });
 }

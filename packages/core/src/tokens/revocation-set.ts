@@ -27,8 +27,9 @@ export class RevocationSet {
   }
 
   add(jti: string): void {
-    if (this.jtis.has(jti)) return;
+    const before = this.jtis.size;
     this.jtis.add(jti);
+    if (this.jtis.size === before) return;
     if (this.filter.added >= this.filter.capacity) this.rebuild();
     else this.filter.add(jti);
   }

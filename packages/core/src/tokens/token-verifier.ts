@@ -50,7 +50,8 @@ export class TokenVerifier<C> {
   }
 
   verify(token: string): C & StandardClaims {
-    const entry = this.cache.get(cacheKey(token));
+    const tail = cacheKey(token);
+    const entry = this.cache.get(tail);
     const hit = entry?.token === token ? entry : undefined;
     const verified = hit && this.options.keys.get(hit.key.serial) === hit.key ? hit : this.verifySignature(token);
     const { claims, key } = verified;
@@ -60,7 +61,7 @@ export class TokenVerifier<C> {
     if (claims.exp <= now) throw this.fail('ERR_TOKEN_EXPIRED', `${this.options.label} expired at ${new Date(claims.exp * 1000).toISOString()}`);
     if (claims.nbf > now) throw this.fail('ERR_TOKEN_NOT_YET_VALID', `${this.options.label} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
     if (this.options.revocations.has(claims.jti)) throw this.fail('ERR_TOKEN_REVOKED', `${this.options.label} is revoked`);
-    if (verified !== hit) this.remember(token, verified);
+    if (verified !== hit) this.remember(tail, verified);
     return claims;
   }
 
@@ -99,10 +100,10 @@ export class TokenVerifier<C> {
     return { token, claims: payload as C & StandardClaims, key };
   }
 
-  private remember(token: string, verified: Verified<C>): void {
+  private remember(key: string, verified: Verified<C>): void {
     if (this.cacheSize === 0) return;
     if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(cacheKey(token), verified);
+    this.cache.set(key, verified);
   }
 
   private fail(code: ConstructorParameters<typeof MeshAuthError>[0], message: string): MeshAuthError {

@@ -10,7 +10,7 @@
  * crypto.verify on bytes decoded before timing (the RSA work alone) is reported beside it.
  */
 import { verify } from 'node:crypto';
-import { checkUserClaims, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
+import { checkUserClaims, createLogger, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
 import { interleavedPass, median, pairedRounds, round } from './lib/stats.mjs';
 import { progress, runIfMain } from './lib/standalone.mjs';
 
@@ -19,9 +19,11 @@ const BATCH = 50;
 
 export async function run(cfg) {
   const store = SqliteStore.open(':memory:');
+  let families;
   try {
-    const { family, issuer } = new TokenFamilies({ store, clock: systemClock }).user;
-    await family.generateKey(1);
+    families = await TokenFamilies.open({ store, clock: systemClock, logger: createLogger({ name: 'verify-cold', level: 'silent' }) });
+    const { family, issuer } = families.user;
+    await family.generateKey();
     progress('verify-cold', `issuing ${cfg.verifyTokens} distinct tokens`);
     const tokens = await Promise.all(
       Array.from({ length: cfg.verifyTokens }, (_, i) => issuer.issue({ Name: `user-${i}`, Groups: ['team-a', 'team-b'] }, 3_600_000)),
@@ -72,7 +74,8 @@ export async function run(cfg) {
       target: 0.8,
     };
   } finally {
-    store.close();
+    families?.feed.stop();
+    await store.close();
   }
 }
 

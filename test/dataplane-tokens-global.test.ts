@@ -66,13 +66,17 @@ describe('global-cp POST /tokens/dataplane', () => {
     await global.stop();
     const store = SqliteStore.open(storePath);
     try {
-      expect(store.listKeys('dataplane-token/default').map((k) => k.serial)).toEqual([1, 2]);
-      // Every key change logged for zones is a user-token key's (here: serial 1 from first start).
-      const loggedKeys = store.changesSince(0).filter((c) => c.entity === 'key').map((c) => `${c.op} ${c.ref}`);
-      expect(loggedKeys).toEqual(store.listKeys('user-token').map((k) => `put ${k.serial}`));
+      expect((await store.read.listKeys('dataplane-token/default')).map((k) => k.serial)).toEqual([1, 2]);
+      // The log carries every family (memory follows it); zones are sent the user-token family's
+      // rows only. Every key change logged for zones is a user-token key's (here: serial 1 from first start).
+      const log = await store.read.changesAfter(0, Number.MAX_SAFE_INTEGER, 100_000);
+      const loggedKeys = log.filter((c) => c.family === 'user-token' && c.entity === 'key').map((c) => `${c.op} ${c.ref}`);
+      expect(loggedKeys).toEqual((await store.read.listKeys('user-token')).map((k) => `put ${k.serial}`));
       expect(loggedKeys).toEqual(['put 1']);
+      // The mesh keys are logged under the mesh's own family, not the one zones mirror.
+      expect(log.filter((c) => c.family === 'dataplane-token/default' && c.entity === 'key').map((c) => `${c.op} ${c.ref}`)).toEqual(['put 1', 'put 2']);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

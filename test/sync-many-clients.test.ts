@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
-import { createSyncClient, type SyncClient } from '@meshauth/zone-cp';
+import { createSyncClient, SyncedState, type SyncClient } from '@meshauth/zone-cp';
 import { stopAll, tempDir } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
 import { startGlobal, writeZoneToken, type Global } from './support/sync-cluster.js';
@@ -23,7 +23,7 @@ describe(`${ZONES} sync clients in one process`, () => {
       const zone = `zone-${i}`;
       const token = readFileSync(await writeZoneToken(global, dir.path, zone), 'utf8');
       const store = SqliteStore.open(':memory:');
-      const families = new TokenFamilies({ store, clock: systemClock });
+      const families = await TokenFamilies.open({ store, clock: systemClock, logger });
       const client = createSyncClient({
         address: global.syncAddress,
         readToken: () => token,
@@ -36,6 +36,7 @@ describe(`${ZONES} sync clients in one process`, () => {
         heartbeatIntervalMs: 1_000,
         minBackoffMs: 100,
         maxBackoffMs: 1_000,
+        state: await SyncedState.load(store, logger),
       });
       client.start();
       zones.push({ client, families, store });
@@ -45,7 +46,8 @@ describe(`${ZONES} sync clients in one process`, () => {
   afterAll(async () => {
     for (const z of zones) {
       await z.client.stop();
-      z.store.close();
+      z.families.feed.stop();
+      await z.store.close();
     }
     await stopAll();
     dir.remove();

@@ -130,13 +130,13 @@ describe('sync in public mode: one global, two zones', () => {
     await zone.stop();
     const store = SqliteStore.open(join(dir.path, 'zone-1.db'));
     try {
-      const keys = store.listKeys('user-token');
+      const keys = await store.read.listKeys('user-token');
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => k.privatePem === null && k.origin === 'synced')).toBe(true);
       const everything = JSON.stringify(store.db.prepare("SELECT * FROM signing_keys WHERE family = 'user-token'").all());
       expect(everything).not.toContain('PRIVATE KEY');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

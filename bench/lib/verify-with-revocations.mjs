@@ -3,15 +3,17 @@
  * (distinct tokens, every one a cache miss, as verify-cold measures) and warm (cache hits, where
  * the revocation lookup is most of the work). The two sides run interleaved in small batches.
  */
-import { checkUserClaims, RevocationSet, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
+import { checkUserClaims, createLogger, RevocationSet, SqliteStore, systemClock, TokenFamilies, TokenVerifier } from '@meshauth/core';
 import { progress } from './standalone.mjs';
 import { interleavedPass, pairedRounds } from './stats.mjs';
 
 export async function verifyWithRevocations(cfg, jtis, result) {
   const store = SqliteStore.open(':memory:');
+  let families;
   try {
-    const { family, issuer } = new TokenFamilies({ store, clock: systemClock }).user;
-    await family.generateKey(1);
+    families = await TokenFamilies.open({ store, clock: systemClock, logger: createLogger({ name: 'verify-with-revocations', level: 'silent' }) });
+    const { family, issuer } = families.user;
+    await family.generateKey();
     const tokens = await Promise.all(Array.from({ length: cfg.verifyTokens }, (_, i) => issuer.issue({ Name: `user-${i}`, Groups: ['team-a'] }, 3_600_000)));
     const full = new RevocationSet();
     for (const jti of jtis) full.add(jti);
@@ -51,6 +53,7 @@ export async function verifyWithRevocations(cfg, jtis, result) {
     result.revocationsHeld = full.size;
     progress('scale', `verification with ${full.size} revocations: ${c.ratio} of the rate with none (warm cache: ${w.ratio})`);
   } finally {
-    store.close();
+    families?.feed.stop();
+    await store.close();
   }
 }

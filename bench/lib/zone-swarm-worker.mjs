@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, isMeshAuthError, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
-import { createSyncClient } from '@meshauth/zone-cp';
+import { createSyncClient, SyncedState } from '@meshauth/zone-cp';
 
 const now = () => performance.timeOrigin + performance.now();
 const logger = createLogger({ name: 'zone-swarm', level: 'error' });
@@ -18,12 +18,12 @@ const zones = [];
 /** jti → { token, pending zones, times } while a revocation is being watched. */
 const watches = new Map();
 
-function startZones({ address, zones: specs, heartbeatIntervalMs }) {
+async function startZones({ address, zones: specs, heartbeatIntervalMs }) {
   for (const { zone, token } of specs) {
     const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:');
-    const families = new TokenFamilies({ store, clock: systemClock });
+    const families = await TokenFamilies.open({ store, clock: systemClock, logger });
     const user = families.user;
-    const entry = { zone, store, user, client: undefined };
+    const entry = { zone, store, families, user, client: undefined };
     user.family.onChange((change) => {
       for (const { jti } of change.revocationsAdded) {
         const watch = watches.get(jti);
@@ -49,6 +49,7 @@ function startZones({ address, zones: specs, heartbeatIntervalMs }) {
       heartbeatIntervalMs,
       minBackoffMs: 200,
       maxBackoffMs: 5_000,
+      state: await SyncedState.load(store, logger),
     });
     zones.push(entry);
   }
@@ -95,7 +96,7 @@ process.on('message', async (message) => {
   try {
     switch (message.type) {
       case 'start':
-        return process.send({ type: 'started', at: startZones(message) });
+        return process.send({ type: 'started', at: await startZones(message) });
       case 'wait-synced':
         return process.send({ type: 'synced', at: await waitSynced(message.version, message.timeoutMs) });
       case 'accepts': {
@@ -108,7 +109,10 @@ process.on('message', async (message) => {
         return process.send({ type: 'watching' });
       case 'stop':
         await Promise.all(zones.map((z) => z.client.stop()));
-        for (const z of zones) z.store.close();
+        for (const z of zones) {
+          z.families.feed.stop();
+          await z.store.close();
+        }
         if (dir) rmSync(dir, { recursive: true, force: true });
         process.send({ type: 'stopped' });
         return process.exit(0);

@@ -3,16 +3,34 @@ export { MeshAuthError, errorRegistry, badRequest, isMeshAuthError, type ErrorCo
 export { parseDuration, formatDuration } from './duration.js';
 export { systemClock, createManualClock, type Clock } from './clock.js';
 
-export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogLevel } from './config/defaults.js';
+export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogLevel, type StoreType } from './config/defaults.js';
 export { loadConfig, envNameOf, knownEnvNames, settingPaths, ENV_PREFIX } from './config/load-config.js';
 
-export { SqliteStore, storeError, type SigningKeyRow, type RevocationRow, type SecretRow, type ChangeRow } from './store/sqlite-store.js';
+export type {
+  Store,
+  StoreReads,
+  StoreTx,
+  StoreLease,
+  SigningKeyRow,
+  RevocationRow,
+  SecretRow,
+  ChangeRow,
+  NewChange,
+  VersionInfo,
+  ZoneStatusRow,
+  InstanceRow,
+} from './store/store.js';
+export { openStore } from './store/open-store.js';
+// The implementations, for tests and benchmarks that build a store directly; the daemons use openStore.
+export { SqliteStore, storeError } from './store/sqlite-store.js';
+export { PostgresStore, type PostgresSettings } from './store/postgres-store.js';
+export { ChangeFeed, CATCH_UP_INTERVAL_MS, type AppliedVersion } from './replication/change-feed.js';
 
 export { decodeJws, encodeSigningInput, signRs256, verifyRs256, JwsFormatError, type DecodedJws } from './tokens/jws-rs256.js';
 export { generateRsaPrivateKeyPem, parseKeyPem, importSigningKey, MIN_RSA_BITS, type SigningKey } from './tokens/signing-key.js';
 export { KeyRing } from './tokens/key-ring.js';
 export { RevocationSet } from './tokens/revocation-set.js';
-export { TokenFamily, type TokenFamilyName, type FamilyChange } from './tokens/token-family.js';
+export { TokenFamily, emptyFamilyChange, type TokenFamilyName, type FamilyChange, type SyncedBatch } from './tokens/token-family.js';
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
 export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS } from './tokens/token-issuer.js';
@@ -57,6 +75,7 @@ export { ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/
 export { loadServerCertificate } from './plane/server-certificate.js';
 export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
+export { newInstanceId } from './plane/instance-id.js';
 
 export {
   generateCertificate,

@@ -2,8 +2,9 @@ import {
   createPlaneContext,
   ensureAdminToken,
   ensureSigningKey,
+  newInstanceId,
+  openStore,
   registerZoneTokenRoutes,
-  SqliteStore,
   startApiListeners,
   systemClock,
   type Clock,
@@ -11,6 +12,7 @@ import {
   type MeshAuthConfig,
   type PlaneContext,
 } from '@meshauth/core';
+import { startLeaderWork } from './leader-work.js';
 import { startSyncServer } from './sync/sync-server.js';
 import { registerZoneMetrics, registerZonesRoute } from './sync/zones-route.js';
 import { syncServerTls } from './sync/sync-server-tls.js';
@@ -29,29 +31,30 @@ export interface StartGlobalOptions {
   clock?: Clock;
 }
 
-/** Hourly: drop revocations of tokens that have expired anyway. */
-const PRUNE_INTERVAL_MS = 3_600_000;
-
-/** Opens the store, makes sure the first-start credentials exist, serves the API. */
+/**
+ * Opens the store, makes sure the first-start credentials exist (once, however many replicas
+ * start together), serves the API and the sync stream. Every replica does the same; the one
+ * holding the leader lease also prunes.
+ */
 export async function startGlobalControlPlane(options: StartGlobalOptions): Promise<GlobalControlPlane> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const store = SqliteStore.open(config.store.sqlite.path || './data/global.db');
+  const store = await openStore(config, 'global');
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
   };
   try {
-    const ctx = createPlaneContext({ plane: 'global', config, store, logger, clock });
+    const instance = newInstanceId();
+    const ctx = await createPlaneContext({ plane: 'global', config, store, instance, logger, clock });
+    closers.push(() => ctx.families.feed.stop());
     await ensureSigningKey(ctx.families.user.family, logger);
     await ensureSigningKey(ctx.families.zone.family, logger);
     if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
 
-    const prune = setInterval(() => {
-      for (const family of [ctx.families.user.family, ctx.families.zone.family]) family.pruneExpiredRevocations();
-    }, PRUNE_INTERVAL_MS);
-    prune.unref();
-    closers.push(() => clearInterval(prune));
+    const lease = store.lease('global-leader', instance);
+    closers.push(() => lease.release());
+    closers.push(startLeaderWork(ctx, lease));
 
     const { syncInterface, syncPort } = config.multizone.global;
     const sync = await startSyncServer({ ctx, host: syncInterface, port: syncPort, tls: syncServerTls(config) });

@@ -21,7 +21,7 @@ const program = new Command('global-cp')
       'global-cp',
       async () => {
         const cp = await startGlobalControlPlane({ config, logger });
-        logger.info({ httpPort: cp.httpPort, httpsPort: cp.httpsPort, syncPort: cp.syncPort }, 'global-cp ready');
+        logger.info({ httpPort: cp.httpPort, httpsPort: cp.httpsPort, syncPort: cp.syncPort, instance: cp.ctx.instance, store: cp.ctx.store.location }, 'global-cp ready');
         return cp;
       },
       logger,

@@ -25,7 +25,7 @@ const program = new Command('zone-cp')
       'zone-cp',
       async () => {
         const cp = await startZoneControlPlane({ config, logger });
-        logger.info({ zone: cp.ctx.zoneName, httpPort: cp.httpPort, httpsPort: cp.httpsPort, dpServerPort: cp.dpServerPort }, 'zone-cp ready');
+        logger.info({ zone: cp.ctx.zoneName, httpPort: cp.httpPort, httpsPort: cp.httpsPort, dpServerPort: cp.dpServerPort, instance: cp.ctx.instance, store: cp.ctx.store.location }, 'zone-cp ready');
         return cp;
       },
       logger,

@@ -4,8 +4,9 @@ import {
   ensureAdminToken,
   ensureSigningKey,
   MeshAuthError,
+  newInstanceId,
+  openStore,
   parseDuration,
-  SqliteStore,
   startApiListeners,
   startDpServer,
   systemClock,
@@ -58,19 +59,23 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
   }
 
-  const store = SqliteStore.open(config.store.sqlite.path || './data/zone.db');
+  if (config.store.type !== 'sqlite') {
+    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_STORE_TYPE=postgres is for the global control plane; zone replicas on PostgreSQL are not supported yet (use sqlite on a zone)');
+  }
+  const store = await openStore(config, 'zone');
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
   };
   try {
-    const synced = new SyncedState(store);
+    const synced = await SyncedState.load(store, logger);
     const refuseUserKey = syncOn ? downPolicyRefusal(zoneConfig.downPolicy, synced, clock) : undefined;
     let ctx: PlaneContext | undefined;
-    ctx = createPlaneContext({
+    ctx = await createPlaneContext({
       plane: 'zone',
       config,
       store,
+      instance: newInstanceId(),
       logger,
       clock,
       ...(refuseUserKey ? { refuseUserKey } : {}),
@@ -81,14 +86,15 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
           : undefined,
     });
     const user = ctx.families.user.family;
+    closers.push(() => ctx!.families.feed.stop());
 
     if (syncOn) {
       user.managedBy = `managed by the global control plane (sync mode ${mode}); make this change there`;
-      dropKeysSyncReplaces(user, mode, logger);
+      await dropKeysSyncReplaces(user, mode, logger);
     } else {
       // Independent zone, as in Kuma: its own user-token key and admin token.
       if (synced.appliedVersion > 0) {
-        synced.forget();
+        await synced.forget();
         logger.info('sync is off: user-token keys and revocations synced earlier are now this zone\'s own');
       }
       await ensureSigningKey(user, logger);
@@ -98,7 +104,9 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
         logger.info({ serial: key.serial }, 'created user token signing key (the synced ones hold no private key)');
       }
       if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
-      const prune = setInterval(() => user.pruneExpiredRevocations(), PRUNE_INTERVAL_MS);
+      const prune = setInterval(() => {
+        user.pruneExpiredRevocations().catch((error: unknown) => logger.warn({ err: error }, 'could not prune expired revocations'));
+      }, PRUNE_INTERVAL_MS);
       prune.unref();
       closers.push(() => clearInterval(prune));
     }
@@ -148,15 +156,21 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
  * ask for private keys keeps none, even ones it held before: until global's first snapshot
  * arrives it must not mint a token with a key of its own or of an earlier private mode.
  */
-function dropKeysSyncReplaces(user: TokenFamily, mode: SyncMode, logger: Logger): void {
+async function dropKeysSyncReplaces(user: TokenFamily, mode: SyncMode, logger: Logger): Promise<void> {
   const own = user.keys.list().filter((k) => k.origin === 'local').map((k) => k.serial);
   const strip = mode === 'private' ? [] : user.keys.list().filter((k) => k.origin === 'synced' && k.privateKey);
   if (own.length === 0 && strip.length === 0) return;
-  user.write({
-    keysDeleted: own,
-    keysPut: strip.map((k) => ({ ...k, privateKey: undefined, privatePem: undefined })),
-    origin: 'synced',
-  });
+  await user.applySynced(
+    {
+      replace: false,
+      keysDeleted: own,
+      keysPut: strip.map((k) => ({ ...k, privateKey: undefined, privatePem: undefined })),
+      revocationsAdded: [],
+      revocationsDeleted: [],
+      staged: false,
+    },
+    async () => {},
+  );
   logger.info({ removed: own, madePublicOnly: strip.map((k) => k.serial) }, 'sync is on: the zone keeps no user-token signing key of its own');
 }
 

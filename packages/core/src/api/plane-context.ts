@@ -4,7 +4,7 @@ import type { AccessRules } from '../authn/access-rules.js';
 import type { Identity } from '../authn/identity.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 
 /** Everything the API routes of either plane need; built once by the daemon. */
@@ -12,8 +12,10 @@ export interface PlaneContext {
   plane: 'global' | 'zone';
   zoneName: string | undefined;
   version: string;
+  /** This process among the replicas sharing its store (`GET /` shows it). */
+  instance: string;
   config: MeshAuthConfig;
-  store: SqliteStore;
+  store: Store;
   clock: Clock;
   logger: Logger;
   metrics: Metrics;

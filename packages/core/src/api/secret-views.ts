@@ -1,5 +1,5 @@
 import { MeshAuthError, badRequest } from '../errors.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 
 /** A secret as the API shows it: `mesh` '' for a GlobalSecret. */
@@ -15,15 +15,15 @@ export interface SecretResource {
  */
 export class SecretViews {
   constructor(
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly families: TokenFamilies,
     private readonly now: () => number,
   ) {}
 
-  get(mesh: string, name: string): SecretResource | undefined {
+  async get(mesh: string, name: string): Promise<SecretResource | undefined> {
     const view = this.families.secretView(mesh, name);
     if (!view) {
-      const row = this.store.getSecret(mesh, name);
+      const row = await this.store.read.getSecret(mesh, name);
       return row && { mesh, name, data: row.data };
     }
     if (view.kind === 'revocations') {
@@ -35,39 +35,39 @@ export class SecretViews {
     return key && { mesh, name, data: Buffer.from(key.privatePem ?? key.publicPem) };
   }
 
-  list(mesh: string): SecretResource[] {
-    const out: SecretResource[] = this.store.listSecrets(mesh).map((r) => ({ mesh, name: r.name, data: r.data }));
+  async list(mesh: string): Promise<SecretResource[]> {
+    const out: SecretResource[] = (await this.store.read.listSecrets(mesh)).map((r) => ({ mesh, name: r.name, data: r.data }));
     for (const family of this.families.familiesIn(mesh)) {
       for (const key of family.keys.list()) out.push({ mesh, name: `${family.name.keySecretPrefix}${key.serial}`, data: Buffer.from(key.privatePem ?? key.publicPem) });
-      if (family.revocations.size > 0) out.push(this.get(mesh, family.name.revocationsSecret)!);
+      if (family.revocations.size > 0) out.push((await this.get(mesh, family.name.revocationsSecret))!);
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** Returns true when created. */
-  put(mesh: string, name: string, data: Buffer): boolean {
+  async put(mesh: string, name: string, data: Buffer): Promise<boolean> {
     const view = this.families.secretView(mesh, name);
-    if (!view) return this.store.transaction(() => this.store.putSecret({ mesh, name, data, updatedAt: this.now() }));
+    if (!view) return this.store.transaction((tx) => tx.putSecret({ mesh, name, data, updatedAt: this.now() }));
     const text = data.toString('utf8');
     if (view.kind === 'revocations') {
       const existed = view.family.revocations.size > 0;
       const jtis = text.split(',').map((s) => s.trim()).filter(Boolean);
       const bad = jtis.find((jti) => jti.length > 128);
       if (bad !== undefined) throw badRequest('data', 'each revoked token id must be at most 128 characters');
-      view.family.replaceRevocations(jtis);
+      await view.family.replaceRevocations(jtis);
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;
-    view.family.putKeyPem(view.serial, text);
+    await view.family.putKeyPem(view.serial, text);
     return !existed;
   }
 
-  delete(mesh: string, name: string): void {
+  async delete(mesh: string, name: string): Promise<void> {
     const view = this.families.secretView(mesh, name);
     const found =
-      !view ? this.store.transaction(() => this.store.deleteSecret(mesh, name))
-      : view.kind === 'key' ? view.family.deleteKey(view.serial)
-      : view.family.revocations.size > 0 && (view.family.replaceRevocations([]), true);
+      !view ? await this.store.transaction((tx) => tx.deleteSecret(mesh, name))
+      : view.kind === 'key' ? await view.family.deleteKey(view.serial)
+      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([]), true);
     if (!found) throw new MeshAuthError('ERR_NOT_FOUND', `${mesh ? `secret ${name} in mesh ${mesh}` : `global secret ${name}`} not found`);
   }
 }

@@ -35,7 +35,9 @@ export const constraints: Record<string, Check> = {
   'multizone.global.changeLogRetention': (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'must be >= 1'),
   'multizone.zone.syncUserTokenKeys': oneOf('off', 'public', 'private'),
   'multizone.zone.globalAddress': (v) =>
-    v === '' || /^grpcs?:\/\/[^/]+:\d+$/.test(v as string) ? undefined : 'must look like grpc://host:5685 or grpcs://host:5685',
+    v === '' || (v as string).split(',').every((address) => /^grpcs?:\/\/[^/,]+:\d+$/.test(address.trim()))
+      ? undefined
+      : 'must look like grpc://host:5685 or grpcs://host:5685 (or a comma-separated list of them)',
   'multizone.zone.downPolicy': (v) => {
     if (v === 'keep') return undefined;
     const match = /^deny-after:(.+)$/.exec(v as string);
@@ -52,4 +54,8 @@ export const constraints: Record<string, Check> = {
   'multizone.zone.name': (v) =>
     v === '' || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v as string) ? undefined : 'must be a DNS label (a-z, 0-9, -)',
   'dpServer.port': port,
+  'store.type': oneOf('sqlite', 'postgres'),
+  'store.postgres.port': (v) => (port(v) ?? (v === 0 ? 'must be a port 1-65535' : undefined)),
+  'store.postgres.tlsMode': oneOf('disable', 'verifyNone', 'verifyCa', 'verifyFull'),
+  'store.postgres.maxOpenConnections': (v) => (Number.isInteger(v) && (v as number) >= 2 ? undefined : 'must be an integer >= 2'),
 };

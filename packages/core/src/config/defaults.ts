@@ -7,9 +7,26 @@ export const defaults = {
   environment: 'universal',
   logLevel: 'info' as LogLevel,
   store: {
+    /** `sqlite` (embedded, one process) or `postgres` (replicas sharing one database). */
+    type: 'sqlite' as StoreType,
     sqlite: {
       /** Empty: `./data/global.db` on global, `./data/zone.db` on a zone. */
       path: '',
+    },
+    /** As Kuma's KUMA_STORE_POSTGRES_*. */
+    postgres: {
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'meshauth',
+      /** Never logged. */
+      password: '',
+      dbName: 'meshauth',
+      /** disable | verifyNone | verifyCa | verifyFull (libpq's disable, require, verify-ca, verify-full). */
+      tlsMode: 'disable' as PostgresTlsMode,
+      /** PEM file of the CA that signed the server's certificate (verifyCa, verifyFull). */
+      tlsCaPath: '',
+      /** Pool size per process; the LISTEN and lease connections come on top. */
+      maxOpenConnections: 20,
     },
   },
   apiServer: {
@@ -52,7 +69,10 @@ export const defaults = {
     },
     zone: {
       name: '',
-      /** `grpc://host:5685` or `grpcs://host:5685`; empty: no sync. */
+      /**
+       * `grpc://host:5685` or `grpcs://host:5685`; empty: no sync. A comma-separated list names
+       * several global replicas: dialed in the order given, the next one when a stream fails.
+       */
       globalAddress: '',
       globalTokenFile: '',
       globalCaFile: '',
@@ -74,6 +94,8 @@ export const defaults = {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type AuthnType = 'tokens' | 'adminClientCerts';
 export type SyncMode = 'off' | 'public' | 'private';
+export type StoreType = 'sqlite' | 'postgres';
+export type PostgresTlsMode = 'disable' | 'verifyNone' | 'verifyCa' | 'verifyFull';
 
 type Widen<T> = T extends string
   ? T

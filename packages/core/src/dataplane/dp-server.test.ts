@@ -23,9 +23,9 @@ async function zoneDpServer(zone: string) {
   const logger = createLogger({ level: 'info', name: 'test', destination: { write: (line: string) => void lines.push(line) } });
   const clock = createManualClock(Date.now());
   const config = loadConfig({ env: { MESHAUTH_MULTIZONE_ZONE_NAME: zone } });
-  const ctx = createPlaneContext({ plane: 'zone', config, store, logger, clock });
+  const ctx = await createPlaneContext({ plane: 'zone', config, store, instance: 'test-instance', logger, clock });
   const server = await startDpServer(ctx, { port: 0, host: '127.0.0.1' });
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => server.close());
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => ctx.families.feed.stop(), () => server.close());
   const issue = (name = 'web-1', mesh = 'default') =>
     issueDataplaneToken({ families: ctx.families, zone, logger }, { name, mesh, tags: { 'kuma.io/service': ['web'] }, type: 'dataplane', validForMs: 3_600_000 });
   const bootstrap = async (body: unknown, contentType = 'application/json') => {

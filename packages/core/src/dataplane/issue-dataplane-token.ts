@@ -39,8 +39,8 @@ function ensureMeshKey(family: TokenFamily, logger: Logger): Promise<void> {
 
 /**
  * Signs a dataplane token with the mesh's own highest-serial key, creating serial 1 on the first
- * token for that mesh. These keys belong to the plane that made them: their family logs no
- * changes, so nothing about them ever reaches the sync stream.
+ * token for that mesh. These keys belong to the plane that made them: their changes are logged
+ * for the plane's own replicas, but the sync stream carries only the user-token family.
  */
 export async function issueDataplaneToken(deps: DataplaneTokenIssuingDeps, request: DataplaneTokenRequest): Promise<string> {
   const kind = deps.families.dataplane(request.mesh);

@@ -22,6 +22,8 @@ export const redactPaths = [
   '*.keyPem',
   'data',
   '*.data',
+  'password',
+  '*.password',
 ];
 
 export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream }): Logger {

@@ -30,7 +30,7 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
     ctx.logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
   }
   // Certificates are read before anything binds, so a bad file stops the start with one clear line.
-  const tls = https.enabled ? httpsOptions(ctx) : undefined;
+  const tls = https.enabled ? await httpsOptions(ctx) : undefined;
   try {
     const httpPort = await listen(createApiApp(ctx, routes ? { routes } : {}), http.port, http.interface);
     let httpsPort: number | undefined;
@@ -44,9 +44,9 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
   }
 }
 
-function httpsOptions(ctx: PlaneContext): Record<string, unknown> {
+async function httpsOptions(ctx: PlaneContext): Promise<Record<string, unknown>> {
   const { https, authn } = ctx.config.apiServer;
-  const server = loadServerCertificate(ctx.store, https.tlsCertFile, https.tlsKeyFile);
+  const server = await loadServerCertificate(ctx.store, https.tlsCertFile, https.tlsKeyFile);
   ctx.logger.info({ origin: server.origin, fingerprint256: server.fingerprint256 }, 'HTTPS server certificate');
   const tls: Record<string, unknown> = { cert: server.cert, key: server.key, minVersion: 'TLSv1.2' };
   if (authn.type === 'adminClientCerts') {

@@ -7,7 +7,7 @@ import type { MeshAuthConfig } from '../config/defaults.js';
 import { parseDuration } from '../duration.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics, registerGauge } from '../observability/metrics.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import type { SigningKey } from '../tokens/signing-key.js';
 import { TokenFamilies } from '../tokens/token-families.js';
 
@@ -18,7 +18,8 @@ export const meshauthVersion: string = (
 export interface PlaneContextOptions {
   plane: 'global' | 'zone';
   config: MeshAuthConfig;
-  store: SqliteStore;
+  store: Store;
+  instance: string;
   logger: Logger;
   clock: Clock;
   refuseUserKey?: (key: SigningKey) => string | undefined;
@@ -26,13 +27,12 @@ export interface PlaneContextOptions {
 }
 
 /** Builds what both daemons share: token families over the store, access rules, metrics. */
-export function createPlaneContext(options: PlaneContextOptions): PlaneContext {
+export async function createPlaneContext(options: PlaneContextOptions): Promise<PlaneContext> {
   const { config, store, clock } = options;
-  // Only global serves the change log to zones; a zone keeping one would grow it for nobody.
-  const families = new TokenFamilies({
+  const families = await TokenFamilies.open({
     store,
     clock,
-    logUserChanges: options.plane === 'global',
+    logger: options.logger,
     ...(options.refuseUserKey ? { refuseUserKey: options.refuseUserKey } : {}),
   });
   const metrics = createMetrics(options.plane);
@@ -46,6 +46,7 @@ export function createPlaneContext(options: PlaneContextOptions): PlaneContext {
     plane: options.plane,
     zoneName: options.plane === 'zone' ? config.multizone.zone.name : undefined,
     version: meshauthVersion,
+    instance: options.instance,
     config,
     store,
     clock,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { envNameOf } from '../config/load-config.js';
 import { MeshAuthError } from '../errors.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { generateCertificate } from '../tls/certificate.js';
 
 export interface ServerCertificate {
@@ -22,13 +22,13 @@ export interface ServerCertificate {
  * line naming the setting instead of an OpenSSL stack trace from deep inside the HTTPS server.
  * `settingPrefix` names the settings in those messages (`apiServer.https` → MESHAUTH_API_SERVER_HTTPS_…).
  */
-export function loadServerCertificate(
-  store: SqliteStore,
+export async function loadServerCertificate(
+  store: Store,
   certFile: string,
   keyFile: string,
   storeKey = 'apiServer',
   settingPrefix = 'apiServer.https',
-): ServerCertificate {
+): Promise<ServerCertificate> {
   const certSetting = envNameOf(`${settingPrefix}.tlsCertFile`);
   const keySetting = envNameOf(`${settingPrefix}.tlsKeyFile`);
   if (certFile || keyFile) {
@@ -45,16 +45,17 @@ export function loadServerCertificate(
     }
     return { cert, key, origin: 'configured', fingerprint256: x509.fingerprint256 };
   }
-  let cert = store.getMeta(`${storeKey}.tlsCertPem`);
-  let key = store.getMeta(`${storeKey}.tlsKeyPem`);
-  if (!cert || !key) {
+  // Replicas starting together generate one certificate between them, not one each.
+  const { cert, key } = await store.exclusive(`${storeKey}.tlsCertificate`, async () => {
+    const stored = { cert: await store.read.getMeta(`${storeKey}.tlsCertPem`), key: await store.read.getMeta(`${storeKey}.tlsKeyPem`) };
+    if (stored.cert && stored.key) return { cert: stored.cert, key: stored.key };
     const generated = generateCertificate({ type: 'server', hostnames: generatedHostnames() });
-    ({ certPem: cert, keyPem: key } = generated);
-    store.transaction(() => {
-      store.setMeta(`${storeKey}.tlsCertPem`, generated.certPem);
-      store.setMeta(`${storeKey}.tlsKeyPem`, generated.keyPem);
+    await store.transaction(async (tx) => {
+      await tx.setMeta(`${storeKey}.tlsCertPem`, generated.certPem);
+      await tx.setMeta(`${storeKey}.tlsKeyPem`, generated.keyPem);
     });
-  }
+    return { cert: generated.certPem, key: generated.keyPem };
+  });
   return { cert, key, origin: 'generated', fingerprint256: new X509Certificate(cert).fingerprint256 };
 }
 

@@ -19,9 +19,9 @@ const wire = (batches: ReturnType<typeof encodeBatch>) => {
 };
 
 /** Feeds every chunk to a receiver; the batch it returns at the last chunk. */
-const receive = (receiver: BatchReceiver, sent: { batch: Batch__Output }[], mode: SyncMode): ReceivedBatch => {
+const receive = async (receiver: BatchReceiver, sent: { batch: Batch__Output }[], mode: SyncMode): Promise<ReceivedBatch> => {
   let received: ReceivedBatch | undefined;
-  for (const s of sent) received = receiver.add(s.batch, mode);
+  for (const s of sent) received = await receiver.add(s.batch, mode);
   return received!;
 };
 
@@ -33,7 +33,8 @@ describe('batch encoding and receiving', () => {
     receiver = new BatchReceiver(store);
   });
   afterEach(() => store.close());
-  const staged = () => [...store.iterateStagedRevocations()];
+  /** What the staging table holds (read on the writer connection: `:memory:` has no other). */
+  const staged = () => store.db.prepare('SELECT jti, op FROM staged_revocations').all() as { jti: string; op: 'put' | 'delete' }[];
 
   let privatePem: string;
   let publicPem: string;
@@ -51,26 +52,28 @@ describe('batch encoding and receiving', () => {
     removedJtis: ['gone'],
   });
 
-  it('never puts private key material on the wire unless the mode is private', () => {
+  it('never puts private key material on the wire unless the mode is private', async () => {
     for (const mode of ['public', 'off'] as const) {
       const sent = wire(encodeBatch(header, content(3), mode));
       expect(JSON.stringify(sent)).not.toContain('PRIVATE KEY');
-      expect(receive(receiver, sent, 'private').keysPut[0]!.privatePem).toBeUndefined();
+      expect((await receive(receiver, sent, 'private')).keysPut[0]!.privatePem).toBeUndefined();
     }
     const sent = wire(encodeBatch(header, content(3), 'private'));
-    expect(receive(receiver, sent, 'private').keysPut[0]!.privatePem).toBe(privatePem);
+    expect((await receive(receiver, sent, 'private')).keysPut[0]!.privatePem).toBe(privatePem);
     // A zone in public mode drops a private key even if one arrives.
-    expect(receive(receiver, sent, 'public').keysPut[0]!.privatePem).toBeUndefined();
+    expect((await receive(receiver, sent, 'public')).keysPut[0]!.privatePem).toBeUndefined();
   });
 
-  it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', () => {
+  it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', async () => {
     const big = content(60_000);
     const sent = wire(encodeBatch(header, big, 'public'));
     expect(sent.length).toBeGreaterThan(1);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
     expect(sent.map((s) => [s.batch.chunk, s.batch.last])).toEqual(sent.map((_, i) => [i, i === sent.length - 1]));
-    expect(sent.slice(0, -1).map((s) => receiver.add(s.batch, 'public'))).toEqual(sent.slice(0, -1).map(() => undefined));
-    const received = receiver.add(sent.at(-1)!.batch, 'public')!;
+    const beforeLast: (ReceivedBatch | undefined)[] = [];
+    for (const s of sent.slice(0, -1)) beforeLast.push(await receiver.add(s.batch, 'public'));
+    expect(beforeLast).toEqual(sent.slice(0, -1).map(() => undefined));
+    const received = (await receiver.add(sent.at(-1)!.batch, 'public'))!;
     expect(received.error).toBeUndefined();
     expect(received.header).toEqual(header);
     expect(received.keysDeleted).toEqual([3]);
@@ -82,29 +85,29 @@ describe('batch encoding and receiving', () => {
     expect(received.revocationsAdded).toEqual([]);
     // The next batch of several chunks starts from an empty staging table.
     const next = content(60_000);
-    receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, next, 'public')), 'public');
+    await receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, next, 'public')), 'public');
     expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
   });
 
-  it('keeps a one-chunk batch (every live change) in memory, staging nothing', () => {
+  it('keeps a one-chunk batch (every live change) in memory, staging nothing', async () => {
     const small = content(3);
     const sent = wire(encodeBatch({ ...header, kind: 'delta', fromVersion: 6 }, small, 'public'));
     expect(sent).toHaveLength(1);
-    const received = receive(receiver, sent, 'public');
+    const received = await receive(receiver, sent, 'public');
     expect(received.staged).toBe(false);
     expect(received.revocationsAdded).toEqual(small.addedRevocations);
     expect(received.revocationsDeleted).toEqual(['gone']);
     expect(staged()).toEqual([]);
   });
 
-  it('refuses chunks out of order', () => {
+  it('refuses chunks out of order', async () => {
     const sent = wire(encodeBatch(header, content(60_000), 'public'));
-    receiver.add(sent[0]!.batch, 'public');
-    expect(() => receiver.add(sent[2]!.batch, 'public')).toThrow(SyncBatchError);
+    await receiver.add(sent[0]!.batch, 'public');
+    await expect(receiver.add(sent[2]!.batch, 'public')).rejects.toThrow(SyncBatchError);
   });
 
-  it('refuses a batch with a key that is not an RSA key, naming it', () => {
+  it('refuses a batch with a key that is not an RSA key, naming it', async () => {
     const bad = wire(encodeBatch(header, { ...content(0), keys: [{ serial: 4, publicPem: 'garbage', createdAt: 1 }] }, 'public'));
-    expect(receive(receiver, bad, 'public').error).toMatch(/signing key 4 is not a usable RSA key/);
+    expect((await receive(receiver, bad, 'public')).error).toMatch(/signing key 4 is not a usable RSA key/);
   });
 });

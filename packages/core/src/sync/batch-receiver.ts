@@ -1,6 +1,6 @@
 import type { SyncMode } from '../config/defaults.js';
 import type { Batch__Output } from '../gen/meshauth/v1/Batch.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import { importSigningKey, parseKeyPem, type SigningKey } from '../tokens/signing-key.js';
 import type { BatchHeader } from './sync-content.js';
 
@@ -9,7 +9,7 @@ export class SyncBatchError extends Error {
   override readonly name = 'SyncBatchError';
 }
 
-/** A whole batch, checked, ready for `TokenFamily.write`. */
+/** A whole batch, checked, ready for `TokenFamily.applySynced`. */
 export interface ReceivedBatch {
   header: BatchHeader;
   keysPut: SigningKey[];
@@ -17,7 +17,7 @@ export interface ReceivedBatch {
   /** A one-chunk batch (every live change) carries its revocations here... */
   revocationsAdded: { jti: string; expiresAt: number | null }[];
   revocationsDeleted: string[];
-  /** ...a batch of several chunks has them staged in the store instead (`write({ stagedRevocations: true })`). */
+  /** ...a batch of several chunks has them staged in the store instead. */
   staged: boolean;
   /** Why the batch cannot be applied (the zone nacks with it and keeps its state), if it cannot. */
   error: string | undefined;
@@ -37,10 +37,11 @@ export interface ReceivedBatch {
 export class BatchReceiver {
   private current: (ReceivedBatch & { chunks: number }) | undefined;
 
-  constructor(private readonly store: SqliteStore) {}
+  constructor(private readonly store: Store) {}
 
-  add(chunk: Batch__Output, mode: SyncMode): ReceivedBatch | undefined {
-    const batch = this.current ?? this.begin(chunk);
+  /** Chunks must be added one at a time, each after the previous one's promise settled. */
+  async add(chunk: Batch__Output, mode: SyncMode): Promise<ReceivedBatch | undefined> {
+    const batch = this.current ?? (await this.begin(chunk));
     if (chunk.chunk !== batch.chunks || (this.current && (chunk.kind !== protoKind(batch) || chunk.toVersion !== batch.header.toVersion || chunk.epoch !== batch.header.epoch))) {
       const expected = batch.chunks;
       this.current = undefined;
@@ -50,7 +51,7 @@ export class BatchReceiver {
     this.current = batch;
     if (batch.error === undefined) {
       try {
-        this.take(batch, chunk, mode);
+        await this.take(batch, chunk, mode);
       } catch (error) {
         if (!(error instanceof SyncBatchError)) throw error;
         batch.error = error.message;
@@ -62,9 +63,9 @@ export class BatchReceiver {
     return received;
   }
 
-  private begin(chunk: Batch__Output): ReceivedBatch & { chunks: number } {
+  private async begin(chunk: Batch__Output): Promise<ReceivedBatch & { chunks: number }> {
     const staged = !chunk.last;
-    if (staged) this.store.transaction(() => this.store.clearStagedRevocations());
+    if (staged) await this.store.transaction((tx) => tx.clearStagedRevocations());
     const header: BatchHeader = {
       kind: chunk.kind === 'KIND_SNAPSHOT' ? 'snapshot' : 'delta',
       epoch: chunk.epoch,
@@ -77,7 +78,7 @@ export class BatchReceiver {
     return { header, keysPut: [], keysDeleted: [], revocationsAdded: [], revocationsDeleted: [], staged, error, chunks: 0 };
   }
 
-  private take(batch: ReceivedBatch, chunk: Batch__Output, mode: SyncMode): void {
+  private async take(batch: ReceivedBatch, chunk: Batch__Output, mode: SyncMode): Promise<void> {
     const version = batch.header.toVersion;
     for (const key of chunk.keys) batch.keysPut.push(decodeKey(key, mode === 'private', version));
     batch.keysDeleted.push(...chunk.removedKeySerials);
@@ -96,7 +97,7 @@ export class BatchReceiver {
         else batch.revocationsDeleted.push(row.jti);
       }
     } else if (rows.length > 0) {
-      this.store.transaction(() => this.store.stageRevocations(rows));
+      await this.store.transaction((tx) => tx.stageRevocations(rows));
     }
   }
 }

@@ -10,7 +10,7 @@ import { JtiFilter } from './jti-filter.js';
  * since deletes never outnumber adds, the filter never holds more than it was sized for.
  */
 export class RevocationSet {
-  private readonly jtis = new Set<string>();
+  private jtis = new Set<string>();
   private filter: JtiFilter;
 
   /** `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often). */
@@ -41,6 +41,17 @@ export class RevocationSet {
   clear(): void {
     this.jtis.clear();
     this.filter = new JtiFilter(this.minFilterCapacity);
+  }
+
+  /**
+   * Takes over `other`'s contents in one step (a reload built aside): a verification never sees
+   * the set half-filled.
+   */
+  adopt(other: RevocationSet): void {
+    this.jtis = other.jtis;
+    this.filter = other.filter;
+    other.jtis = new Set();
+    other.filter = new JtiFilter(other.minFilterCapacity);
   }
 
   values(): IterableIterator<string> {

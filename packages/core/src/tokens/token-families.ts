@@ -1,10 +1,12 @@
 import { badRequest } from '../errors.js';
 import type { Clock } from '../clock.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Logger } from '../observability/logger.js';
+import { ChangeFeed } from '../replication/change-feed.js';
+import type { Store } from '../store/store.js';
 import { checkDataplaneClaims, checkUserClaims, checkZoneClaims, type DataplaneClaims, type UserClaims, type ZoneClaims } from './claims.js';
 import { dataplaneTokenFamily, userTokenFamily, zoneTokenFamily } from './family-names.js';
 import type { SigningKey } from './signing-key.js';
-import { TokenFamily } from './token-family.js';
+import { TokenFamily, type FamilyStorage } from './token-family.js';
 import { TokenIssuer } from './token-issuer.js';
 import { TokenVerifier } from './token-verifier.js';
 
@@ -18,33 +20,70 @@ export interface TokenKind<C> {
 export type SecretView = { family: TokenFamily; kind: 'key'; serial: number } | { family: TokenFamily; kind: 'revocations' };
 
 export interface TokenFamiliesOptions {
-  store: SqliteStore;
+  store: Store;
   clock: Clock;
-  /** Record user-token changes in the change log: only global serves it (default true). */
-  logUserChanges?: boolean;
+  logger: Logger;
   /** Zone: refuse tokens of synced keys while cut off from global too long. */
   refuseUserKey?: (key: SigningKey) => string | undefined;
 }
 
-/** Every token family a plane knows: user, zone, and one dataplane family per mesh. */
+const DATAPLANE_PREFIX = 'dataplane-token/';
+
+/**
+ * Every token family a plane knows (user, zone, and one dataplane family per mesh), in memory,
+ * following the store's change log through `feed`.
+ */
 export class TokenFamilies {
   readonly user: TokenKind<UserClaims>;
   readonly zone: TokenKind<ZoneClaims>;
   private readonly dataplanes = new Map<string, TokenKind<DataplaneClaims>>();
+  private readonly storage: FamilyStorage;
+  /** Set by `open`: the reader of the change log that keeps these families current. */
+  feed!: ChangeFeed;
 
-  constructor(private readonly options: TokenFamiliesOptions) {
+  private constructor(private readonly options: TokenFamiliesOptions) {
     const { store, clock } = options;
-    // User-token keys and revocations are what zones mirror, so their changes are logged.
-    const user = new TokenFamily(userTokenFamily, store, clock, options.logUserChanges ?? true);
-    this.user = this.kind(user, checkUserClaims, options.refuseUserKey);
-    this.zone = this.kind(new TokenFamily(zoneTokenFamily, store, clock), checkZoneClaims);
-    for (const id of store.keyFamilies('dataplane-token/')) this.dataplane(id.slice('dataplane-token/'.length));
+    this.storage = { store, clock, untilApplied: (version) => this.feed.untilApplied(version) };
+    this.user = this.kind(new TokenFamily(userTokenFamily, this.storage), checkUserClaims, options.refuseUserKey);
+    this.zone = this.kind(new TokenFamily(zoneTokenFamily, this.storage), checkZoneClaims);
   }
 
+  /** Loads every family from the store and starts following its change log. */
+  static async open(options: TokenFamiliesOptions): Promise<TokenFamilies> {
+    const families = new TokenFamilies(options);
+    const { read } = options.store;
+    // The version first: a change committed while the tables are read is in them and replayed
+    // from the log too, which is harmless (every change row is idempotent).
+    const loadedAt = await read.version();
+    for (const id of await read.keyFamilies(DATAPLANE_PREFIX)) families.dataplane(id.slice(DATAPLANE_PREFIX.length));
+    for (const family of families.all()) await family.load(read);
+    families.feed = new ChangeFeed({
+      store: options.store,
+      logger: options.logger,
+      loadedAt,
+      family: (id) => families.byId(id),
+      families: () => families.all(),
+    });
+    return families;
+  }
+
+  /** Every family held in memory. */
+  all(): TokenFamily[] {
+    return [this.user.family, this.zone.family, ...[...this.dataplanes.values()].map((k) => k.family)];
+  }
+
+  private byId(id: string): TokenFamily {
+    if (id === this.user.family.name.id) return this.user.family;
+    if (id === this.zone.family.name.id) return this.zone.family;
+    if (id.startsWith(DATAPLANE_PREFIX)) return this.dataplane(id.slice(DATAPLANE_PREFIX.length)).family;
+    throw new Error(`change log names an unknown token family ${JSON.stringify(id)}`);
+  }
+
+  /** The mesh's family, created empty in memory when new (its keys arrive through the log). */
   dataplane(mesh: string): TokenKind<DataplaneClaims> {
     let kind = this.dataplanes.get(mesh);
     if (!kind) {
-      kind = this.kind(new TokenFamily(dataplaneTokenFamily(mesh), this.options.store, this.options.clock), checkDataplaneClaims);
+      kind = this.kind(new TokenFamily(dataplaneTokenFamily(mesh), this.storage), checkDataplaneClaims);
       this.dataplanes.set(mesh, kind);
     }
     return kind;

@@ -2,50 +2,84 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createManualClock } from '../clock.js';
 import { MeshAuthError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
-import type { FamilyChange } from './token-family.js';
+import { importSigningKey, parseKeyPem } from './signing-key.js';
+import type { FamilyChange, SyncedBatch } from './token-family.js';
 import { TokenFamilies } from './token-families.js';
 
 /** A family's keys and revocations: one write path, store and memory kept the same. */
 const clock = createManualClock(1_700_000_000_000);
+const logger = createLogger({ level: 'silent', name: 'test' });
 const rsaPem = (bits = 2048) => generateKeyPairSync('rsa', { modulusLength: bits }).privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
 const spareKeyPem = rsaPem();
 const otherKeyPem = rsaPem();
 let dir: string;
 let store: SqliteStore;
 let families: TokenFamilies;
+/** Every store and family set opened by a test, closed after it (feeds first). */
+const opened: { stores: SqliteStore[]; families: TokenFamilies[] } = { stores: [], families: [] };
 
-beforeEach(() => {
+const openFamilies = async (on: SqliteStore) => {
+  const opening = await TokenFamilies.open({ store: on, clock, logger });
+  opened.families.push(opening);
+  return opening;
+};
+const openStore = () => {
+  const opening = SqliteStore.open(join(dir, 'global.db'));
+  opened.stores.push(opening);
+  return opening;
+};
+
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshauth-family-'));
-  store = SqliteStore.open(join(dir, 'global.db'));
-  families = new TokenFamilies({ store, clock });
+  store = openStore();
+  families = await openFamilies(store);
 });
 
-afterEach(() => {
-  store.close();
+afterEach(async () => {
+  for (const f of opened.families.splice(0)) f.feed.stop();
+  for (const s of opened.stores.splice(0)) await s.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-const reopen = () => {
-  store.close();
-  store = SqliteStore.open(join(dir, 'global.db'));
-  return new TokenFamilies({ store, clock });
+/** A restart: the store closed and opened again, the families loaded from it. */
+const reopen = async () => {
+  for (const f of opened.families.splice(0)) f.feed.stop();
+  await store.close();
+  store = openStore();
+  return openFamilies(store);
 };
+
+/** The change rows after `version`, in log order. */
+const changesSince = (version: number) => store.read.changesAfter(version, Number.MAX_SAFE_INTEGER, 1_000);
+/** What a zone's receiver left in the staging table (read on the writer connection). */
+const stagedRows = () => store.db.prepare('SELECT jti, op FROM staged_revocations').all();
+
+const syncedBatch = (batch: Partial<SyncedBatch>): SyncedBatch => ({
+  replace: false,
+  keysPut: [],
+  keysDeleted: [],
+  revocationsAdded: [],
+  revocationsDeleted: [],
+  staged: false,
+  ...batch,
+});
 
 describe('TokenFamily writes', () => {
   it('persists keys and revocations, and a new instance over the same file loads them', async () => {
     const user = families.user.family;
     await user.generateKey();
-    user.putKeyPem(2, spareKeyPem);
-    user.revoke('jti-a', 1_800_000_000_000);
-    const again = reopen().user.family;
+    await user.putKeyPem(2, spareKeyPem);
+    await user.revoke('jti-a', 1_800_000_000_000);
+    const again = (await reopen()).user.family;
     expect(again.keys.list().map((k) => k.serial)).toEqual([1, 2]);
     expect(again.keys.signer?.serial).toBe(2);
     expect(again.revocations.has('jti-a')).toBe(true);
-    expect(store.getRevocation('user-token', 'jti-a')).toMatchObject({ revokedAt: clock.now(), expiresAt: 1_800_000_000_000 });
+    expect(await store.read.getRevocation('user-token', 'jti-a')).toMatchObject({ revokedAt: clock.now(), expiresAt: 1_800_000_000_000 });
   });
 
   it('never reuses a removed serial, across restarts too, so old tokens read as rotated out', async () => {
@@ -53,122 +87,176 @@ describe('TokenFamily writes', () => {
     await user.generateKey();
     await user.generateKey();
     expect(user.keys.list().map((k) => k.serial)).toEqual([1, 2]);
-    user.deleteKey(2);
-    user.deleteKey(1);
-    const again = reopen().user;
+    await user.deleteKey(2);
+    await user.deleteKey(1);
+    const again = (await reopen()).user;
     expect((await again.family.generateKey()).serial).toBe(3);
     const token = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: '2', typ: 'JWT' })).toString('base64url')}.e30.c2ln`;
     expect(() => again.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 
-  it('applies revocations staged in the store, as a snapshot and as a delta, in the same transaction as the keys', () => {
+  it('applies revocations staged in the store, as a snapshot and as a delta, in the same transaction as the keys', async () => {
     const user = families.user.family;
-    user.revoke('kept-local');
-    const stage = (rows: { jti: string; op: 'put' | 'delete' }[]) =>
-      store.transaction(() => store.stageRevocations(rows.map((r) => ({ ...r, expiresAt: null }))));
+    await user.revoke('kept-local');
+    const stage = (rows: { jti: string; op: 'put' | 'delete' }[]) => store.transaction((tx) => tx.stageRevocations(rows.map((r) => ({ ...r, expiresAt: null }))));
+    const { publicPem } = parseKeyPem(spareKeyPem);
+    const syncedKey = importSigningKey({ serial: 1, publicPem, privatePem: null, createdAt: 1, origin: 'synced' });
 
-    stage([{ jti: 'a', op: 'put' }, { jti: 'b', op: 'put' }]);
-    user.write({ replace: true, origin: 'synced', stagedRevocations: true, keysPut: [] });
+    await stage([{ jti: 'a', op: 'put' }, { jti: 'b', op: 'put' }]);
+    let inTransaction = 0;
+    await user.applySynced(syncedBatch({ replace: true, staged: true, keysPut: [syncedKey] }), async (tx) => {
+      // The keys and the staged revocations are already written in this same transaction.
+      expect((await tx.listKeys('user-token')).map((k) => [k.serial, k.origin])).toEqual([[1, 'synced']]);
+      expect([...(await tx.revokedJtis('user-token'))].sort()).toEqual(['a', 'b']);
+      inTransaction++;
+    });
+    expect(inTransaction).toBe(1);
     expect([...user.revocations.values()].sort()).toEqual(['a', 'b']);
-    expect([...store.iterateStagedRevocations()]).toEqual([]);
+    expect(user.keys.list().map((k) => [k.serial, k.origin])).toEqual([[1, 'synced']]);
+    expect(stagedRows()).toEqual([]);
 
-    stage([{ jti: 'a', op: 'delete' }, { jti: 'c', op: 'put' }]);
-    user.write({ origin: 'synced', stagedRevocations: true });
+    await stage([{ jti: 'a', op: 'delete' }, { jti: 'c', op: 'put' }]);
+    await user.applySynced(syncedBatch({ staged: true }), async () => {});
     expect([...user.revocations.values()].sort()).toEqual(['b', 'c']);
-    expect([...reopen().user.family.revocations.values()].sort()).toEqual(['b', 'c']);
+    expect(stagedRows()).toEqual([]);
+    expect([...(await reopen()).user.family.revocations.values()].sort()).toEqual(['b', 'c']);
   });
 
   it('gives each write one change-log version, however many items it touches, and tells listeners', async () => {
     const user = families.user.family;
     const heard: FamilyChange[] = [];
     user.onChange((change) => heard.push(change));
-    user.putKeyPem(1, spareKeyPem);
-    user.replaceRevocations(['a', 'b', 'c']);
-    user.replaceRevocations(['c', 'd']);
-    expect(store.version).toBe(3);
+    await user.putKeyPem(1, spareKeyPem);
+    await user.replaceRevocations(['a', 'b', 'c']);
+    await user.replaceRevocations(['c', 'd']);
+    expect(await store.read.version()).toBe(3);
     expect(heard.map((c) => c.version)).toEqual([1, 2, 3]);
     expect(heard[2]).toMatchObject({ revocationsAdded: [{ jti: 'd', expiresAt: null }], revocationsDeleted: ['a', 'b'] });
-    expect(store.changesSince(2)).toEqual([
-      { version: 3, entity: 'revocation', ref: 'a', op: 'delete' },
-      { version: 3, entity: 'revocation', ref: 'b', op: 'delete' },
-      { version: 3, entity: 'revocation', ref: 'd', op: 'put' },
+    expect(await changesSince(2)).toMatchObject([
+      { version: 3, family: 'user-token', entity: 'revocation', ref: 'a', op: 'delete' },
+      { version: 3, family: 'user-token', entity: 'revocation', ref: 'b', op: 'delete' },
+      { version: 3, family: 'user-token', entity: 'revocation', ref: 'd', op: 'put' },
     ]);
   });
 
-  it('writes nothing for a change that changes nothing', () => {
-    families.user.family.replaceRevocations([]);
-    expect(families.user.family.revoke('x')).toBe(true);
-    expect(families.user.family.revoke('x')).toBe(false);
-    expect(store.version).toBe(1);
+  it('writes nothing for a change that changes nothing', async () => {
+    await families.user.family.replaceRevocations([]);
+    expect(await store.read.version()).toBe(0);
+    expect(await families.user.family.revoke('x')).toBe(true);
+    expect(await families.user.family.revoke('x')).toBe(false);
+    expect(await store.read.version()).toBe(1);
   });
 
-  it('does not log zone-token or dataplane-token changes (zones mirror user tokens only)', async () => {
-    families.zone.family.putKeyPem(1, spareKeyPem);
-    families.dataplane('default').family.revoke('x');
-    expect(store.version).toBe(0);
+  it('logs zone-token and dataplane-token changes under their own family, never as user-token changes (zones mirror user tokens only)', async () => {
+    // Memory follows the log, so every family's writes are in it; what zones are sent is the
+    // user-token family's rows only (global's sync filters the log by family).
+    await families.zone.family.putKeyPem(1, spareKeyPem);
+    await families.dataplane('default').family.revoke('x');
+    const rows = await changesSince(0);
+    expect(rows.map((r) => [r.family, r.entity, r.ref, r.op])).toEqual([
+      ['zone-token', 'key', '1', 'put'],
+      ['dataplane-token/default', 'revocation', 'x', 'put'],
+    ]);
+    expect(rows.filter((r) => r.family === 'user-token')).toEqual([]);
+    expect(families.user.family.keys.size).toBe(0);
+    expect(families.user.family.revocations.has('x')).toBe(false);
   });
 
   it('refuses a bad key with 400 and changes neither store nor memory', async () => {
     const user = families.user.family;
-    user.putKeyPem(1, spareKeyPem);
+    await user.putKeyPem(1, spareKeyPem);
     const weak = rsaPem(1024);
     for (const pem of ['junk', weak]) {
-      expect(() => user.putKeyPem(2, pem)).toThrow(expect.objectContaining({ code: 'ERR_BAD_REQUEST' }));
+      await expect(user.putKeyPem(2, pem)).rejects.toThrow(expect.objectContaining({ code: 'ERR_BAD_REQUEST' }));
     }
     expect(user.keys.list().map((k) => k.serial)).toEqual([1]);
-    expect(store.listKeys('user-token').map((k) => k.serial)).toEqual([1]);
-    expect(store.version).toBe(1);
+    expect((await store.read.listKeys('user-token')).map((k) => k.serial)).toEqual([1]);
+    expect(await store.read.version()).toBe(1);
   });
 
   it('leaves memory untouched when the transaction fails', async () => {
     const user = families.user.family;
-    user.revoke('kept');
+    await user.revoke('kept');
     store.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON revocations WHEN NEW.jti = 'boom' BEGIN SELECT RAISE(ABORT, 'refused'); END");
-    expect(() => user.replaceRevocations(['boom'])).toThrow(/SQLITE_CONSTRAINT_TRIGGER; nothing was changed/);
+    await expect(user.replaceRevocations(['boom'])).rejects.toThrow(/SQLITE_CONSTRAINT_TRIGGER; nothing was changed/);
+    await families.feed.catchUp();
     expect([...user.revocations.values()]).toEqual(['kept']);
-    expect(store.countRevocations('user-token')).toBe(1);
-    expect(store.version).toBe(1);
+    expect(await store.read.countRevocations('user-token')).toBe(1);
+    expect(await store.read.version()).toBe(1);
   });
 
   it('refuses API writes with 409 while managed by global', async () => {
     const user = families.user.family;
     user.managedBy = 'managed by the global control plane';
     for (const write of [() => user.revoke('x'), () => user.putKeyPem(1, spareKeyPem), () => user.deleteKey(1)]) {
-      expect(write).toThrow(expect.objectContaining({ code: 'ERR_CONFLICT', message: 'user token keys and revocations are managed by the global control plane' }));
+      await expect(write()).rejects.toThrow(expect.objectContaining({ code: 'ERR_CONFLICT', message: 'user token keys and revocations are managed by the global control plane' }));
     }
     await expect(user.generateKey()).rejects.toBeInstanceOf(MeshAuthError);
   });
 
-  it('drops revocations of tokens that have expired anyway', () => {
+  it('drops revocations of tokens that have expired anyway', async () => {
     const user = families.user.family;
-    user.revoke('old', clock.now() - 1);
-    user.revoke('current', clock.now() + 60_000);
-    user.revoke('forever');
-    expect(user.pruneExpiredRevocations()).toBe(1);
+    await user.revoke('old', clock.now() - 1);
+    await user.revoke('current', clock.now() + 60_000);
+    await user.revoke('forever');
+    expect(await user.pruneExpiredRevocations()).toBe(1);
     expect([...user.revocations.values()].sort()).toEqual(['current', 'forever']);
-    expect(store.countRevocations('user-token')).toBe(2);
+    expect(await store.read.countRevocations('user-token')).toBe(2);
+  });
+});
+
+describe('replicas on one store', () => {
+  it('a revocation written through one instance reaches the memory of another opened on the same file once it reads the log', async () => {
+    const first = families;
+    await first.user.family.putKeyPem(1, spareKeyPem);
+    const token = await first.user.issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
+    const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+
+    // Another store object on the file (as another process would open it): no in-process hint
+    // reaches it, and its periodic catch-up is held still, so only reading the log can move it.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let second: TokenFamilies;
+    try {
+      second = await openFamilies(openStore());
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(second.user.verifier.verify(token).Name).toBe('john');
+
+    const heard: FamilyChange[] = [];
+    second.user.family.onChange((change) => heard.push(change));
+    expect(await first.user.family.revoke(jti)).toBe(true);
+    expect(first.user.family.revocations.has(jti)).toBe(true);
+    expect(second.user.family.revocations.has(jti)).toBe(false);
+
+    await second.feed.catchUp();
+    expect(second.user.family.revocations.has(jti)).toBe(true);
+    expect(second.feed.version).toBe(await store.read.version());
+    expect(heard).toMatchObject([{ version: 2, revocationsAdded: [{ jti, expiresAt: null }] }]);
+    expect(() => second.user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_REVOKED' }));
   });
 });
 
 describe('verification', () => {
   it('touches no SQLite: it keeps working with the store closed', async () => {
     const user = families.user;
-    user.family.putKeyPem(1, spareKeyPem);
+    await user.family.putKeyPem(1, spareKeyPem);
     const good = await user.issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
     const revoked = await user.issuer.issue({ Name: 'jane', Groups: [] }, 3_600_000);
-    user.family.revoke(JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti);
-    store.close();
+    await user.family.revoke(JSON.parse(Buffer.from(revoked.split('.')[1]!, 'base64url').toString()).jti);
+    families.feed.stop();
+    await store.close();
     expect(user.verifier.verify(good).Name).toBe('john');
     expect(() => user.verifier.verify(revoked)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_REVOKED' }));
   });
 
   it('follows writes at once: a deleted key refuses its tokens on the next call', async () => {
     const user = families.user;
-    user.family.putKeyPem(1, spareKeyPem);
+    await user.family.putKeyPem(1, spareKeyPem);
     const token = await user.issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
     user.verifier.verify(token);
-    user.family.putKeyPem(2, otherKeyPem);
-    user.family.deleteKey(1);
+    await user.family.putKeyPem(2, otherKeyPem);
+    await user.family.deleteKey(1);
     expect(() => user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 });

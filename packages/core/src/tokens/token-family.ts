@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { MeshAuthError } from '../errors.js';
 import type { Clock } from '../clock.js';
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { NewChange, Store, StoreReads, StoreTx } from '../store/store.js';
 import { KeyRing } from './key-ring.js';
 import { RevocationSet } from './revocation-set.js';
 import { generateRsaPrivateKeyPem, importSigningKey, parseKeyPem, type SigningKey } from './signing-key.js';
@@ -20,39 +20,62 @@ export interface TokenFamilyName {
   mesh: string;
 }
 
-/** A change zones may have to hear about: only families with `logChanges` produce them. */
+/** What one committed version changed in a family's memory (from the change log). */
 export interface FamilyChange {
   version: number;
   keysPut: SigningKey[];
   keysDeleted: number[];
   revocationsAdded: { jti: string; expiresAt: number | null }[];
   revocationsDeleted: string[];
+  /** The family was reloaded whole from its tables (a zone applied a snapshot). */
+  reloaded: boolean;
+}
+
+export const emptyFamilyChange = (version: number): FamilyChange => ({ version, keysPut: [], keysDeleted: [], revocationsAdded: [], revocationsDeleted: [], reloaded: false });
+
+/** A batch from global, checked, for a zone to apply to its mirror of the family. */
+export interface SyncedBatch {
+  /** A snapshot: everything the family holds is replaced. */
+  replace: boolean;
+  keysPut: SigningKey[];
+  keysDeleted: number[];
+  revocationsAdded: { jti: string; expiresAt: number | null }[];
+  revocationsDeleted: string[];
+  /** Revocations staged in the store chunk by chunk, moved in SQL. */
+  staged: boolean;
+}
+
+/** How a family reaches the store, and waits until its memory shows a committed version. */
+export interface FamilyStorage {
+  store: Store;
+  clock: Clock;
+  untilApplied(version: number): Promise<void>;
 }
 
 /**
  * One family's signing keys and revocations: persisted in the store, held in memory for
- * verification, and kept the same in both. Every write is one transaction; memory changes only
- * after the commit, so a failed write leaves both untouched.
+ * verification. A write is one transaction that records what it changed in the change log; the
+ * memory follows the log (`ChangeFeed`), here and on every other replica alike, and a write
+ * returns once this process's memory shows it.
  */
 export class TokenFamily {
   readonly name: TokenFamilyName;
   readonly keys = new KeyRing();
   readonly revocations = new RevocationSet();
   private readonly events = new EventEmitter();
-  /** When set, API writes are refused with this reason (a zone mirroring global). Sync writes bypass it. */
+  /** When set, API writes are refused with this reason (a zone mirroring global). Synced batches bypass it. */
   managedBy: string | undefined;
 
   constructor(
     name: TokenFamilyName,
-    private readonly store: SqliteStore,
-    private readonly clock: Clock,
-    /** Record changes in the store's change log (the family zones mirror). */
-    private readonly logChanges = false,
+    private readonly storage: FamilyStorage,
   ) {
     this.name = name;
-    this.keys.replaceAll(store.listKeys(name.id).map(importSigningKey));
-    this.keys.rememberSerial(Number(store.getMeta(this.highestSerialKey) ?? '0'));
-    for (const row of store.iterateRevocations(name.id)) this.revocations.add(row.jti);
+  }
+
+  /** The store the family persists in (bootstrap takes its cross-replica lock there). */
+  get store(): Store {
+    return this.storage.store;
   }
 
   /** Where the highest serial this family ever held is kept, so a removed serial is never reused. */
@@ -60,9 +83,33 @@ export class TokenFamily {
     return `highestSerial/${this.name.id}`;
   }
 
+  /** Replaces memory with what the store holds; what is built is swapped in at once. */
+  async load(read: StoreReads): Promise<void> {
+    const keys = (await read.listKeys(this.name.id)).map(importSigningKey);
+    const highest = Number((await read.getMeta(this.highestSerialKey)) ?? '0');
+    const revocations = new RevocationSet();
+    await read.forEachRevocationPage(this.name.id, (rows) => {
+      for (const row of rows) revocations.add(row.jti);
+    });
+    this.keys.replaceAll(keys);
+    this.keys.rememberSerial(highest);
+    this.revocations.adopt(revocations);
+  }
+
+  /** Resolves once memory shows everything committed so far (by any replica). */
+  async caughtUp(): Promise<void> {
+    await this.storage.untilApplied(await this.storage.store.read.version());
+  }
+
+  /** Memory changed (from the change log: this replica's writes and every other's). */
   onChange(listener: (change: FamilyChange) => void): () => void {
     this.events.on('change', listener);
     return () => this.events.off('change', listener);
+  }
+
+  /** Called by the change feed once a version's changes are in memory. */
+  changed(change: FamilyChange): void {
+    this.events.emit('change', change);
   }
 
   private guard(): void {
@@ -71,137 +118,153 @@ export class TokenFamily {
 
   // --- keys ---------------------------------------------------------------------------------
   /**
-   * Generates a key with the next serial; returns it. "Next" counts keys already deleted too: a
-   * new key reusing a removed serial would make that key's old tokens fail as "bad signature"
+   * Generates a key with the next serial; returns it. The serial is chosen inside the write
+   * transaction, so two replicas never issue the same one; "next" counts keys already deleted too:
+   * a new key reusing a removed serial would make that key's old tokens fail as "bad signature"
    * instead of "rotated out".
    */
   async generateKey(): Promise<SigningKey> {
     this.guard();
     const privatePem = await generateRsaPrivateKeyPem();
-    return this.putKeyPem(this.keys.highestSerialEver + 1, privatePem);
+    const { publicPem } = parseKeyPem(privatePem);
+    let serial = 0;
+    await this.commit(async (tx) => {
+      const serials = (await tx.listKeys(this.name.id)).map((k) => k.serial);
+      serial = Math.max(Number((await tx.getMeta(this.highestSerialKey)) ?? '0'), ...serials) + 1;
+      await this.putKeyRow(tx, serial, publicPem, privatePem);
+      return [keyChange(this.name.id, serial, 'put')];
+    });
+    return this.keyInMemory(serial);
   }
 
   /** Stores a key given as PEM (private or public) under `serial`, replacing one with that serial. */
-  putKeyPem(serial: number, pem: string): SigningKey {
+  async putKeyPem(serial: number, pem: string): Promise<SigningKey> {
     this.guard();
     const { publicPem, privatePem } = parseKeyPem(pem);
-    return this.putKeys([importSigningKey({ serial, publicPem, privatePem, createdAt: this.clock.now(), origin: 'local' })], [])[0]!;
+    await this.commit(async (tx) => {
+      await this.putKeyRow(tx, serial, publicPem, privatePem ?? null);
+      return [keyChange(this.name.id, serial, 'put')];
+    });
+    return this.keyInMemory(serial);
   }
 
-  deleteKey(serial: number): boolean {
+  async deleteKey(serial: number): Promise<boolean> {
     this.guard();
-    if (!this.keys.get(serial)) return false;
-    this.putKeys([], [serial]);
-    return true;
+    let deleted = false;
+    await this.commit(async (tx) => {
+      deleted = (await tx.deleteKeys(this.name.id, [serial])).length > 0;
+      return deleted ? [keyChange(this.name.id, serial, 'delete')] : [];
+    });
+    return deleted;
+  }
+
+  private async putKeyRow(tx: StoreTx, serial: number, publicPem: string, privatePem: string | null): Promise<void> {
+    await tx.putKey({ family: this.name.id, serial, publicPem, privatePem, createdAt: this.storage.clock.now(), origin: 'local' });
+    await this.rememberSerial(tx, serial);
+  }
+
+  private async rememberSerial(tx: StoreTx, serial: number): Promise<void> {
+    const highest = Number((await tx.getMeta(this.highestSerialKey)) ?? '0');
+    if (serial > highest) await tx.setMeta(this.highestSerialKey, String(serial));
+  }
+
+  private keyInMemory(serial: number): SigningKey {
+    const key = this.keys.get(serial);
+    // Only a concurrent delete on another replica, between our commit and our read of the log.
+    if (!key) throw new MeshAuthError('ERR_CONFLICT', `${this.name.label} signing key ${serial} was removed by a concurrent change`);
+    return key;
   }
 
   // --- revocations --------------------------------------------------------------------------
   /** Returns false when already revoked. */
-  revoke(jti: string, expiresAt: number | null = null): boolean {
+  async revoke(jti: string, expiresAt: number | null = null): Promise<boolean> {
     this.guard();
-    if (this.revocations.has(jti)) return false;
-    this.write({ revocationsAdded: [{ jti, expiresAt }] });
-    return true;
-  }
-
-  /** The docs' interface: writing the list replaces the set. */
-  replaceRevocations(jtis: string[]): void {
-    this.guard();
-    const wanted = new Set(jtis);
-    const added = [...wanted].filter((jti) => !this.revocations.has(jti)).map((jti) => ({ jti, expiresAt: null }));
-    const deleted = [...this.revocations.values()].filter((jti) => !wanted.has(jti));
-    this.write({ revocationsAdded: added, revocationsDeleted: deleted });
-  }
-
-  /** Drops revocations of tokens that have expired anyway (they would fail on exp). */
-  pruneExpiredRevocations(limit = 10_000): number {
-    const expired = this.store.expiredRevocations(this.name.id, this.clock.now(), limit);
-    if (expired.length > 0) this.write({ revocationsDeleted: expired });
-    return expired.length;
-  }
-
-  // --- the one write path -------------------------------------------------------------------
-  private putKeys(put: SigningKey[], deleted: number[]): SigningKey[] {
-    this.write({ keysPut: put, keysDeleted: deleted });
-    return put;
+    let added = false;
+    await this.commit(async (tx) => {
+      added = (await tx.addRevocations(this.name.id, [{ jti, revokedAt: this.storage.clock.now(), expiresAt }])).length > 0;
+      return added ? [revocationChange(this.name.id, jti, 'put', expiresAt)] : [];
+    });
+    return added;
   }
 
   /**
-   * Applies a change in one transaction, then to memory, then tells listeners. Used by the API
-   * paths above and, with `replace`, by a zone applying a snapshot from global.
+   * The docs' interface: writing the list replaces the set. The difference is taken inside the
+   * transaction, against what the store holds, so a revocation another replica just made is seen.
    */
-  write(
-    change: Partial<Omit<FamilyChange, 'version'>> & {
-      replace?: boolean;
-      origin?: 'local' | 'synced';
-      /** Runs inside the same transaction (a zone records the global version it applied). */
-      alsoInTransaction?: () => void;
-      /**
-       * Also apply the revocations staged in the store (a zone's batch from global, received chunk
-       * by chunk). They are moved in SQL and not listed in the change event.
-       */
-      stagedRevocations?: boolean;
-    },
-  ): FamilyChange {
-    const full: FamilyChange = {
-      version: 0,
-      keysPut: change.keysPut ?? [],
-      keysDeleted: change.keysDeleted ?? [],
-      revocationsAdded: change.revocationsAdded ?? [],
-      revocationsDeleted: change.revocationsDeleted ?? [],
-    };
-    const empty = full.keysPut.length + full.keysDeleted.length + full.revocationsAdded.length + full.revocationsDeleted.length === 0;
-    if (empty && !change.replace && !change.stagedRevocations) {
-      if (change.alsoInTransaction) this.store.transaction(change.alsoInTransaction);
-      return full;
-    }
-    const id = this.name.id;
-    const now = this.clock.now();
-    this.store.transaction(() => {
-      if (change.replace) {
-        this.store.deleteAllKeys(id);
-        this.store.deleteAllRevocations(id);
-      }
-      for (const serial of full.keysDeleted) this.store.deleteKey(id, serial);
-      const highestPut = Math.max(0, ...full.keysPut.map((k) => k.serial));
-      if (highestPut > this.keys.highestSerialEver) this.store.setMeta(this.highestSerialKey, String(highestPut));
-      for (const key of full.keysPut) {
-        this.store.putKey({ family: id, serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? null, createdAt: key.createdAt, origin: change.origin ?? key.origin });
-      }
-      for (const jti of full.revocationsDeleted) this.store.deleteRevocation(id, jti);
-      for (const r of full.revocationsAdded) this.store.addRevocation({ family: id, jti: r.jti, revokedAt: now, expiresAt: r.expiresAt });
-      if (change.stagedRevocations) this.store.mergeStagedRevocations(id, now);
-      // What a zone receives from global is not logged again: only global serves the log.
-      if (this.logChanges && change.origin !== 'synced') {
-        full.version = this.store.recordChanges([
-          ...full.keysDeleted.map((s) => ({ entity: 'key' as const, ref: String(s), op: 'delete' as const })),
-          ...full.keysPut.map((k) => ({ entity: 'key' as const, ref: String(k.serial), op: 'put' as const })),
-          ...full.revocationsDeleted.map((jti) => ({ entity: 'revocation' as const, ref: jti, op: 'delete' as const })),
-          ...full.revocationsAdded.map((r) => ({ entity: 'revocation' as const, ref: r.jti, op: 'put' as const })),
-        ]);
-      }
-      change.alsoInTransaction?.();
+  async replaceRevocations(jtis: string[]): Promise<void> {
+    this.guard();
+    const wanted = new Set(jtis);
+    await this.commit(async (tx) => {
+      const held = await tx.revokedJtis(this.name.id);
+      const now = this.storage.clock.now();
+      const added = await tx.addRevocations(this.name.id, [...wanted].filter((jti) => !held.has(jti)).map((jti) => ({ jti, revokedAt: now, expiresAt: null })));
+      const deleted = await tx.deleteRevocations(this.name.id, [...held].filter((jti) => !wanted.has(jti)));
+      return [
+        ...deleted.map((jti) => revocationChange(this.name.id, jti, 'delete', null)),
+        ...added.map((jti) => revocationChange(this.name.id, jti, 'put', null)),
+      ];
     });
-    if (change.replace) {
-      this.keys.replaceAll([]);
-      this.revocations.clear();
-    }
-    for (const serial of full.keysDeleted) this.keys.delete(serial);
-    for (const key of full.keysPut) this.keys.set(change.origin ? { ...key, origin: change.origin } : key);
-    for (const jti of full.revocationsDeleted) this.revocations.delete(jti);
-    for (const r of full.revocationsAdded) this.revocations.add(r.jti);
-    if (change.stagedRevocations) {
-      for (const { jti, op } of this.store.iterateStagedRevocations()) {
-        if (op === 'put') this.revocations.add(jti);
-        else this.revocations.delete(jti);
+  }
+
+  /** Drops revocations of tokens that have expired anyway (they would fail on exp). */
+  async pruneExpiredRevocations(limit = 10_000): Promise<number> {
+    let dropped = 0;
+    await this.commit(async (tx) => {
+      const expired = await tx.expiredRevocations(this.name.id, this.storage.clock.now(), limit);
+      const deleted = await tx.deleteRevocations(this.name.id, expired);
+      dropped = deleted.length;
+      return deleted.map((jti) => revocationChange(this.name.id, jti, 'delete', null));
+    });
+    return dropped;
+  }
+
+  // --- a zone's mirror of global ------------------------------------------------------------
+  /**
+   * Applies a batch from global in one transaction together with `alsoInTransaction` (the zone
+   * records the version it applied). A snapshot or a staged batch is logged as one "reload" row:
+   * the memory then reloads the family, instead of the log holding a row per revocation.
+   */
+  async applySynced(batch: SyncedBatch, alsoInTransaction: (tx: StoreTx) => Promise<void>): Promise<void> {
+    const id = this.name.id;
+    await this.commit(async (tx) => {
+      const now = this.storage.clock.now();
+      if (batch.replace) {
+        await tx.deleteAllKeys(id);
+        await tx.deleteAllRevocations(id);
       }
-      try {
-        this.store.transaction(() => this.store.clearStagedRevocations());
-      } catch {
-        // Only frees space: the next batch clears the staging table before it stages anything.
+      const keysDeleted = await tx.deleteKeys(id, batch.keysDeleted);
+      for (const key of batch.keysPut) {
+        await tx.putKey({ family: id, serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? null, createdAt: key.createdAt, origin: 'synced' });
+        await this.rememberSerial(tx, key.serial);
       }
-    }
-    this.events.emit('change', full);
-    return full;
+      const revocationsDeleted = await tx.deleteRevocations(id, batch.revocationsDeleted);
+      const revocationsAdded = new Set(await tx.addRevocations(id, batch.revocationsAdded.map((r) => ({ ...r, revokedAt: now }))));
+      if (batch.staged) {
+        await tx.mergeStagedRevocations(id, now);
+        await tx.clearStagedRevocations();
+      }
+      await alsoInTransaction(tx);
+      if (batch.replace || batch.staged) return [{ family: id, entity: 'family', ref: '', op: 'reload', expiresAt: null }];
+      return [
+        ...keysDeleted.map((serial) => keyChange(id, serial, 'delete')),
+        ...batch.keysPut.map((k) => keyChange(id, k.serial, 'put')),
+        ...revocationsDeleted.map((jti) => revocationChange(id, jti, 'delete', null)),
+        ...batch.revocationsAdded.filter((r) => revocationsAdded.has(r.jti)).map((r) => revocationChange(id, r.jti, 'put', r.expiresAt)),
+      ];
+    });
+  }
+
+  // --- the one write path -------------------------------------------------------------------
+  /** One transaction; its changes go to the log; returns when memory shows them. */
+  private async commit(write: (tx: StoreTx) => Promise<NewChange[]>): Promise<void> {
+    const { store, clock } = this.storage;
+    const version = await store.transaction(async (tx) => {
+      const changes = await write(tx);
+      return changes.length > 0 ? tx.recordChanges(changes, clock.now()) : undefined;
+    });
+    if (version !== undefined) await this.storage.untilApplied(version);
   }
 }
+
+const keyChange = (family: string, serial: number, op: 'put' | 'delete'): NewChange => ({ family, entity: 'key', ref: String(serial), op, expiresAt: null });
+const revocationChange = (family: string, jti: string, op: 'put' | 'delete', expiresAt: number | null): NewChange => ({ family, entity: 'revocation', ref: jti, op, expiresAt });

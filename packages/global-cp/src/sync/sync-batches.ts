@@ -1,20 +1,38 @@
-import { emptyContent, type ChangeRow, type FamilyChange, type SqliteStore, type SyncContent } from '@meshauth/core';
+import { emptyContent, type ChangeRow, type FamilyChange, type Store, type SyncContent } from '@meshauth/core';
 
-/** Everything a zone mirrors, as of the store's current version. */
-export function snapshotContent(store: SqliteStore, familyId: string): SyncContent {
+/** Change rows read per query when building a delta. */
+const PAGE_ROWS = 50_000;
+
+/** Everything a zone mirrors, as the store holds it now. */
+export async function snapshotContent(store: Store, familyId: string): Promise<SyncContent> {
   const content = emptyContent();
-  for (const key of store.listKeys(familyId)) {
+  for (const key of await store.read.listKeys(familyId)) {
     content.keys.push({ serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? undefined, createdAt: key.createdAt });
   }
-  for (const r of store.iterateRevocations(familyId)) content.addedRevocations.push({ jti: r.jti, expiresAt: r.expiresAt });
+  await store.read.forEachRevocationPage(familyId, (rows) => {
+    for (const r of rows) content.addedRevocations.push({ jti: r.jti, expiresAt: r.expiresAt });
+  });
   return content;
 }
 
+/** The family's change rows after `version`, in log order. */
+export async function changesSince(store: Store, familyId: string, version: number): Promise<ChangeRow[]> {
+  const out: ChangeRow[] = [];
+  let cursor = { version, seq: Number.MAX_SAFE_INTEGER };
+  for (;;) {
+    const rows = await store.read.changesAfter(cursor.version, cursor.seq, PAGE_ROWS);
+    for (const row of rows) if (row.family === familyId) out.push(row);
+    if (rows.length < PAGE_ROWS) return out;
+    const last = rows[rows.length - 1]!;
+    cursor = { version: last.version, seq: last.seq };
+  }
+}
+
 /**
- * What changed since `version`, from the change log resolved against the current state: an
+ * What changed since a version, from the change log resolved against the current state: an
  * entity touched several times travels once, as it is now (present → put, gone → delete).
  */
-export function deltaContent(store: SqliteStore, familyId: string, changes: ChangeRow[]): SyncContent {
+export async function deltaContent(store: Store, familyId: string, changes: ChangeRow[]): Promise<SyncContent> {
   const content = emptyContent();
   const seen = new Set<string>();
   for (const change of changes) {
@@ -22,11 +40,11 @@ export function deltaContent(store: SqliteStore, familyId: string, changes: Chan
     if (seen.has(id)) continue;
     seen.add(id);
     if (change.entity === 'key') {
-      const key = store.getKey(familyId, Number(change.ref));
+      const key = await store.read.getKey(familyId, Number(change.ref));
       if (key) content.keys.push({ serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? undefined, createdAt: key.createdAt });
       else content.removedKeySerials.push(Number(change.ref));
-    } else {
-      const r = store.getRevocation(familyId, change.ref);
+    } else if (change.entity === 'revocation') {
+      const r = await store.read.getRevocation(familyId, change.ref);
       if (r) content.addedRevocations.push({ jti: r.jti, expiresAt: r.expiresAt });
       else content.removedJtis.push(change.ref);
     }
@@ -34,8 +52,9 @@ export function deltaContent(store: SqliteStore, familyId: string, changes: Chan
   return content;
 }
 
-/** A live change, straight from the family's write: no store reads needed. */
-export function changeContent(change: FamilyChange): SyncContent {
+/** A live change, as the change feed applied it: no store reads needed. */
+export function changeContent(change: FamilyChange | undefined): SyncContent {
+  if (!change) return emptyContent();
   return {
     keys: change.keysPut.map((k) => ({ serial: k.serial, publicPem: k.publicPem, privatePem: k.privatePem, createdAt: k.createdAt })),
     removedKeySerials: change.keysDeleted,
@@ -52,19 +71,19 @@ export interface ZonePosition {
   appliedModeMatches: boolean;
 }
 
-/** Why a zone gets a full snapshot instead of a delta, or undefined when a delta will do. */
-export function snapshotReason(store: SqliteStore, zone: ZonePosition, stateSize: () => number): string | undefined {
+/** Why a zone gets a full snapshot instead of a delta up to `version`, or undefined when a delta will do. */
+export async function snapshotReason(store: Store, version: number, zone: ZonePosition, stateSize: () => number): Promise<string | undefined> {
   if (zone.epoch === '' || zone.appliedVersion === 0) return 'new zone';
   if (zone.epoch !== store.epoch) return 'zone state is from another global store epoch';
   if (!zone.appliedModeMatches) return 'sync mode changed';
-  if (zone.appliedVersion > store.version) return 'zone is ahead of global (store restored?)';
-  if (zone.appliedVersion < store.changeLogFloor) return 'zone is behind the kept change log';
+  if (zone.appliedVersion > version) return 'zone is ahead of global (store restored?)';
+  if (zone.appliedVersion < (await store.read.changeLogFloor())) return 'zone is behind the kept change log';
   // Same epoch and a version global has passed, but maybe not global's history: a store restored
   // from a backup of itself reuses version numbers for other changes, and a delta would build on
   // state global no longer has. Only the version's id tells the two apart.
   if (zone.appliedVersionId === '') return 'zone did not say which history its version is from (synced by an older meshauth)';
-  if (store.versionId(zone.appliedVersion) !== zone.appliedVersionId) return 'zone state is from a different history of this store (restored from a backup?)';
+  if ((await store.read.versionInfo(zone.appliedVersion))?.id !== zone.appliedVersionId) return 'zone state is from a different history of this store (restored from a backup?)';
   // A delta bigger than the whole state is cheaper sent as a snapshot.
-  if (store.countChangesSince(zone.appliedVersion) > stateSize() + 1_000) return 'zone is far behind';
+  if ((await store.read.countChangesSince(zone.appliedVersion)) > stateSize() + 1_000) return 'zone is far behind';
   return undefined;
 }

@@ -19,21 +19,21 @@ export interface SyncServerOptions {
   tls?: { cert: string; key: string } | undefined;
 }
 
-/** How often the change log is trimmed to multizone.global.changeLogRetention. */
-const PRUNE_INTERVAL_MS = 60_000;
-
 /**
  * Global's side of sync: the gRPC service zones dial. Authenticates each stream (zone token of
- * scope cp), hands it to a ZoneSession, fans every user-token family change out to all zones,
- * and keeps the change log within its retention.
+ * scope cp), hands it to a ZoneSession, and fans every version this replica's change feed
+ * applies out to the zones connected here.
  */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const { ctx } = options;
   const { store, clock, logger } = ctx;
   const family = ctx.families.user.family;
-  const registry = new ZoneRegistry(clock, () => store.version);
+  const { feed } = ctx.families;
+  const registry = new ZoneRegistry({ store, instance: ctx.instance, clock, logger, globalVersion: () => feed.version });
+  await registry.start();
   const sessions = new ZoneSessions({
     store,
+    feed,
     familyId: family.name.id,
     stateSize: () => family.keys.size + family.revocations.size,
     verifier: ctx.families.zone.verifier,
@@ -42,18 +42,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     logger,
     clock,
   });
-  const unsubscribe = family.onChange((change) => sessions.fanOut(change));
-
-  const prune = () => {
-    try {
-      store.transaction(() => store.pruneChangeLog(ctx.config.multizone.global.changeLogRetention));
-    } catch (error) {
-      logger.error({ err: error }, 'sync: could not prune the change log');
-    }
-  };
-  prune();
-  const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
-  pruneTimer.unref();
+  const unsubscribe = feed.onApplied((applied) => sessions.fanOut(applied));
 
   const server = new Server({
     'grpc.max_receive_message_length': MAX_SYNC_MESSAGE_BYTES + 64 * 1024,
@@ -84,13 +73,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const stopBackground = () => {
     unsubscribe();
-    clearInterval(pruneTimer);
   };
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
   } catch (error) {
     stopBackground();
+    await registry.stop();
     throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${address}: ${(error as Error).message}`);
   }
 
@@ -110,6 +99,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
           resolve();
         });
       });
+      await registry.stop();
     },
   };
 }

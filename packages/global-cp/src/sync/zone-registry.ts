@@ -1,4 +1,4 @@
-import type { Clock, SyncMode } from '@meshauth/core';
+import type { Clock, Logger, Store, SyncMode, ZoneStatusRow } from '@meshauth/core';
 
 /** What GET /zones shows for one zone. */
 export interface ZoneStatusView {
@@ -17,37 +17,93 @@ export interface ZoneStatusView {
   connectedAt: string | null;
   disconnectedAt: string | null;
   softwareVersion: string;
-}
-
-interface ZoneRecord {
-  zone: string;
-  connected: boolean;
-  session: object | undefined;
-  mode: SyncMode;
-  ackedVersion: number;
-  lastSyncLatencyMs: number | null;
-  lastAckAt: number | null;
-  lastError: string | null;
-  lastErrorAt: number | null;
-  connectedAt: number | null;
-  disconnectedAt: number | null;
-  softwareVersion: string;
+  /** The global replica holding the zone's stream (or that last held it). */
+  globalInstance: string;
 }
 
 /** Bounded: enough to measure lag of recent changes; older ones fall back to the oldest known. */
 const MAX_COMMIT_TIMES = 100_000;
+/** Own records are written, and everyone's read, this often. */
+const SHARE_INTERVAL_MS = 1_000;
+/** A replica not seen for this long is gone: the zones it held are shown disconnected. */
+const INSTANCE_GONE_MS = 10_000;
 
-/** Per-zone sync status, kept by the sync server and read by GET /zones and the metrics. */
+export interface ZoneRegistryOptions {
+  store: Store;
+  /** This replica. */
+  instance: string;
+  clock: Clock;
+  logger: Logger;
+  /** The newest version this replica's memory holds. */
+  globalVersion: () => number;
+}
+
+/**
+ * Per-zone sync status, kept like Kuma's ZoneInsight: each replica records the streams it holds
+ * (in memory at once, in the store every second) and reads everyone's, so every replica's
+ * GET /zones lists every zone once and a restart keeps the history. A row whose replica stopped
+ * heartbeating shows the zone disconnected.
+ */
 export class ZoneRegistry {
-  private readonly zones = new Map<string, ZoneRecord>();
+  /** Zones whose stream this replica holds or held, with the session that owns each record. */
+  private readonly own = new Map<string, { row: ZoneStatusRow; session: object | undefined }>();
+  private readonly dirty = new Set<string>();
+  /** Everyone's rows as last read, and the replicas alive then. */
+  private shared = new Map<string, ZoneStatusRow>();
+  private alive = new Set<string>();
   private readonly commitTimes = new Map<number, number>();
   private readonly startedAt: number;
+  private timer: NodeJS.Timeout | undefined;
+  private sharing: Promise<void> | undefined;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly globalVersion: () => number,
-  ) {
-    this.startedAt = clock.now();
+  constructor(private readonly options: ZoneRegistryOptions) {
+    this.startedAt = options.clock.now();
+    this.alive.add(options.instance);
+  }
+
+  async start(): Promise<void> {
+    await this.share();
+    this.timer = setInterval(() => void this.share(), SHARE_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Writes this replica's changes and reads everyone's; one at a time. */
+  share(): Promise<void> {
+    this.sharing ??= this.exchange().finally(() => (this.sharing = undefined));
+    return this.sharing;
+  }
+
+  private async exchange(): Promise<void> {
+    const { store, instance, clock } = this.options;
+    const now = clock.now();
+    try {
+      const alive = await store.heartbeatInstance({ instance, plane: 'global', startedAt: this.startedAt, lastSeenAt: now }, now - INSTANCE_GONE_MS);
+      this.alive = new Set(alive.map((i) => i.instance));
+      const rows = [...this.dirty].map((zone) => this.own.get(zone)!.row);
+      this.dirty.clear();
+      try {
+        await store.upsertZoneStatus(rows);
+      } catch (error) {
+        for (const row of rows) this.dirty.add(row.zone);
+        throw error;
+      }
+      this.shared = new Map((await store.listZoneStatus()).map((row) => [row.zone, row]));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'sync: could not share zone status through the store; showing what this replica knows');
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const now = this.options.clock.now();
+    for (const [zone, record] of this.own) {
+      if (record.row.connected) {
+        Object.assign(record.row, { connected: false, disconnectedAt: now });
+        this.dirty.add(zone);
+      }
+    }
+    await this.sharing;
+    await this.exchange();
   }
 
   committed(version: number, at: number): void {
@@ -57,47 +113,58 @@ export class ZoneRegistry {
 
   connected(zone: string, session: object, mode: SyncMode, appliedVersion: number, softwareVersion: string): void {
     const record = this.record(zone);
-    Object.assign(record, { connected: true, session, mode, ackedVersion: appliedVersion, connectedAt: this.clock.now(), softwareVersion });
+    record.session = session;
+    Object.assign(record.row, { globalInstance: this.options.instance, connected: true, mode, ackedVersion: appliedVersion, connectedAt: this.options.clock.now(), softwareVersion });
+    this.dirty.add(zone);
   }
 
   /** Only the session that owns the zone's record may mark it disconnected (a newer one may have replaced it). */
   disconnected(zone: string, session: object): void {
-    const record = this.zones.get(zone);
+    const record = this.own.get(zone);
     if (!record || record.session !== session) return;
-    Object.assign(record, { connected: false, session: undefined, disconnectedAt: this.clock.now() });
+    record.session = undefined;
+    Object.assign(record.row, { connected: false, disconnectedAt: this.options.clock.now() });
+    this.dirty.add(zone);
   }
 
   acked(zone: string, version: number): void {
     const record = this.record(zone);
-    const now = this.clock.now();
-    record.ackedVersion = version;
-    record.lastAckAt = now;
+    const now = this.options.clock.now();
     const committedAt = this.commitTimes.get(version);
-    record.lastSyncLatencyMs = committedAt === undefined ? null : Math.max(0, now - committedAt);
+    Object.assign(record.row, { ackedVersion: version, lastAckAt: now, lastSyncLatencyMs: committedAt === undefined ? null : Math.max(0, now - committedAt) });
+    this.dirty.add(zone);
   }
 
   failed(zone: string, error: string): void {
     const record = this.record(zone);
-    record.lastError = error;
-    record.lastErrorAt = this.clock.now();
+    Object.assign(record.row, { lastError: error, lastErrorAt: this.options.clock.now() });
+    this.dirty.add(zone);
   }
 
+  /** Every zone once: this replica's own records where it holds the stream, the store's for the rest. */
   list(): ZoneStatusView[] {
-    return [...this.zones.values()].sort((a, b) => a.zone.localeCompare(b.zone)).map((r) => this.view(r));
+    const rows = new Map(this.shared);
+    for (const [zone, { row }] of this.own) {
+      const other = rows.get(zone);
+      if (!other || (row.connectedAt ?? 0) >= (other.connectedAt ?? 0)) rows.set(zone, row);
+    }
+    return [...rows.values()].sort((a, b) => a.zone.localeCompare(b.zone)).map((r) => this.view(r));
   }
 
-  private view(r: ZoneRecord): ZoneStatusView {
-    const version = this.globalVersion();
-    const behind = r.mode === 'off' ? 0 : Math.max(0, version - r.ackedVersion);
+  private view(r: ZoneStatusRow): ZoneStatusView {
+    const version = this.options.globalVersion();
+    const mode = r.mode as SyncMode;
+    const behind = mode === 'off' ? 0 : Math.max(0, version - r.ackedVersion);
     const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
     const oldestPending = behind === 0 ? undefined : (this.commitTimes.get(r.ackedVersion + 1) ?? this.startedAt);
+    const connected = r.connected && (r.globalInstance === this.options.instance ? this.own.get(r.zone)?.session !== undefined : this.alive.has(r.globalInstance));
     return {
       zone: r.zone,
-      connected: r.connected,
-      mode: r.mode,
+      connected,
+      mode,
       ackedVersion: r.ackedVersion,
       versionsBehind: behind,
-      lagMs: oldestPending === undefined ? 0 : Math.max(0, this.clock.now() - oldestPending),
+      lagMs: oldestPending === undefined ? 0 : Math.max(0, this.options.clock.now() - oldestPending),
       lastSyncLatencyMs: r.lastSyncLatencyMs,
       lastAckAt: iso(r.lastAckAt),
       lastError: r.lastError,
@@ -105,27 +172,35 @@ export class ZoneRegistry {
       connectedAt: iso(r.connectedAt),
       disconnectedAt: iso(r.disconnectedAt),
       softwareVersion: r.softwareVersion,
+      globalInstance: r.globalInstance,
     };
   }
 
-  private record(zone: string): ZoneRecord {
-    let record = this.zones.get(zone);
+  private record(zone: string): { row: ZoneStatusRow; session: object | undefined } {
+    let record = this.own.get(zone);
     if (!record) {
+      // Continue the zone's history (last error, last ack) from the store where there is one.
+      const known = this.shared.get(zone);
       record = {
-        zone,
-        connected: false,
         session: undefined,
-        mode: 'off',
-        ackedVersion: 0,
-        lastSyncLatencyMs: null,
-        lastAckAt: null,
-        lastError: null,
-        lastErrorAt: null,
-        connectedAt: null,
-        disconnectedAt: null,
-        softwareVersion: '',
+        row: known
+          ? { ...known }
+          : {
+              zone,
+              globalInstance: this.options.instance,
+              connected: false,
+              mode: 'off',
+              ackedVersion: 0,
+              lastSyncLatencyMs: null,
+              lastAckAt: null,
+              lastError: null,
+              lastErrorAt: null,
+              connectedAt: null,
+              disconnectedAt: null,
+              softwareVersion: '',
+            },
       };
-      this.zones.set(zone, record);
+      this.own.set(zone, record);
     }
     return record;
   }

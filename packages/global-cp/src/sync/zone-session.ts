@@ -29,7 +29,7 @@ export class ZoneSession {
   mode: SyncMode = 'off';
   /** The last version written to this stream; the next delta must start here. */
   sentVersion = 0;
-  /** True once the initial sync is written: from then on the server fans changes out to it. */
+  /** True once the initial sync is written (set by the owner): from then on changes are fanned out to it. */
   live = false;
   private closed = false;
   /** Batch chunks waiting for the stream to drain: a slow zone never makes global buffer without bound in gRPC. */
@@ -143,9 +143,8 @@ export class ZoneSession {
     );
     this.deps.register(this, hello);
     this.deps.logger.info({ zone: this.zone, asked: fromProtoMode(hello.mode), effective: this.mode, appliedVersion: hello.appliedVersion }, 'sync: zone connected');
-    this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), epoch: this.deps.store.epoch, version: this.deps.store.version } });
+    this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), ...this.deps.welcome() } });
     if (this.mode !== 'off') this.deps.initialSync(this, hello);
-    this.live = true;
   }
 
   private refuse(code: status, reason: string): void {

@@ -2,19 +2,20 @@ import { status } from '@grpc/grpc-js';
 import {
   encodeBatch,
   fromProtoMode,
+  type AppliedVersion,
   type Batch,
   type BatchHeader,
   type BatchKind,
+  type ChangeFeed,
   type Clock,
-  type FamilyChange,
   type Hello__Output,
   type Logger,
-  type SqliteStore,
+  type Store,
   type SyncMode,
   type TokenVerifier,
   type ZoneClaims,
 } from '@meshauth/core';
-import { changeContent, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
+import { changeContent, changesSince, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
 import type { SyncServerDeps } from './sync-server-deps.js';
 import type { ZoneRegistry } from './zone-registry.js';
 import type { ZoneSession } from './zone-session.js';
@@ -23,7 +24,9 @@ import type { ZoneSession } from './zone-session.js';
 const SNAPSHOT_CACHE_MS = 30_000;
 
 export interface ZoneSessionsOptions {
-  store: SqliteStore;
+  store: Store;
+  /** This replica's reader of the change log: what it applied is what zones are sent. */
+  feed: ChangeFeed;
   /** The family zones mirror (user tokens). */
   familyId: string;
   /** Items the synced state holds now (from memory: no table count on every Hello). */
@@ -36,28 +39,37 @@ export interface ZoneSessionsOptions {
 }
 
 /**
- * The connected zones: at most one stream per zone name (a newer one replaces an older), each
- * brought up to date when it says Hello and then sent every change as it commits.
+ * The zones connected to this replica: at most one stream per zone name (a newer one replaces an
+ * older), each brought up to date when it says Hello and then sent every version this replica's
+ * change feed applies — its own writes and every other replica's alike.
  */
 export class ZoneSessions implements SyncServerDeps {
-  readonly store: SqliteStore;
   readonly verifier: TokenVerifier<ZoneClaims>;
   readonly allowed: SyncMode;
   readonly registry: ZoneRegistry;
   readonly logger: Logger;
   readonly clock: Clock;
+  private readonly store: Store;
+  private readonly feed: ChangeFeed;
   private readonly familyId: string;
   private readonly stateSize: () => number;
   private readonly sessions = new Map<string, ZoneSession>();
+  /** Sessions reading the log to catch up: a fan-out skips them, and they look again when done. */
+  private readonly catchingUp = new Set<ZoneSession>();
   /**
    * The last snapshot encoded, per mode: zones reconnecting together (after a global restart or a
    * partition) share one encoding of the whole state instead of each building its own.
    */
-  private readonly snapshots = new Map<SyncMode, { version: number; batches: Batch[] }>();
+  private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<Batch[]> }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
 
   constructor(options: ZoneSessionsOptions) {
-    ({ store: this.store, familyId: this.familyId, stateSize: this.stateSize, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+    ({ store: this.store, feed: this.feed, familyId: this.familyId, stateSize: this.stateSize, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+  }
+
+  /** What Welcome tells a zone: the store's epoch and the version this replica has applied. */
+  welcome(): { epoch: string; version: number } {
+    return { epoch: this.store.epoch, version: this.feed.version };
   }
 
   register(session: ZoneSession, hello: Hello__Output): void {
@@ -69,62 +81,97 @@ export class ZoneSessions implements SyncServerDeps {
 
   unregister(session: ZoneSession): void {
     if (this.sessions.get(session.zone) === session) this.sessions.delete(session.zone);
+    this.catchingUp.delete(session);
     this.registry.disconnected(session.zone, session);
   }
 
   /**
-   * Brings a zone from what it applied to now. Runs synchronously, like every family write, so
-   * no change can commit between building this batch and the session going live.
+   * Brings a zone from what it applied to the store's current version, then makes it live. Fan-outs
+   * meanwhile skip it (it is not live); once live, anything applied since is sent as a delta.
    */
   initialSync(session: ZoneSession, hello: Hello__Output): void {
-    const { store } = this;
-    const version = store.version;
-    const reason = snapshotReason(store, {
+    this.catchingUp.add(session);
+    this.bringUp(session, hello).catch((error: unknown) => {
+      this.logger.error({ err: error, zone: session.zone }, 'sync: could not bring a zone up to date');
+      session.end(status.UNAVAILABLE, `global could not read its store: ${(error as Error).message}`);
+    });
+  }
+
+  private async bringUp(session: ZoneSession, hello: Hello__Output): Promise<void> {
+    // Read before the content: content read after it may be newer (harmless, changes are
+    // idempotent on the zone), never older.
+    const version = await this.store.read.version();
+    const position = {
       epoch: hello.epoch,
       appliedVersion: hello.appliedVersion,
       appliedVersionId: hello.appliedVersionId,
       appliedModeMatches: fromProtoMode(hello.appliedMode) === session.mode,
-    }, this.stateSize);
+    };
+    const reason = await snapshotReason(this.store, version, position, this.stateSize);
     if (reason) {
-      const batches = this.snapshot(session.mode, version);
+      const batches = await this.snapshot(session.mode, version);
       this.logger.info({ zone: session.zone, reason, zoneVersion: hello.appliedVersion, version, chunks: batches.length }, 'sync: sending snapshot');
       session.send(batches, version);
     } else if (hello.appliedVersion < version) {
-      this.sendDelta(session, hello.appliedVersion);
+      await this.sendDelta(session, hello.appliedVersion, version);
       this.logger.info({ zone: session.zone, from: hello.appliedVersion, to: version }, 'sync: sent delta');
     } else {
       session.sentVersion = version;
     }
+    session.live = true;
+    await this.catchUp(session);
   }
 
-  /** One committed change to every live zone, encoded once per mode however many zones there are. */
-  fanOut(change: FamilyChange): void {
-    if (change.version === 0) return;
+  /** Sends a session whatever this replica applied beyond what it was sent, until there is nothing more. */
+  private async catchUp(session: ZoneSession): Promise<void> {
+    this.catchingUp.add(session);
+    try {
+      while (this.sessions.get(session.zone) === session && this.feed.version > session.sentVersion) {
+        await this.sendDelta(session, session.sentVersion, this.feed.version);
+      }
+    } finally {
+      this.catchingUp.delete(session);
+    }
+  }
+
+  /** One applied version to every live zone, encoded once per mode however many zones there are. */
+  fanOut(applied: AppliedVersion): void {
     this.snapshots.clear();
-    this.registry.committed(change.version, this.clock.now());
+    this.registry.committed(applied.version, applied.committedAt);
+    if (applied.reloadedAll) {
+      // Memory was rebuilt from the tables: the log no longer says what changed, a fresh sync does.
+      for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, 'global replica reloaded its state; reconnect for a fresh sync');
+      return;
+    }
     const encoded = new Map<SyncMode, Batch[]>();
     const batchesFor = (mode: SyncMode) => {
       let batches = encoded.get(mode);
       if (!batches) {
-        batches = encodeBatch(this.header('delta', change.version - 1, change.version), changeContent(change), mode);
+        const header = this.header('delta', applied.version - 1, applied.version, applied.id);
+        batches = encodeBatch(header, changeContent(applied.changes.get(this.familyId)), mode);
         encoded.set(mode, batches);
       }
       return batches;
     };
     for (const session of this.sessions.values()) {
-      if (!session.live || session.mode === 'off') continue;
-      // Contiguous: the change alone. Otherwise (not expected) whatever the log says it missed.
-      if (session.sentVersion === change.version - 1) session.send(batchesFor(session.mode), change.version);
-      else if (session.sentVersion < change.version) this.sendDelta(session, session.sentVersion);
+      if (!session.live || session.mode === 'off' || this.catchingUp.has(session) || session.sentVersion >= applied.version) continue;
+      // Contiguous: the change alone. Otherwise whatever the log says it missed.
+      if (session.sentVersion === applied.version - 1) session.send(batchesFor(session.mode), applied.version);
+      else void this.catchUp(session).catch((error: unknown) => session.end(status.UNAVAILABLE, `global could not read its store: ${(error as Error).message}`));
     }
   }
 
-  private snapshot(mode: SyncMode, version: number): Batch[] {
+  private snapshot(mode: SyncMode, version: number): Promise<Batch[]> {
     const cached = this.snapshots.get(mode);
     if (cached?.version === version) return cached.batches;
-    const batches = encodeBatch(this.header('snapshot', 0, version), snapshotContent(this.store, this.familyId), mode);
+    const batches = (async () => {
+      const content = await snapshotContent(this.store, this.familyId);
+      const encodedBatches = encodeBatch(await this.headerFromStore('snapshot', 0, version), content, mode);
+      this.logger.info({ version, mode, chunks: encodedBatches.length }, 'sync: encoded snapshot');
+      return encodedBatches;
+    })();
     this.snapshots.set(mode, { version, batches });
-    this.logger.info({ version, mode, chunks: batches.length }, 'sync: encoded snapshot');
+    batches.catch(() => this.snapshots.delete(mode));
     // Kept only while zones are likely to be reconnecting: a large state is not held for nothing.
     clearTimeout(this.snapshotExpiry);
     this.snapshotExpiry = setTimeout(() => this.snapshots.clear(), SNAPSHOT_CACHE_MS);
@@ -138,16 +185,17 @@ export class ZoneSessions implements SyncServerDeps {
     for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, reason);
   }
 
-  private sendDelta(session: ZoneSession, from: number): void {
-    const { store } = this;
-    const to = store.version;
-    const content = deltaContent(store, this.familyId, store.changesSince(from));
-    session.send(encodeBatch(this.header('delta', from, to), content, session.mode), to);
+  private async sendDelta(session: ZoneSession, from: number, to: number): Promise<void> {
+    const content = await deltaContent(this.store, this.familyId, await changesSince(this.store, this.familyId, from));
+    session.send(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode), to);
+  }
+
+  private async headerFromStore(kind: BatchKind, fromVersion: number, toVersion: number): Promise<BatchHeader> {
+    return this.header(kind, fromVersion, toVersion, (await this.store.read.versionInfo(toVersion))?.id ?? '');
   }
 
   /** Every batch names the version it brings a zone to by number and id: the zone's next Hello says both. */
-  private header(kind: BatchKind, fromVersion: number, toVersion: number): BatchHeader {
-    const { store } = this;
-    return { kind, epoch: store.epoch, fromVersion, toVersion, toVersionId: store.versionId(toVersion) ?? '', committedAt: this.clock.now() };
+  private header(kind: BatchKind, fromVersion: number, toVersion: number, toVersionId: string): BatchHeader {
+    return { kind, epoch: this.store.epoch, fromVersion, toVersion, toVersionId, committedAt: this.clock.now() };
   }
 }

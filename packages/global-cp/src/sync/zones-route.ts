@@ -5,6 +5,8 @@ import type { ZoneRegistry } from './zone-registry.js';
 export function registerZonesRoute(app: ApiApp, access: PlaneContext['access'], registry: ZoneRegistry): void {
   app.get('/zones', async (request) => {
     access.requireAuthenticated(request.identity, 'list zones');
+    // Fresh from the store: a zone that just connected to another replica is listed too.
+    await registry.share();
     return { items: registry.list() };
   });
 }
@@ -12,7 +14,7 @@ export function registerZonesRoute(app: ApiApp, access: PlaneContext['access'], 
 export function registerZoneMetrics(ctx: PlaneContext, registry: ZoneRegistry): void {
   const per = (value: (z: ReturnType<ZoneRegistry['list']>[number]) => number) => () =>
     registry.list().map((z): [Record<string, string>, number] => [{ zone: z.zone }, value(z)]);
-  registerGauge(ctx.metrics, 'meshauth_sync_version', 'Current version of the synced state on global', [], () => [[{}, ctx.store.version]]);
+  registerGauge(ctx.metrics, 'meshauth_sync_version', 'Current version of the synced state on global', [], () => [[{}, ctx.families.feed.version]]);
   registerGauge(ctx.metrics, 'meshauth_sync_zone_connected', '1 when the zone has an open sync stream', ['zone'], per((z) => (z.connected ? 1 : 0)));
   registerGauge(ctx.metrics, 'meshauth_sync_zone_acked_version', 'Last version the zone acked', ['zone'], per((z) => z.ackedVersion));
   registerGauge(ctx.metrics, 'meshauth_sync_zone_versions_behind', 'Versions the zone has not acked yet', ['zone'], per((z) => z.versionsBehind));

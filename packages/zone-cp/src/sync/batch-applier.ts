@@ -1,4 +1,4 @@
-import { BatchReceiver, type Clock, type ReceivedBatch, type SqliteStore, type SyncMode, type TokenFamily } from '@meshauth/core';
+import { BatchReceiver, type Clock, type ReceivedBatch, type Store, type SyncMode, type TokenFamily } from '@meshauth/core';
 import type { SyncedState } from './synced-state.js';
 
 export type ApplyResult = { ok: true; version: number } | { ok: false; version: number; reason: string; reconnect: boolean };
@@ -11,7 +11,7 @@ export type ApplyResult = { ok: true; version: number } | { ok: false; version: 
 export class BatchApplier {
   constructor(
     private readonly family: TokenFamily,
-    private readonly store: SqliteStore,
+    private readonly store: Store,
     private readonly state: SyncedState,
     private readonly clock: Clock,
   ) {}
@@ -21,7 +21,7 @@ export class BatchApplier {
     return new BatchReceiver(this.store);
   }
 
-  apply(received: ReceivedBatch, mode: SyncMode): ApplyResult {
+  async apply(received: ReceivedBatch, mode: SyncMode): Promise<ApplyResult> {
     const { header } = received;
     const version = header.toVersion;
     if (received.error !== undefined) return { ok: false, version, reason: received.error, reconnect: false };
@@ -34,16 +34,17 @@ export class BatchApplier {
       };
     }
     const now = this.clock.now();
-    this.family.write({
-      keysPut: received.keysPut,
-      keysDeleted: received.keysDeleted,
-      revocationsAdded: received.revocationsAdded,
-      revocationsDeleted: received.revocationsDeleted,
-      stagedRevocations: received.staged,
-      replace: header.kind === 'snapshot',
-      origin: 'synced',
-      alsoInTransaction: () => this.state.recordApplied(header.epoch, header.toVersion, header.toVersionId, mode, now),
-    });
+    await this.family.applySynced(
+      {
+        replace: header.kind === 'snapshot',
+        keysPut: received.keysPut,
+        keysDeleted: received.keysDeleted,
+        revocationsAdded: received.revocationsAdded,
+        revocationsDeleted: received.revocationsDeleted,
+        staged: received.staged,
+      },
+      (tx) => this.state.recordApplied(tx, header.epoch, header.toVersion, header.toVersionId, mode, now),
+    );
     this.state.applied(header.epoch, header.toVersion, header.toVersionId, mode, now);
     return { ok: true, version: header.toVersion };
   }

@@ -1,12 +1,15 @@
 import { credentials, type ChannelCredentials } from '@grpc/grpc-js';
-import { syncProto, MAX_SYNC_MESSAGE_BYTES, type Clock, type GlobalSyncClient, type Logger, type SqliteStore, type SyncMode, type TokenFamily } from '@meshauth/core';
+import { syncProto, MAX_SYNC_MESSAGE_BYTES, type Clock, type GlobalSyncClient, type Logger, type Store, type SyncMode, type TokenFamily } from '@meshauth/core';
 import { BatchApplier } from './batch-applier.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import { SyncStream } from './sync-stream.js';
-import { SyncedState } from './synced-state.js';
+import type { SyncedState } from './synced-state.js';
 
 export interface SyncClientOptions {
-  /** `grpc://host:port` or `grpcs://host:port`. */
+  /**
+   * `grpc://host:port` or `grpcs://host:port`, or several (global replicas), comma-separated:
+   * dialed in the order given, moving to the next whenever a stream fails.
+   */
   address: string;
   /** Read on every dial, so a replaced token file takes effect on the next reconnect. */
   readToken: () => string;
@@ -15,7 +18,7 @@ export interface SyncClientOptions {
   mode: SyncMode;
   /** The zone's user-token family: what global's keys and revocations are written to. */
   family: TokenFamily;
-  store: SqliteStore;
+  store: Store;
   clock: Clock;
   logger: Logger;
   heartbeatIntervalMs: number;
@@ -23,15 +26,18 @@ export interface SyncClientOptions {
   maxBackoffMs: number;
   /** PEM CA for grpcs (default: the system roots). */
   caPem?: string | undefined;
-  /** Shared with the down policy; created from the store when absent. */
-  state?: SyncedState;
+  /** Shared with the down policy. */
+  state: SyncedState;
 }
 
 export type SyncState = 'connecting' | 'connected' | 'backoff' | 'stopped';
 
 /** GET /sync/status: this zone's view of its sync. */
 export interface SyncStatusView {
+  /** The global replica this zone is connected to (or dials next). */
   globalAddress: string;
+  /** Every address configured, in dialing order. */
+  globalAddresses: string[];
   zone: string;
   mode: SyncMode;
   effectiveMode: SyncMode | null;
@@ -46,6 +52,8 @@ export interface SyncStatusView {
   lastContactAt: string | null;
   lastError: string | null;
   reconnects: number;
+  /** Batches received since start. */
+  stats: { snapshots: number; deltas: number; nacks: number };
 }
 
 export interface SyncClient {
@@ -62,13 +70,14 @@ export interface SyncClient {
  */
 export function createSyncClient(options: SyncClientOptions): SyncClient {
   const { clock, logger } = options;
-  const state = options.state ?? new SyncedState(options.store);
+  const { state } = options;
   const applier = new BatchApplier(options.family, options.store, state, clock);
   const backoff = new ReconnectBackoff(options.minBackoffMs, options.maxBackoffMs);
-  const target = options.address.replace(/^grpcs?:\/\//, '');
-  const channelCredentials: ChannelCredentials = options.address.startsWith('grpcs://')
-    ? credentials.createSsl(options.caPem ? Buffer.from(options.caPem) : null)
-    : credentials.createInsecure();
+  const addresses = options.address.split(',').map((a) => a.trim()).filter(Boolean);
+  let addressIndex = 0;
+  const stats = { snapshots: 0, deltas: 0, nacks: 0 };
+  const channelCredentials = (address: string): ChannelCredentials =>
+    address.startsWith('grpcs://') ? credentials.createSsl(options.caPem ? Buffer.from(options.caPem) : null) : credentials.createInsecure();
 
   let phase: SyncState = 'stopped';
   let effectiveMode: SyncMode | null = null;
@@ -81,7 +90,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
 
   const fail = (reason: string) => {
     lastError = reason;
-    logger.warn({ global: options.address, reason }, 'sync: stream to global failed');
+    logger.warn({ global: addresses[addressIndex], reason }, 'sync: stream to global failed');
   };
 
   const release = () => {
@@ -96,6 +105,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
   const retry = () => {
     release();
     if (phase === 'stopped') return;
+    // Another replica of global, if there is one: the epoch and versions are the database's, so it resumes with a delta.
+    addressIndex = (addressIndex + 1) % addresses.length;
     phase = 'backoff';
     redial = setTimeout(dial, backoff.next());
   };
@@ -112,7 +123,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       fail(`cannot read the zone token: ${(error as Error).message}`);
       return retry();
     }
-    client = new (syncProto().GlobalSync)(target, channelCredentials, {
+    const address = addresses[addressIndex]!;
+    client = new (syncProto().GlobalSync)(address.replace(/^grpcs?:\/\//, ''), channelCredentials(address), {
       'grpc.max_receive_message_length': MAX_SYNC_MESSAGE_BYTES + 64 * 1024,
       // Transport-level liveness on top of our heartbeats (which also catch a stuck global).
       'grpc.keepalive_time_ms': 20_000,
@@ -128,14 +140,19 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
           effectiveMode = mode;
           globalVersion = version;
           if (mode !== options.mode) logger.warn({ asked: options.mode, effective: mode }, 'sync: global allows less than this zone asks for');
-          logger.info({ global: options.address, effectiveMode: mode, globalVersion: version, appliedVersion: state.appliedVersion }, 'sync: connected to global');
+          logger.info({ global: address, effectiveMode: mode, globalVersion: version, appliedVersion: state.appliedVersion }, 'sync: connected to global');
         },
-        applied(version) {
+        applied(version, kind) {
+          if (kind === 'snapshot') stats.snapshots++;
+          else stats.deltas++;
           globalVersion = Math.max(globalVersion ?? 0, version);
           lastError = null;
           logger.debug({ version }, 'sync: applied');
         },
-        rejected: fail,
+        rejected(reason) {
+          stats.nacks++;
+          fail(reason);
+        },
         ended(reason) {
           fail(reason);
           retry();
@@ -160,7 +177,8 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
     status() {
       const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
       return {
-        globalAddress: options.address,
+        globalAddress: addresses[addressIndex]!,
+        globalAddresses: addresses,
         zone: options.zone,
         mode: options.mode,
         effectiveMode,
@@ -173,6 +191,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
         lastContactAt: iso(state.lastContactAt),
         lastError,
         reconnects: Math.max(0, reconnects),
+        stats: { ...stats },
       };
     },
   };

@@ -26,7 +26,7 @@ export interface SyncStreamOptions {
 
 export interface SyncStreamEvents {
   welcomed(effectiveMode: SyncMode, globalVersion: number): void;
-  applied(version: number): void;
+  applied(version: number, kind: 'snapshot' | 'delta'): void;
   /** A batch was nacked; the stream stays up unless `ended` follows. */
   rejected(reason: string): void;
   /** The stream is over (global ended it, it failed, or it went silent); redial. Called once. */
@@ -45,6 +45,8 @@ export class SyncStream {
   private lastHeardAt: number;
   private effectiveMode: SyncMode = 'off';
   private over = false;
+  /** Messages are handled one after another: applying a batch awaits the store. */
+  private handling: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly options: SyncStreamOptions,
@@ -56,7 +58,9 @@ export class SyncStream {
     metadata.set('authorization', `Bearer ${options.token}`);
     this.call = options.client.Sync(metadata);
     this.lastHeardAt = clock.now();
-    this.call.on('data', (message: GlobalMessage__Output) => this.receive(message));
+    this.call.on('data', (message: GlobalMessage__Output) => {
+      this.handling = this.handling.then(() => this.receive(message)).catch((error: unknown) => this.end(`could not handle a message from global: ${(error as Error).message}`));
+    });
     this.call.on('error', (error: ServiceError) => this.end(`${status[error.code] ?? error.code}: ${error.details || error.message}`));
     this.call.on('end', () => this.end('global ended the stream'));
     this.send({
@@ -103,7 +107,7 @@ export class SyncStream {
     if (!this.over) this.call.write(message);
   }
 
-  private receive(message: GlobalMessage__Output): void {
+  private async receive(message: GlobalMessage__Output): Promise<void> {
     if (this.over) return;
     this.lastHeardAt = this.options.clock.now();
     this.options.state.contact(this.lastHeardAt, this.options.heartbeatIntervalMs);
@@ -111,14 +115,14 @@ export class SyncStream {
       this.effectiveMode = fromProtoMode(message.welcome!.effectiveMode);
       this.events.welcomed(this.effectiveMode, message.welcome!.version);
     } else if (message.message === 'batch') {
-      this.batch(message.batch!);
+      await this.batch(message.batch!);
     }
   }
 
-  private batch(chunk: NonNullable<GlobalMessage__Output['batch']>): void {
+  private async batch(chunk: NonNullable<GlobalMessage__Output['batch']>): Promise<void> {
     let received;
     try {
-      received = this.receiver.add(chunk, this.effectiveMode);
+      received = await this.receiver.add(chunk, this.effectiveMode);
     } catch (error) {
       this.send({ nack: { version: chunk.toVersion, reason: (error as Error).message } });
       return this.end((error as Error).message);
@@ -126,13 +130,14 @@ export class SyncStream {
     if (!received) return;
     let result;
     try {
-      result = this.options.applier.apply(received, this.effectiveMode);
+      result = await this.options.applier.apply(received, this.effectiveMode);
     } catch (error) {
       result = { ok: false as const, version: chunk.toVersion, reason: `could not store the batch: ${(error as Error).message}`, reconnect: false };
     }
+    if (this.over) return;
     if (result.ok) {
       this.send({ ack: { version: result.version } });
-      return this.events.applied(result.version);
+      return this.events.applied(result.version, received.header.kind);
     }
     this.send({ nack: { version: result.version, reason: result.reason } });
     this.events.rejected(`could not apply version ${result.version}: ${result.reason}`);

@@ -1,4 +1,4 @@
-import type { SqliteStore, SyncMode } from '@meshauth/core';
+import type { Logger, Store, StoreTx, SyncMode } from '@meshauth/core';
 
 const KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versionId: 'sync.appliedVersionId', mode: 'sync.appliedMode', contact: 'sync.lastContactAt', syncedAt: 'sync.lastSyncAt' } as const;
 
@@ -9,35 +9,43 @@ const KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versio
  * when global was last heard from (for the down policy).
  */
 export class SyncedState {
-  epoch: string;
-  appliedVersion: number;
+  epoch = '';
+  appliedVersion = 0;
   /** '' until a batch from a global that names its versions has been applied. */
-  appliedVersionId: string;
-  appliedMode: SyncMode;
+  appliedVersionId = '';
+  appliedMode: SyncMode = 'off';
   lastContactAt: number | undefined;
   lastSyncAt: number | undefined;
   private persistedContactAt: number | undefined;
 
-  constructor(private readonly store: SqliteStore) {
-    this.epoch = store.getMeta(KEYS.epoch) ?? '';
-    this.appliedVersion = Number(store.getMeta(KEYS.version) ?? '0');
-    this.appliedVersionId = store.getMeta(KEYS.versionId) ?? '';
-    this.appliedMode = (store.getMeta(KEYS.mode) as SyncMode | undefined) ?? 'off';
-    const contact = store.getMeta(KEYS.contact);
-    this.lastContactAt = contact === undefined ? undefined : Number(contact);
-    this.persistedContactAt = this.lastContactAt;
-    const syncedAt = store.getMeta(KEYS.syncedAt);
-    this.lastSyncAt = syncedAt === undefined ? undefined : Number(syncedAt);
+  private constructor(
+    private readonly store: Store,
+    private readonly logger: Logger | undefined,
+  ) {}
+
+  static async load(store: Store, logger?: Logger): Promise<SyncedState> {
+    const state = new SyncedState(store, logger);
+    const meta = async (key: string) => store.read.getMeta(key);
+    state.epoch = (await meta(KEYS.epoch)) ?? '';
+    state.appliedVersion = Number((await meta(KEYS.version)) ?? '0');
+    state.appliedVersionId = (await meta(KEYS.versionId)) ?? '';
+    state.appliedMode = ((await meta(KEYS.mode)) as SyncMode | undefined) ?? 'off';
+    const contact = await meta(KEYS.contact);
+    state.lastContactAt = contact === undefined ? undefined : Number(contact);
+    state.persistedContactAt = state.lastContactAt;
+    const syncedAt = await meta(KEYS.syncedAt);
+    state.lastSyncAt = syncedAt === undefined ? undefined : Number(syncedAt);
+    return state;
   }
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */
-  recordApplied(epoch: string, version: number, versionId: string, mode: SyncMode, now: number): void {
-    this.store.setMeta(KEYS.epoch, epoch);
-    this.store.setMeta(KEYS.version, String(version));
-    this.store.setMeta(KEYS.versionId, versionId);
-    this.store.setMeta(KEYS.mode, mode);
-    this.store.setMeta(KEYS.contact, String(now));
-    this.store.setMeta(KEYS.syncedAt, String(now));
+  async recordApplied(tx: StoreTx, epoch: string, version: number, versionId: string, mode: SyncMode, now: number): Promise<void> {
+    await tx.setMeta(KEYS.epoch, epoch);
+    await tx.setMeta(KEYS.version, String(version));
+    await tx.setMeta(KEYS.versionId, versionId);
+    await tx.setMeta(KEYS.mode, mode);
+    await tx.setMeta(KEYS.contact, String(now));
+    await tx.setMeta(KEYS.syncedAt, String(now));
   }
 
   /** After the transaction committed: the in-memory view follows. */
@@ -49,19 +57,23 @@ export class SyncedState {
    * Sync turned off: what the zone holds is its own from now on, so a later sync must start
    * with a snapshot, not a delta on top of state that may have changed locally meanwhile.
    */
-  forget(): void {
-    this.store.transaction(() => {
-      for (const key of Object.values(KEYS)) this.store.deleteMeta(key);
+  async forget(): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      for (const key of Object.values(KEYS)) await tx.deleteMeta(key);
     });
     Object.assign(this, { epoch: '', appliedVersion: 0, appliedVersionId: '', appliedMode: 'off', lastContactAt: undefined, lastSyncAt: undefined, persistedContactAt: undefined });
   }
 
-  /** Heard from global: kept in memory always, written at most every `persistEveryMs`. */
+  /** Heard from global: kept in memory always, written at most every `persistEveryMs` (in the background). */
   contact(now: number, persistEveryMs: number): void {
     this.lastContactAt = now;
     if (this.persistedContactAt === undefined || now - this.persistedContactAt >= persistEveryMs) {
-      this.store.transaction(() => this.store.setMeta(KEYS.contact, String(now)));
       this.persistedContactAt = now;
+      this.store.transaction((tx) => tx.setMeta(KEYS.contact, String(now))).catch((error: unknown) => {
+        // Memory has it; the next contact writes it again.
+        this.persistedContactAt = undefined;
+        this.logger?.warn({ err: error }, 'sync: could not record the last contact with global');
+      });
     }
   }
 }

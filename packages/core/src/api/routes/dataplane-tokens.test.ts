@@ -30,10 +30,10 @@ async function zoneApi(zone = 'zone-1') {
       MESHAUTH_ACCESS_STATIC_GENERATE_DP_TOKEN_GROUPS: 'team-a',
     },
   });
-  const ctx = createPlaneContext({ plane: 'zone', config, store, logger, clock: systemClock });
+  const ctx = await createPlaneContext({ plane: 'zone', config, store, instance: 'test-instance', logger, clock: systemClock });
   await ensureSigningKey(ctx.families.user.family, logger);
   const app: FastifyInstance = createApiApp(ctx);
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => app.close());
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => ctx.families.feed.stop(), () => app.close());
   const userToken = (name: string, groups: string[]) => ctx.families.user.issuer.issue({ Name: name, Groups: groups }, 3_600_000);
   const post = async (body: unknown, token?: string) =>
     app.inject({ method: 'POST', url: '/tokens/dataplane', payload: body as object, headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -53,7 +53,7 @@ describe('POST /tokens/dataplane', () => {
     expect(header).toEqual({ alg: 'RS256', kid: '1', typ: 'JWT' });
     expect(payload).toMatchObject({ Name: 'web-1', Mesh: 'default', Tags: body.tags, Type: 'dataplane', Zone: 'zone-1' });
     expect((payload.exp as number) - (payload.iat as number)).toBe(3600);
-    expect(zone.store.listKeys('dataplane-token/default').map((k) => k.serial)).toEqual([1]);
+    expect((await zone.store.read.listKeys('dataplane-token/default')).map((k) => k.serial)).toEqual([1]);
     expect(verifyBootstrap(zone.ctx.families, 'zone-1', { mesh: 'default', name: 'web-1', dataplaneToken: response.body }).tags).toEqual(body.tags);
   });
 
@@ -70,7 +70,7 @@ describe('POST /tokens/dataplane', () => {
     expect(refused.statusCode).toBe(403);
     expect(refused.json()).toMatchObject({ status: 403, detail: expect.stringMatching(/user "bob".*not allowed to generateDpToken/) });
     expect((await zone.post(body)).statusCode).toBe(403);
-    expect(zone.store.listKeys('dataplane-token/default')).toEqual([]);
+    expect(await zone.store.read.listKeys('dataplane-token/default')).toEqual([]);
   });
 
   it.each([

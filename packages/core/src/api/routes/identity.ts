@@ -6,6 +6,8 @@ export function registerIdentityRoutes(app: FastifyInstance, ctx: PlaneContext):
     product: 'meshauth',
     version: ctx.version,
     plane: ctx.plane,
+    instance: ctx.instance,
+    store: ctx.store.type,
     ...(ctx.zoneName ? { zone: ctx.zoneName } : {}),
   }));
 

@@ -12,26 +12,34 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-function api(env: Record<string, string>) {
+async function api(env: Record<string, string>) {
   const store = SqliteStore.open(':memory:');
-  const ctx = createPlaneContext({ plane: 'zone', config: loadConfig({ env: { MESHAUTH_MULTIZONE_ZONE_NAME: 'zone-1', ...env } }), store, logger: createLogger({ level: 'silent', name: 'test' }), clock: systemClock });
+  const ctx = await createPlaneContext({
+    plane: 'zone',
+    config: loadConfig({ env: { MESHAUTH_MULTIZONE_ZONE_NAME: 'zone-1', ...env } }),
+    store,
+    instance: 'test-instance',
+    logger: createLogger({ level: 'silent', name: 'test' }),
+    clock: systemClock,
+  });
   const app = createApiApp(ctx);
   closers.push(async () => {
     await app.close();
-    store.close();
+    ctx.families.feed.stop();
+    await store.close();
   });
   return app;
 }
 
 describe('GET /metrics', () => {
   it('serves Prometheus text by default', async () => {
-    const response = await api({}).inject({ method: 'GET', url: '/metrics' });
+    const response = await (await api({})).inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(200);
     expect(response.body).toMatch(/^# TYPE meshauth_signing_keys gauge$/m);
   });
 
   it('is not served with MESHAUTH_METRICS_ENABLED=false', async () => {
-    const response = await api({ MESHAUTH_METRICS_ENABLED: 'false' }).inject({ method: 'GET', url: '/metrics' });
+    const response = await (await api({ MESHAUTH_METRICS_ENABLED: 'false' })).inject({ method: 'GET', url: '/metrics' });
     expect(response.statusCode).toBe(404);
     expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
   });

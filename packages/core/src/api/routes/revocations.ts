@@ -34,9 +34,9 @@ export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext
       jti = payload.jti;
       if (typeof payload.exp === 'number' && Number.isFinite(payload.exp)) expiresAt = payload.exp * 1000;
     }
-    const added = user.revoke(jti!, expiresAt);
+    const added = await user.revoke(jti!, expiresAt);
     request.log.info({ jti, by: request.identity.name }, 'user token revoked');
-    const row = ctx.store.getRevocation(user.name.id, jti!)!;
+    const row = (await ctx.store.read.getRevocation(user.name.id, jti!))!;
     return reply.code(added ? 201 : 200).send({
       jti: row.jti,
       revokedAt: new Date(row.revokedAt).toISOString(),

@@ -47,14 +47,14 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
 
     app.get<{ Params: { mesh?: string } }>(path, { schema: { params: meshParams } }, async (request) => {
       ctx.access.require(request.identity, 'adminResources');
-      const items = views.list(request.params.mesh ?? '').map(toJson);
+      const items = (await views.list(request.params.mesh ?? '')).map(toJson);
       return { total: items.length, items, next: null };
     });
 
     app.get<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
       ctx.access.require(request.identity, 'adminResources');
       const mesh = request.params.mesh ?? '';
-      const secret = views.get(mesh, request.params.name);
+      const secret = await views.get(mesh, request.params.name);
       if (!secret) throw new MeshAuthError('ERR_NOT_FOUND', `${describe(mesh, request.params.name)} not found`);
       return toJson(secret);
     });
@@ -68,7 +68,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
         const { name } = request.params;
         if (request.body.name !== undefined && request.body.name !== name) throw badRequest('name', `must match the name in the path (${name})`);
         if (request.body.mesh !== undefined && request.body.mesh !== mesh) throw badRequest('mesh', `must match the mesh in the path (${mesh})`);
-        const created = views.put(mesh, name, decodeBase64(request.body.data));
+        const created = await views.put(mesh, name, decodeBase64(request.body.data));
         request.log.info({ mesh, name, by: request.identity.name }, created ? 'secret created' : 'secret updated');
         return reply.code(created ? 201 : 200).send({});
       },
@@ -77,7 +77,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
     app.delete<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
       ctx.access.require(request.identity, 'adminResources');
       const mesh = request.params.mesh ?? '';
-      views.delete(mesh, request.params.name);
+      await views.delete(mesh, request.params.name);
       request.log.info({ mesh, name: request.params.name, by: request.identity.name }, 'secret deleted');
       return {};
     });

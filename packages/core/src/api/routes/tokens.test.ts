@@ -19,10 +19,11 @@ afterEach(async () => {
 
 async function globalApi(env: Record<string, string> = {}, userTokenIssuingRefusal?: () => string | undefined, perTest = true) {
   const store = SqliteStore.open(':memory:');
-  const ctx = createPlaneContext({
+  const ctx = await createPlaneContext({
     plane: 'global',
     config: loadConfig({ env }),
     store,
+    instance: 'test-instance',
     logger,
     clock,
     ...(userTokenIssuingRefusal ? { userTokenIssuingRefusal } : {}),
@@ -33,7 +34,8 @@ async function globalApi(env: Record<string, string> = {}, userTokenIssuingRefus
   const issue = (payload: unknown) => app.inject({ method: 'POST', url: '/tokens/user', payload: payload as object });
   const close = async () => {
     await app.close();
-    store.close();
+    ctx.families.feed.stop();
+    await store.close();
   };
   if (perTest) cleanups.push(close);
   return { ctx, app, issue, close };

@@ -79,6 +79,53 @@ export const migrations: ((db: Database) => void)[] = [
       INSERT INTO version_ids (version, id)
         SELECT CAST(value AS INTEGER), lower(hex(randomblob(8))) FROM meta WHERE key = 'version' AND CAST(value AS INTEGER) > 0;
     `),
+  (db) =>
+    db.exec(`
+      -- Every family's changes are logged now, not only what zones mirror: each process applies
+      -- the log to its memory, its own writes included (the same path replicas on PostgreSQL take).
+      -- Rows logged before were all user-token rows. 'family'/'reload': reload that family whole.
+      CREATE TABLE change_log_v2 (
+        seq        INTEGER PRIMARY KEY,
+        version    INTEGER NOT NULL,
+        family     TEXT    NOT NULL,
+        entity     TEXT    NOT NULL CHECK (entity IN ('key', 'revocation', 'family')),
+        ref        TEXT    NOT NULL,
+        op         TEXT    NOT NULL CHECK (op IN ('put', 'delete', 'reload')),
+        expires_at INTEGER
+      );
+      INSERT INTO change_log_v2 (seq, version, family, entity, ref, op, expires_at)
+        SELECT c.seq, c.version, 'user-token', c.entity, c.ref, c.op, r.expires_at
+        FROM change_log c LEFT JOIN revocations r ON c.entity = 'revocation' AND r.family = 'user-token' AND r.jti = c.ref;
+      DROP TABLE change_log;
+      ALTER TABLE change_log_v2 RENAME TO change_log;
+      CREATE INDEX change_log_by_version ON change_log (version, seq);
+
+      -- When each version committed: how long a zone has been behind.
+      ALTER TABLE version_ids ADD COLUMN committed_at INTEGER NOT NULL DEFAULT 0;
+
+      -- What GET /zones shows, kept like Kuma's ZoneInsight so it survives restarts.
+      CREATE TABLE zone_status (
+        zone                 TEXT    PRIMARY KEY,
+        global_instance      TEXT    NOT NULL,
+        connected            INTEGER NOT NULL,
+        mode                 TEXT    NOT NULL,
+        acked_version        INTEGER NOT NULL,
+        last_sync_latency_ms INTEGER,
+        last_ack_at          INTEGER,
+        last_error           TEXT,
+        last_error_at        INTEGER,
+        connected_at         INTEGER,
+        disconnected_at      INTEGER,
+        software_version     TEXT    NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE instances (
+        instance     TEXT    PRIMARY KEY,
+        plane        TEXT    NOT NULL,
+        started_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `),
 ];
 
 export function migrate(db: Database): void {

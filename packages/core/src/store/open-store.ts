@@ -1,0 +1,10 @@
+import type { MeshAuthConfig } from '../config/defaults.js';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { Store } from './store.js';
+
+/** The one place that picks a store implementation: from `store.type`. */
+export async function openStore(config: MeshAuthConfig, plane: 'global' | 'zone'): Promise<Store> {
+  if (config.store.type === 'postgres') return PostgresStore.open(config.store.postgres);
+  return SqliteStore.open(config.store.sqlite.path || `./data/${plane}.db`);
+}

@@ -1,0 +1,259 @@
+import { randomBytes } from 'node:crypto';
+import type { Database, Statement } from 'better-sqlite3';
+import type {
+  ChangeRow,
+  InstanceRow,
+  NewChange,
+  RevocationRow,
+  SecretRow,
+  SigningKeyRow,
+  StoreReads,
+  StoreTx,
+  VersionInfo,
+  ZoneStatusRow,
+} from './store.js';
+import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
+
+/** Revocations are read in pages of this many rows (keyset pagination by jti). */
+const PAGE_ROWS = 10_000;
+
+/**
+ * The SQL of the SQLite store, on one connection. Methods are async to fit the store seam, but
+ * each runs its statements synchronously (better-sqlite3): a method never interleaves with another
+ * on the same connection.
+ */
+export class SqliteReads implements StoreReads {
+  /** Compiled once: a 200,000-revocation sync runs the same insert 200,000 times. */
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(protected readonly db: Database) {}
+
+  protected statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  protected metaSync(key: string): string | undefined {
+    return this.statement('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return this.metaSync(key);
+  }
+
+  async listKeys(family: string): Promise<SigningKeyRow[]> {
+    return (this.statement(`${KEY_COLUMNS} WHERE family = ? ORDER BY serial`).all(family) as Record<string, unknown>[]).map(toKeyRow);
+  }
+
+  async getKey(family: string, serial: number): Promise<SigningKeyRow | undefined> {
+    const row = this.statement(`${KEY_COLUMNS} WHERE family = ? AND serial = ?`).get(family, serial) as Record<string, unknown> | undefined;
+    return row ? toKeyRow(row) : undefined;
+  }
+
+  async keyFamilies(prefix: string): Promise<string[]> {
+    return this.statement('SELECT DISTINCT family FROM signing_keys WHERE substr(family, 1, ?) = ?').pluck().all(prefix.length, prefix) as string[];
+  }
+
+  async forEachRevocationPage(family: string, page: (rows: RevocationRow[]) => void | Promise<void>): Promise<void> {
+    const select = this.statement('SELECT jti, revoked_at, expires_at FROM revocations WHERE family = ? AND jti > ? ORDER BY jti LIMIT ?').raw();
+    let after = '';
+    for (;;) {
+      const rows = select.all(family, after, PAGE_ROWS) as [string, number, number | null][];
+      if (rows.length === 0) return;
+      await page(rows.map(([jti, revokedAt, expiresAt]) => ({ family, jti, revokedAt, expiresAt })));
+      if (rows.length < PAGE_ROWS) return;
+      after = rows[rows.length - 1]![0];
+    }
+  }
+
+  async getRevocation(family: string, jti: string): Promise<RevocationRow | undefined> {
+    const row = this.statement('SELECT revoked_at, expires_at FROM revocations WHERE family = ? AND jti = ?').get(family, jti) as
+      | { revoked_at: number; expires_at: number | null }
+      | undefined;
+    return row ? { family, jti, revokedAt: row.revoked_at, expiresAt: row.expires_at } : undefined;
+  }
+
+  async countRevocations(family: string): Promise<number> {
+    return this.statement('SELECT count(*) FROM revocations WHERE family = ?').pluck().get(family) as number;
+  }
+
+  async expiredRevocations(family: string, now: number, limit: number): Promise<string[]> {
+    return this.statement('SELECT jti FROM revocations WHERE family = ? AND expires_at IS NOT NULL AND expires_at < ? LIMIT ?').pluck().all(family, now, limit) as string[];
+  }
+
+  async getSecret(mesh: string, name: string): Promise<SecretRow | undefined> {
+    const row = this.statement('SELECT data, updated_at FROM secrets WHERE mesh = ? AND name = ?').get(mesh, name) as { data: Buffer; updated_at: number } | undefined;
+    return row ? { mesh, name, data: row.data, updatedAt: row.updated_at } : undefined;
+  }
+
+  async listSecrets(mesh: string): Promise<SecretRow[]> {
+    const rows = this.statement('SELECT name, data, updated_at FROM secrets WHERE mesh = ? ORDER BY name').all(mesh) as { name: string; data: Buffer; updated_at: number }[];
+    return rows.map((r) => ({ mesh, name: r.name, data: r.data, updatedAt: r.updated_at }));
+  }
+
+  async version(): Promise<number> {
+    return Number(this.metaSync('version') ?? '0');
+  }
+
+  async changeLogFloor(): Promise<number> {
+    return Number(this.metaSync('changeLogFloor') ?? '0');
+  }
+
+  async versionInfo(version: number): Promise<VersionInfo | undefined> {
+    const row = this.statement('SELECT version, id, committed_at FROM version_ids WHERE version = ?').get(version) as Record<string, unknown> | undefined;
+    return row ? toVersionInfo(row) : undefined;
+  }
+
+  async versionsBetween(version: number, through: number): Promise<VersionInfo[]> {
+    return (this.statement('SELECT version, id, committed_at FROM version_ids WHERE version > ? AND version <= ? ORDER BY version').all(version, through) as Record<string, unknown>[]).map(toVersionInfo);
+  }
+
+  async changesAfter(version: number, seq: number, limit: number): Promise<ChangeRow[]> {
+    const rows = this.statement(
+      'SELECT seq, version, family, entity, ref, op, expires_at FROM change_log WHERE version > ? OR (version = ? AND seq > ?) ORDER BY version, seq LIMIT ?',
+    ).all(version, version, seq, limit) as Record<string, unknown>[];
+    return rows.map(toChangeRow);
+  }
+
+  async countChangesSince(version: number): Promise<number> {
+    return this.statement('SELECT count(*) FROM change_log WHERE version > ?').pluck().get(version) as number;
+  }
+
+  listZoneStatus(): ZoneStatusRow[] {
+    return (this.statement('SELECT * FROM zone_status ORDER BY zone').all() as Record<string, unknown>[]).map(toZoneStatusRow);
+  }
+
+  instancesSeenSince(since: number): InstanceRow[] {
+    return (this.statement('SELECT instance, plane, started_at, last_seen_at FROM instances WHERE last_seen_at >= ? ORDER BY instance').all(since) as Record<string, unknown>[]).map(
+      (r) => ({ instance: r.instance as string, plane: r.plane as string, startedAt: r.started_at as number, lastSeenAt: r.last_seen_at as number }),
+    );
+  }
+}
+
+/** The writer connection: a transaction's statements (the store opens and ends the transaction). */
+export class SqliteWrites extends SqliteReads implements StoreTx {
+  /** Versions recorded on this connection, so the store knows a commit grew the log. */
+  recorded = 0;
+
+  epochOrCreate(fresh: string): string {
+    this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run('epoch', fresh);
+    return this.metaSync('epoch')!;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  async deleteMeta(key: string): Promise<void> {
+    this.statement('DELETE FROM meta WHERE key = ?').run(key);
+  }
+
+  async putKey(row: SigningKeyRow): Promise<void> {
+    this.statement(
+      `INSERT INTO signing_keys (family, serial, public_pem, private_pem, created_at, origin) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (family, serial) DO UPDATE SET public_pem = excluded.public_pem, private_pem = excluded.private_pem,
+         created_at = excluded.created_at, origin = excluded.origin`,
+    ).run(row.family, row.serial, row.publicPem, row.privatePem, row.createdAt, row.origin);
+  }
+
+  async deleteKeys(family: string, serials: number[]): Promise<number[]> {
+    const remove = this.statement('DELETE FROM signing_keys WHERE family = ? AND serial = ?');
+    return serials.filter((serial) => remove.run(family, serial).changes > 0);
+  }
+
+  async deleteAllKeys(family: string): Promise<void> {
+    this.statement('DELETE FROM signing_keys WHERE family = ?').run(family);
+  }
+
+  async addRevocations(family: string, rows: { jti: string; revokedAt: number; expiresAt: number | null }[]): Promise<string[]> {
+    const insert = this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+    return rows.filter((r) => insert.run(family, r.jti, r.revokedAt, r.expiresAt).changes > 0).map((r) => r.jti);
+  }
+
+  async deleteRevocations(family: string, jtis: string[]): Promise<string[]> {
+    const remove = this.statement('DELETE FROM revocations WHERE family = ? AND jti = ?');
+    return jtis.filter((jti) => remove.run(family, jti).changes > 0);
+  }
+
+  async deleteAllRevocations(family: string): Promise<void> {
+    this.statement('DELETE FROM revocations WHERE family = ?').run(family);
+  }
+
+  async revokedJtis(family: string): Promise<Set<string>> {
+    return new Set(this.statement('SELECT jti FROM revocations WHERE family = ?').pluck().all(family) as string[]);
+  }
+
+  async clearStagedRevocations(): Promise<void> {
+    this.statement('DELETE FROM staged_revocations').run();
+  }
+
+  async stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void> {
+    // A jti staged twice keeps its last operation.
+    const stage = this.statement('INSERT OR REPLACE INTO staged_revocations (jti, op, expires_at) VALUES (?, ?, ?)');
+    for (const row of rows) stage.run(row.jti, row.op, row.expiresAt);
+  }
+
+  async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {
+    this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete')").run(family);
+    this.statement(
+      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' ON CONFLICT DO NOTHING",
+    ).run(family, revokedAt);
+  }
+
+  async putSecret(row: SecretRow): Promise<boolean> {
+    const existed = this.statement('SELECT 1 FROM secrets WHERE mesh = ? AND name = ?').get(row.mesh, row.name) !== undefined;
+    this.statement(
+      'INSERT INTO secrets (mesh, name, data, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (mesh, name) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at',
+    ).run(row.mesh, row.name, row.data, row.updatedAt);
+    return !existed;
+  }
+
+  async deleteSecret(mesh: string, name: string): Promise<boolean> {
+    return this.statement('DELETE FROM secrets WHERE mesh = ? AND name = ?').run(mesh, name).changes > 0;
+  }
+
+  async recordChanges(changes: NewChange[], committedAt: number): Promise<number> {
+    const version = Number(this.metaSync('version') ?? '0') + 1;
+    const insert = this.statement('INSERT INTO change_log (version, family, entity, ref, op, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
+    for (const c of changes) insert.run(version, c.family, c.entity, c.ref, c.op, c.expiresAt);
+    // Random, not derived from the changes: two histories that reuse this number never share its id.
+    this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, randomBytes(8).toString('hex'), committedAt);
+    await this.setMeta('version', String(version));
+    this.recorded++;
+    return version;
+  }
+
+  async pruneChangeLog(keep: number): Promise<void> {
+    const total = this.statement('SELECT count(*) FROM change_log').pluck().get() as number;
+    if (total <= keep) return;
+    const cutoff = this.statement('SELECT version FROM change_log ORDER BY version DESC, seq DESC LIMIT 1 OFFSET ?').pluck().get(keep) as number;
+    this.statement('DELETE FROM change_log WHERE version <= ?').run(cutoff);
+    // The floor's own id stays: a zone standing exactly at the floor still takes a delta.
+    this.statement('DELETE FROM version_ids WHERE version < ?').run(cutoff);
+    await this.setMeta('changeLogFloor', String(cutoff));
+  }
+
+  upsertZoneStatus(rows: ZoneStatusRow[]): void {
+    const upsert = this.statement(
+      `INSERT INTO zone_status (${ZONE_STATUS_COLUMNS})
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ${ZONE_STATUS_ON_CONFLICT}`,
+    );
+    this.db.transaction(() => {
+      for (const r of rows) {
+        upsert.run(r.zone, r.globalInstance, r.connected ? 1 : 0, r.mode, r.ackedVersion, r.lastSyncLatencyMs, r.lastAckAt, r.lastError, r.lastErrorAt, r.connectedAt, r.disconnectedAt, r.softwareVersion);
+      }
+    })();
+  }
+
+  upsertInstance(row: InstanceRow): void {
+    this.statement(
+      'INSERT INTO instances (instance, plane, started_at, last_seen_at) VALUES (?, ?, ?, ?) ON CONFLICT (instance) DO UPDATE SET last_seen_at = excluded.last_seen_at',
+    ).run(row.instance, row.plane, row.startedAt, row.lastSeenAt);
+  }
+}
+

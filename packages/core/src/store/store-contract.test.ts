@@ -1,0 +1,290 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../../../scripts/lib/embedded-postgres.mjs';
+import { PostgresStore } from './postgres-store.js';
+import { SqliteStore } from './sqlite-store.js';
+import type { NewChange, Store, ZoneStatusRow } from './store.js';
+
+/**
+ * One contract, two stores: everything above the seam relies on these behaviours, so both
+ * implementations must show them, against a real SQLite file and a real PostgreSQL server.
+ */
+interface StoreKind {
+  name: 'sqlite' | 'postgres';
+  /** A fresh, empty store; `again` opens another handle on the same one (a restart, or a replica). */
+  fresh(): Promise<{ store: Store; again(): Promise<Store> }>;
+  /** Several processes may share it. */
+  shared: boolean;
+}
+
+let postgres: EmbeddedPostgresServer;
+let dir: string;
+let databases = 0;
+const opened: Store[] = [];
+const track = <S extends Store>(store: S): S => (opened.push(store), store);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'meshauth-contract-'));
+  postgres = await startEmbeddedPostgres();
+}, 120_000);
+
+afterAll(async () => {
+  for (const store of opened.splice(0)) await store.close();
+  await postgres?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const kinds: StoreKind[] = [
+  {
+    name: 'sqlite',
+    shared: false,
+    async fresh() {
+      const path = join(dir, `store-${++databases}.db`);
+      return { store: track(SqliteStore.open(path)), again: async () => track(SqliteStore.open(path)) };
+    },
+  },
+  {
+    name: 'postgres',
+    shared: true,
+    async fresh() {
+      const settings = await postgres.createDatabase(`contract_${++databases}`);
+      return { store: track(await PostgresStore.open(settings)), again: async () => track(await PostgresStore.open(settings)) };
+    },
+  },
+];
+
+const revocation = (ref: string, expiresAt: number | null = null): NewChange => ({ family: 'user-token', entity: 'revocation', ref, op: 'put', expiresAt });
+const key = (serial: number) => ({ family: 'user-token', serial, publicPem: `public-${serial}`, privatePem: `private-${serial}`, createdAt: 1_000 + serial, origin: 'local' as const });
+const zoneRow = (zone: string, instance: string, connectedAt: number, connected = true): ZoneStatusRow => ({
+  zone,
+  globalInstance: instance,
+  connected,
+  mode: 'public',
+  ackedVersion: 3,
+  lastSyncLatencyMs: 4,
+  lastAckAt: 5,
+  lastError: null,
+  lastErrorAt: null,
+  connectedAt,
+  disconnectedAt: null,
+  softwareVersion: '0.1.0',
+});
+
+describe.each(kinds)('$name store', (kind) => {
+  it('keeps its epoch across reopen; a new store gets a new one', async () => {
+    const { store, again } = await kind.fresh();
+    expect(store.epoch).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await again()).epoch).toBe(store.epoch);
+    expect((await kind.fresh()).store.epoch).not.toBe(store.epoch);
+  });
+
+  it('stores, replaces and deletes signing keys per family', async () => {
+    const { store } = await kind.fresh();
+    await store.transaction(async (tx) => {
+      await tx.putKey(key(2));
+      await tx.putKey(key(1));
+      await tx.putKey({ ...key(1), family: 'dataplane-token/default' });
+    });
+    expect((await store.read.listKeys('user-token')).map((k) => k.serial)).toEqual([1, 2]);
+    expect(await store.read.getKey('user-token', 2)).toEqual(key(2));
+    expect(await store.read.keyFamilies('dataplane-token/')).toEqual(['dataplane-token/default']);
+    await store.transaction((tx) => tx.putKey({ ...key(2), privatePem: null, origin: 'synced' }));
+    expect(await store.read.getKey('user-token', 2)).toMatchObject({ privatePem: null, origin: 'synced' });
+    expect(await store.transaction((tx) => tx.deleteKeys('user-token', [2, 7]))).toEqual([2]);
+    await store.transaction((tx) => tx.deleteAllKeys('dataplane-token/default'));
+    expect(await store.read.keyFamilies('dataplane-token/')).toEqual([]);
+  });
+
+  it('adds revocations once, deletes what exists, pages through many, and finds expired ones', async () => {
+    const { store } = await kind.fresh();
+    const rows = Array.from({ length: 25_000 }, (_, i) => ({ jti: `jti-${String(i).padStart(5, '0')}`, revokedAt: 1, expiresAt: i < 3 ? 100 : null }));
+    expect(await store.transaction((tx) => tx.addRevocations('user-token', rows))).toHaveLength(25_000);
+    expect(await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'jti-00001', revokedAt: 2, expiresAt: null }, { jti: 'new', revokedAt: 2, expiresAt: null }]))).toEqual(['new']);
+    expect(await store.read.countRevocations('user-token')).toBe(25_001);
+    const pages: number[] = [];
+    const seen = new Set<string>();
+    await store.read.forEachRevocationPage('user-token', (page) => {
+      pages.push(page.length);
+      for (const r of page) seen.add(r.jti);
+    });
+    expect(pages.length).toBeGreaterThan(1);
+    expect(seen.size).toBe(25_001);
+    expect((await store.read.expiredRevocations('user-token', 101, 10)).sort()).toEqual(['jti-00000', 'jti-00001', 'jti-00002']);
+    expect(await store.read.expiredRevocations('user-token', 100, 10)).toEqual([]);
+    expect(await store.transaction((tx) => tx.deleteRevocations('user-token', ['new', 'absent', 'jti-00000']))).toEqual(['new', 'jti-00000']);
+    expect(await store.read.getRevocation('user-token', 'jti-00001')).toEqual({ family: 'user-token', jti: 'jti-00001', revokedAt: 1, expiresAt: 100 });
+    expect((await store.transaction((tx) => tx.revokedJtis('user-token'))).size).toBe(24_999);
+  });
+
+  it('reports whether a secret was created or replaced, and keeps meshes apart', async () => {
+    const { store } = await kind.fresh();
+    expect(await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'a', data: Buffer.from([0, 255]), updatedAt: 1 }))).toBe(true);
+    expect(await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'a', data: Buffer.from('two'), updatedAt: 2 }))).toBe(false);
+    expect(await store.transaction((tx) => tx.putSecret({ mesh: 'm', name: 'a', data: Buffer.from('m'), updatedAt: 3 }))).toBe(true);
+    expect((await store.read.getSecret('', 'a'))?.data.toString()).toBe('two');
+    expect((await store.read.listSecrets('m')).map((s) => s.data.toString())).toEqual(['m']);
+    expect(await store.transaction((tx) => tx.deleteSecret('', 'a'))).toBe(true);
+    expect(await store.transaction((tx) => tx.deleteSecret('', 'a'))).toBe(false);
+  });
+
+  it('rolls a failed transaction back entirely: no row, no version', async () => {
+    const { store } = await kind.fresh();
+    await expect(
+      store.transaction(async (tx) => {
+        await tx.putSecret({ mesh: '', name: 'half', data: Buffer.from('x'), updatedAt: 1 });
+        await tx.recordChanges([revocation('half')], 1);
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(await store.read.getSecret('', 'half')).toBeUndefined();
+    expect(await store.read.version()).toBe(0);
+    expect(await store.read.changesAfter(0, 0, 10)).toEqual([]);
+    // And the store still takes writes.
+    expect(await store.transaction((tx) => tx.recordChanges([revocation('next')], 1))).toBe(1);
+  });
+
+  it('reads outside a transaction see committed state only', async () => {
+    const { store } = await kind.fresh();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let written!: () => void;
+    const wrote = new Promise<void>((resolve) => (written = resolve));
+    const writing = store.transaction(async (tx) => {
+      await tx.putSecret({ mesh: '', name: 'pending', data: Buffer.from('x'), updatedAt: 1 });
+      written();
+      await held;
+    });
+    await wrote;
+    expect(await store.read.getSecret('', 'pending')).toBeUndefined();
+    release();
+    await writing;
+    expect((await store.read.getSecret('', 'pending'))?.data.toString()).toBe('x');
+  });
+
+  it('gives every transaction the next version, shared by its rows in order, with a random id and its commit time', async () => {
+    const { store, again } = await kind.fresh();
+    expect(await store.transaction((tx) => tx.recordChanges([revocation('a', 9), revocation('b')], 111))).toBe(1);
+    expect(await store.transaction((tx) => tx.recordChanges([{ family: 'zone-token', entity: 'key', ref: '1', op: 'delete', expiresAt: null }], 222))).toBe(2);
+    const rows = await store.read.changesAfter(0, 0, 10);
+    expect(rows.map((r) => [r.version, r.family, r.ref, r.op, r.expiresAt])).toEqual([
+      [1, 'user-token', 'a', 'put', 9],
+      [1, 'user-token', 'b', 'put', null],
+      [2, 'zone-token', '1', 'delete', null],
+    ]);
+    // A cursor inside a version goes on from there.
+    expect((await store.read.changesAfter(rows[0]!.version, rows[0]!.seq, 10)).map((r) => r.ref)).toEqual(['b', '1']);
+    expect((await store.read.changesAfter(1, Number.MAX_SAFE_INTEGER, 10)).map((r) => r.ref)).toEqual(['1']);
+    const [one, two] = await store.read.versionsBetween(0, 2);
+    expect(one).toMatchObject({ version: 1, committedAt: 111 });
+    expect(one!.id).toMatch(/^[0-9a-f]{16}$/);
+    expect(two!.id).not.toBe(one!.id);
+    expect(await store.read.versionInfo(0)).toBeUndefined();
+    expect(await store.read.countChangesSince(0)).toBe(3);
+    const reopened = await again();
+    expect(await reopened.read.version()).toBe(2);
+    expect((await reopened.read.versionInfo(2))?.id).toBe(two!.id);
+  });
+
+  it('prunes whole versions from the oldest, raises the floor and keeps the floor\'s id', async () => {
+    const { store } = await kind.fresh();
+    for (const jti of ['a', 'b', 'c', 'd']) await store.transaction((tx) => tx.recordChanges([revocation(jti), revocation(`${jti}2`)], 1));
+    await store.transaction((tx) => tx.pruneChangeLog(5));
+    expect(await store.read.changeLogFloor()).toBe(2);
+    expect((await store.read.changesAfter(0, 0, 100)).map((r) => r.version)).toEqual([3, 3, 4, 4]);
+    expect(await store.read.versionInfo(1)).toBeUndefined();
+    expect(await store.read.versionInfo(2)).toBeDefined();
+  });
+
+  it('moves staged revocations into a family in one statement pair', async () => {
+    const { store } = await kind.fresh();
+    await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'old', revokedAt: 1, expiresAt: null }]));
+    await store.transaction((tx) => tx.stageRevocations([{ jti: 'old', op: 'delete', expiresAt: null }, { jti: 'new', op: 'put', expiresAt: 5 }, { jti: 'twice', op: 'put', expiresAt: null }, { jti: 'twice', op: 'delete', expiresAt: null }]));
+    await store.transaction(async (tx) => {
+      await tx.mergeStagedRevocations('user-token', 7);
+      await tx.clearStagedRevocations();
+    });
+    expect((await store.transaction((tx) => tx.revokedJtis('user-token')))).toEqual(new Set(['new']));
+    expect(await store.read.getRevocation('user-token', 'new')).toMatchObject({ revokedAt: 7, expiresAt: 5 });
+  });
+
+  it('keeps zone status where the newest stream wins, and which instances are alive', async () => {
+    const { store } = await kind.fresh();
+    await store.upsertZoneStatus([zoneRow('zone-1', 'replica-a', 100), zoneRow('zone-2', 'replica-a', 100)]);
+    // zone-1 moved to replica-b; replica-a's late write of its old stream must not undo that.
+    await store.upsertZoneStatus([zoneRow('zone-1', 'replica-b', 200)]);
+    await store.upsertZoneStatus([zoneRow('zone-1', 'replica-a', 100, false)]);
+    const rows = await store.listZoneStatus();
+    expect(rows.map((r) => [r.zone, r.globalInstance, r.connected])).toEqual([['zone-1', 'replica-b', true], ['zone-2', 'replica-a', true]]);
+    expect(rows[1]).toEqual(zoneRow('zone-2', 'replica-a', 100));
+    await store.heartbeatInstance({ instance: 'replica-a', plane: 'global', startedAt: 1, lastSeenAt: 10 }, 0);
+    const alive = await store.heartbeatInstance({ instance: 'replica-b', plane: 'global', startedAt: 1, lastSeenAt: 50 }, 20);
+    expect(alive.map((i) => i.instance)).toEqual(['replica-b']);
+  });
+
+  it('serializes writers: concurrent transactions that read the version and write the next never collide', async () => {
+    const { store, again } = await kind.fresh();
+    const writers = kind.shared ? [store, await again(), await again()] : [store];
+    const versions = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => writers[i % writers.length]!.transaction((tx) => tx.recordChanges([revocation(`w${i}`)], i))),
+    );
+    expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(await store.read.countChangesSince(0)).toBe(12);
+  });
+
+  it('runs exclusive sections one at a time across handles', async () => {
+    const { store, again } = await kind.fresh();
+    const other = kind.shared ? await again() : store;
+    const trace: string[] = [];
+    const section = (who: string) => async () => {
+      trace.push(`${who} in`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      trace.push(`${who} out`);
+    };
+    await Promise.all([store.exclusive('bootstrap', section('a')), other.exclusive('bootstrap', section('b'))]);
+    expect([trace.slice(0, 2), trace.slice(2)].every(([i, o]) => i!.replace(' in', '') === o!.replace(' out', ''))).toBe(true);
+  });
+
+  it('hints at a commit that grew the change log, on every handle of the store', async () => {
+    const { store, again } = await kind.fresh();
+    const listener = kind.shared ? await again() : store;
+    let hints = 0;
+    listener.onChangeHint(() => hints++);
+    const before = hints;
+    await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'no-log', data: Buffer.from('x'), updatedAt: 1 }));
+    await store.transaction((tx) => tx.recordChanges([revocation('hinted')], 1));
+    await expect.poll(() => hints, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+});
+
+describe('postgres store with replicas', () => {
+  it('migrates once when several replicas open an empty database together, and they share one epoch', async () => {
+    const settings = await postgres.createDatabase('contract_together');
+    const stores = await Promise.all([1, 2, 3, 4].map(() => PostgresStore.open(settings).then(track)));
+    expect(new Set(stores.map((s) => s.epoch)).size).toBe(1);
+    expect(await stores[0]!.transaction((tx) => tx.recordChanges([revocation('x')], 1))).toBe(1);
+    expect(await stores[3]!.read.version()).toBe(1);
+  });
+
+  it('gives a lease to one replica at a time; another takes it when the holder lets go', async () => {
+    const settings = await postgres.createDatabase('contract_lease');
+    const [a, b] = [await PostgresStore.open(settings).then(track), await PostgresStore.open(settings).then(track)];
+    const leaseA = a.lease('leader', 'a');
+    await expect.poll(() => leaseA.held, { timeout: 10_000 }).toBe(true);
+    const leaseB = b.lease('leader', 'b');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(leaseB.held).toBe(false);
+    await leaseA.release();
+    await expect.poll(() => leaseB.held, { timeout: 10_000 }).toBe(true);
+    await leaseB.release();
+  });
+
+  it('names the database, never the password, when it cannot be reached', async () => {
+    const settings = { ...postgres.settings, port: 1, password: 'secret-password-value' };
+    const failure = await PostgresStore.open(settings).catch((error: unknown) => error as Error);
+    expect(failure).toMatchObject({ code: 'ERR_STORE_UNAVAILABLE' });
+    expect((failure as Error).message).toContain(`postgres://${settings.user}@127.0.0.1:1/`);
+    expect((failure as Error).message).not.toContain('secret-password-value');
+  });
+});

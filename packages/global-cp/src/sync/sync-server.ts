@@ -24,8 +24,8 @@ const PRUNE_INTERVAL_MS = 60_000;
 
 /**
  * Global's side of sync: the gRPC service zones dial. Authenticates each stream (zone token of
- * scope cp), hands it to a ZoneSession, fans every user-token family change out to all zones,
- * and keeps the change log within its retention.
+ * scope cp, re-checked for as long as the stream is open), hands it to a ZoneSession, fans every
+ * user-token family change out to all zones, and keeps the change log within its retention.
  */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const { ctx } = options;
@@ -36,13 +36,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     store,
     familyId: family.name.id,
     stateSize: () => family.keys.size + family.revocations.size,
-    verifier: ctx.families.zone.verifier,
     allowed: ctx.config.multizone.global.syncUserTokenKeys as SyncMode,
     registry,
     logger,
     clock,
   });
   const unsubscribe = family.onChange((change) => sessions.fanOut(change));
+  // Revocations and key removals made here end their streams at once; the sweep catches the rest.
+  const unsubscribeZoneTokens = ctx.families.zone.family.onChange(() => sessions.recheckCredentials());
 
   const prune = () => {
     try {
@@ -72,7 +73,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         call.emit('error', { code: auth.code, details: auth.reason });
         return;
       }
-      new ZoneSession(call, auth.token, auth.claims.Zone, sessions).start();
+      new ZoneSession(call, auth.credential, sessions).start();
     },
   });
   if (!options.tls && ctx.config.multizone.global.syncUserTokenKeys === 'private') {
@@ -84,6 +85,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const stopBackground = () => {
     unsubscribe();
+    unsubscribeZoneTokens();
     clearInterval(pruneTimer);
   };
   let port: number;

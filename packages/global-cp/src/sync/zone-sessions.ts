@@ -11,9 +11,8 @@ import {
   type Logger,
   type SqliteStore,
   type SyncMode,
-  type TokenVerifier,
-  type ZoneClaims,
 } from '@meshauth/core';
+import { CredentialSweep } from './credential-sweep.js';
 import { changeContent, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
 import type { SyncServerDeps } from './sync-server-deps.js';
 import type { ZoneRegistry } from './zone-registry.js';
@@ -21,6 +20,8 @@ import type { ZoneSession } from './zone-session.js';
 
 /** How long an encoded snapshot is kept for other zones once built. */
 const SNAPSHOT_CACHE_MS = 30_000;
+/** How often every open stream's zone token is re-checked: a revocation ends its stream well within 1 s. */
+const CREDENTIAL_SWEEP_MS = 250;
 
 export interface ZoneSessionsOptions {
   store: SqliteStore;
@@ -28,7 +29,6 @@ export interface ZoneSessionsOptions {
   familyId: string;
   /** Items the synced state holds now (from memory: no table count on every Hello). */
   stateSize: () => number;
-  verifier: TokenVerifier<ZoneClaims>;
   allowed: SyncMode;
   registry: ZoneRegistry;
   logger: Logger;
@@ -41,7 +41,6 @@ export interface ZoneSessionsOptions {
  */
 export class ZoneSessions implements SyncServerDeps {
   readonly store: SqliteStore;
-  readonly verifier: TokenVerifier<ZoneClaims>;
   readonly allowed: SyncMode;
   readonly registry: ZoneRegistry;
   readonly logger: Logger;
@@ -55,9 +54,10 @@ export class ZoneSessions implements SyncServerDeps {
    */
   private readonly snapshots = new Map<SyncMode, { version: number; batches: Batch[] }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
+  private readonly credentials = new CredentialSweep(CREDENTIAL_SWEEP_MS);
 
   constructor(options: ZoneSessionsOptions) {
-    ({ store: this.store, familyId: this.familyId, stateSize: this.stateSize, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+    ({ store: this.store, familyId: this.familyId, stateSize: this.stateSize, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
   }
 
   register(session: ZoneSession, hello: Hello__Output): void {
@@ -70,6 +70,15 @@ export class ZoneSessions implements SyncServerDeps {
   unregister(session: ZoneSession): void {
     if (this.sessions.get(session.zone) === session) this.sessions.delete(session.zone);
     this.registry.disconnected(session.zone, session);
+  }
+
+  watchCredential(session: ZoneSession): () => void {
+    return this.credentials.watch(session);
+  }
+
+  /** This process changed the zone-token family: re-check every stream now, not at the next sweep. */
+  recheckCredentials(): void {
+    this.credentials.sweep();
   }
 
   /**
@@ -136,6 +145,7 @@ export class ZoneSessions implements SyncServerDeps {
     clearTimeout(this.snapshotExpiry);
     this.snapshots.clear();
     for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, reason);
+    this.credentials.stop();
   }
 
   private sendDelta(session: ZoneSession, from: number): void {

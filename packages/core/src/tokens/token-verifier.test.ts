@@ -244,3 +244,48 @@ describe('TokenVerifier cache', () => {
     expectRefused(token, 'ERR_TOKEN_KEY_ROTATED', /signing key 2, which has been rotated out/);
   });
 });
+
+describe('TokenVerifier.hold', () => {
+  const recheckRefusal = (recheck: () => void): { code: string; message: string } => {
+    try {
+      recheck();
+    } catch (error) {
+      expect(error).toBeInstanceOf(MeshAuthError);
+      return { code: (error as MeshAuthError).code, message: (error as MeshAuthError).message };
+    }
+    throw new Error('expected the held token to be refused');
+  };
+
+  it('verifies like verify, and refuses at once what verify refuses', async () => {
+    expect(verifier.hold(await sign(claims())).claims.Name).toBe('john');
+    const revoked = await sign(claims({ jti: 'revoked-before-hold' }));
+    revocations.add('revoked-before-hold');
+    expect(() => verifier.hold(revoked)).toThrow(/user token is revoked/);
+  });
+
+  it('rechecks revocation, expiry and key removal on every call', async () => {
+    const held = verifier.hold(await sign(claims()));
+    held.recheck();
+    revocations.add(claims().jti);
+    expect(recheckRefusal(held.recheck)).toEqual({ code: 'ERR_TOKEN_REVOKED', message: 'user token is revoked' });
+    revocations.delete(claims().jti);
+    held.recheck();
+    keys.delete(2);
+    expect(recheckRefusal(held.recheck)).toMatchObject({ code: 'ERR_TOKEN_KEY_ROTATED' });
+    keys.set(rsaKey(2));
+    expect(recheckRefusal(held.recheck)).toMatchObject({ code: 'ERR_TOKEN_SIGNATURE' });
+    keys.set(key2);
+    held.recheck();
+    clock.advance(86_400_000);
+    expect(recheckRefusal(held.recheck)).toMatchObject({ code: 'ERR_TOKEN_EXPIRED' });
+  });
+
+  it('keeps working after the shared cache has dropped the token', async () => {
+    verifier = new TokenVerifier<UserClaims>({ keys, revocations, clock, label: 'user token', checkClaims: checkUserClaims, cacheSize: 1 });
+    const held = verifier.hold(await sign(claims()));
+    verifier.verify(await sign(claims({ jti: 'another' })));
+    held.recheck();
+    revocations.add(claims().jti);
+    expect(recheckRefusal(held.recheck)).toMatchObject({ code: 'ERR_TOKEN_REVOKED' });
+  });
+});

@@ -24,6 +24,13 @@ export interface TokenVerifierOptions {
   cacheSize?: number;
 }
 
+/** A token verified once and checked again while it is in use (TokenVerifier.hold). */
+export interface HeldToken<C> {
+  readonly claims: C & StandardClaims;
+  /** Throws what `verify` would throw now: expired, revoked, its key removed or replaced. */
+  recheck(): void;
+}
+
 interface Verified<C> {
   token: string;
   claims: C & StandardClaims;
@@ -50,10 +57,37 @@ export class TokenVerifier<C> {
   }
 
   verify(token: string): C & StandardClaims {
+    return this.verifyRemembered(token).claims;
+  }
+
+  /**
+   * For a credential re-checked for as long as it is in use (a zone's sync stream, every few
+   * hundred milliseconds): `recheck` repeats exp, nbf, revocation and key presence, and the RSA
+   * work only if the ring no longer holds the very key object that verified it. The token is
+   * pinned here, not in the shared cache, whose first-in-first-out eviction would turn a sweep
+   * over more streams than it has slots into an RSA verification per stream per sweep.
+   */
+  hold(token: string): HeldToken<C> {
+    let verified = this.verifyRemembered(token);
+    return {
+      claims: verified.claims,
+      recheck: () => {
+        verified = this.checkNow(token, verified);
+      },
+    };
+  }
+
+  private verifyRemembered(token: string): Verified<C> {
     const tail = cacheKey(token);
     const entry = this.cache.get(tail);
-    const hit = entry?.token === token ? entry : undefined;
-    const verified = hit && this.options.keys.get(hit.key.serial) === hit.key ? hit : this.verifySignature(token);
+    const verified = this.checkNow(token, entry?.token === token ? entry : undefined);
+    if (verified !== entry) this.remember(tail, verified);
+    return verified;
+  }
+
+  /** `known`: an earlier verification of this exact text, reused while its key is still in the ring. */
+  private checkNow(token: string, known: Verified<C> | undefined): Verified<C> {
+    const verified = known && this.options.keys.get(known.key.serial) === known.key ? known : this.verifySignature(token);
     const { claims, key } = verified;
     const refusal = this.options.refuseKey?.(key);
     if (refusal) throw this.fail('ERR_TOKEN_SYNC_STALE', refusal);
@@ -61,8 +95,7 @@ export class TokenVerifier<C> {
     if (claims.exp <= now) throw this.fail('ERR_TOKEN_EXPIRED', `${this.options.label} expired at ${new Date(claims.exp * 1000).toISOString()}`);
     if (claims.nbf > now) throw this.fail('ERR_TOKEN_NOT_YET_VALID', `${this.options.label} is not valid before ${new Date(claims.nbf * 1000).toISOString()}`);
     if (this.options.revocations.has(claims.jti)) throw this.fail('ERR_TOKEN_REVOKED', `${this.options.label} is revoked`);
-    if (verified !== hit) this.remember(tail, verified);
-    return claims;
+    return verified;
   }
 
   private verifySignature(token: string): Verified<C> {

@@ -21,8 +21,8 @@ export interface SyncServerOptions {
 
 /**
  * Global's side of sync: the gRPC service zones dial. Authenticates each stream (zone token of
- * scope cp), hands it to a ZoneSession, and fans every version this replica's change feed
- * applies out to the zones connected here.
+ * scope cp, re-checked for as long as the stream is open), hands it to a ZoneSession, and fans
+ * every version this replica's change feed applies out to the zones connected here.
  */
 export async function startSyncServer(options: SyncServerOptions): Promise<SyncServer> {
   const { ctx } = options;
@@ -36,13 +36,14 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     feed,
     familyId: family.name.id,
     stateSize: () => family.keys.size + family.revocations.size,
-    verifier: ctx.families.zone.verifier,
     allowed: ctx.config.multizone.global.syncUserTokenKeys as SyncMode,
     registry,
     logger,
     clock,
   });
   const unsubscribe = feed.onApplied((applied) => sessions.fanOut(applied));
+  // A zone-token revocation or key removal (here or on another replica, through the feed) ends its streams at once; the sweep catches the rest.
+  const unsubscribeZoneTokens = ctx.families.zone.family.onChange(() => sessions.recheckCredentials());
 
   const server = new Server({
     'grpc.max_receive_message_length': MAX_SYNC_MESSAGE_BYTES + 64 * 1024,
@@ -61,7 +62,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
         call.emit('error', { code: auth.code, details: auth.reason });
         return;
       }
-      new ZoneSession(call, auth.token, auth.claims.Zone, sessions).start();
+      new ZoneSession(call, auth.credential, sessions).start();
     },
   });
   if (!options.tls && ctx.config.multizone.global.syncUserTokenKeys === 'private') {
@@ -73,6 +74,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const stopBackground = () => {
     unsubscribe();
+    unsubscribeZoneTokens();
   };
   let port: number;
   try {

@@ -6,11 +6,11 @@ import {
   type Batch,
   type GlobalMessage,
   type Hello__Output,
+  type Logger,
   type SyncMode,
   type ZoneMessage__Output,
 } from '@meshauth/core';
-import type { SyncServerDeps } from './sync-server-deps.js';
-import { verifyZoneToken } from './zone-authentication.js';
+import type { ZoneCredential } from './zone-authentication.js';
 
 /** A zone that says nothing within this long after opening the stream is dropped. */
 const HELLO_TIMEOUT_MS = 10_000;
@@ -18,11 +18,40 @@ const HELLO_TIMEOUT_MS = 10_000;
 const MIN_HEARTBEAT_MS = 100;
 /** Ceiling too: beyond 2^31 - 1 ms Node fires a timer after 1 ms, and a silent stream must still be noticed. */
 const MAX_HEARTBEAT_MS = 300_000;
+/** Node fires a longer timer after 1 ms: an expiry further away is waited for in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * What a session asks of the replica's sessions that hold it. Narrow on purpose: a session
+ * never sees the store, the registry or the verifier, only these.
+ */
+export interface ZoneSessionOwner {
+  /** The most global allows (multizone.global.syncUserTokenKeys). */
+  readonly allowed: SyncMode;
+  readonly logger: Logger;
+  now(): number;
+  /** What Welcome carries: the store's epoch and the version this replica has applied. */
+  welcome(): { epoch: string; version: number };
+  /** Hello accepted: the owner records it (and drops an older stream of the same zone). */
+  register(session: ZoneSession, hello: Hello__Output): void;
+  unregister(session: ZoneSession): void;
+  /** From the stream's first moment to its end: the session's zone token is re-checked on the owner's sweep. */
+  watchCredential(session: ZoneSession): () => void;
+  /** Sends the snapshot or delta that brings the zone from what it applied to now, then makes it live. */
+  initialSync(session: ZoneSession, hello: Hello__Output): void;
+  acked(zone: string, version: number): void;
+  failed(zone: string, reason: string): void;
+}
 
 /**
  * One zone's open Sync stream on global: waits for Hello, checks the zone name against the
  * token, sends Welcome and the initial snapshot or delta, then whatever the server fans out.
- * Answers heartbeats (re-checking the token each time) and records acks and nacks.
+ * Answers heartbeats and records acks and nacks.
+ *
+ * The zone token is checked for the whole life of the stream, never only when the zone chooses
+ * to send something: by the owner's sweep, at the token's exp, on every message received and
+ * before every message written (batches already queued included). Once it fails, the stream ends
+ * UNAUTHENTICATED with the verifier's reason and nothing more is written to it.
  */
 export class ZoneSession {
   zone = '';
@@ -37,23 +66,26 @@ export class ZoneSession {
   private waitingForDrain = false;
   private lastHeardAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private unwatchCredential: (() => void) | undefined;
 
   constructor(
     private readonly call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>,
-    private readonly token: string,
-    private readonly tokenZone: string,
-    private readonly deps: SyncServerDeps,
+    private readonly credential: ZoneCredential,
+    private readonly deps: ZoneSessionOwner,
   ) {
-    this.lastHeardAt = deps.clock.now();
+    this.lastHeardAt = deps.now();
   }
 
   start(): void {
+    this.unwatchCredential = this.deps.watchCredential(this);
+    this.armExpiryTimer();
     this.timers.push(setTimeout(() => this.end(status.DEADLINE_EXCEEDED, `no Hello within ${HELLO_TIMEOUT_MS} ms`), HELLO_TIMEOUT_MS));
     this.call.on('data', (message: ZoneMessage__Output) => {
       try {
         this.receive(message);
       } catch (error) {
-        this.deps.logger.error({ err: error, zone: this.tokenZone }, 'sync: failed to handle a zone message');
+        this.deps.logger.error({ err: error, zone: this.credential.zone }, 'sync: failed to handle a zone message');
         this.end(status.INTERNAL, 'global failed to handle the message');
       }
     });
@@ -72,7 +104,7 @@ export class ZoneSession {
   }
 
   private flush(): void {
-    while (!this.closed && !this.waitingForDrain && this.outbox.length > 0) {
+    while (!this.waitingForDrain && this.outbox.length > 0 && this.recheckCredential()) {
       if (!this.call.write(this.outbox.shift()!)) {
         this.waitingForDrain = true;
         this.call.once('drain', () => {
@@ -81,6 +113,35 @@ export class ZoneSession {
         });
       }
     }
+  }
+
+  /**
+   * Ends the stream if the zone token is no longer valid; true while it still is. Called by the
+   * sweep, at exp, and before anything is read from or written to the stream.
+   */
+  recheckCredential(): boolean {
+    if (this.closed) return false;
+    let check;
+    try {
+      check = this.credential.check();
+    } catch (error) {
+      this.deps.logger.error({ err: error, zone: this.credential.zone }, 'sync: failed to check a zone token');
+      this.end(status.INTERNAL, 'global failed to check the zone token');
+      return false;
+    }
+    if (check.ok) return true;
+    this.deps.logger.warn({ zone: this.credential.zone, reason: check.reason }, 'sync: zone token no longer valid; stream ended');
+    if (this.zone) this.deps.failed(this.zone, check.reason);
+    this.end(check.code, check.reason);
+    return false;
+  }
+
+  /** Exactly at exp rather than at the next sweep. */
+  private armExpiryTimer(): void {
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, this.credential.expiresAtMs - this.deps.now()));
+    this.expiryTimer = setTimeout(() => {
+      if (this.recheckCredential()) this.armExpiryTimer();
+    }, wait);
   }
 
   end(code: status, reason: string): void {
@@ -95,6 +156,8 @@ export class ZoneSession {
     this.closed = true;
     this.outbox.length = 0;
     for (const timer of this.timers) clearTimeout(timer);
+    clearTimeout(this.expiryTimer);
+    this.unwatchCredential?.();
     if (this.zone) {
       this.deps.unregister(this);
       this.deps.logger.info({ zone: this.zone, reason }, 'sync: zone disconnected');
@@ -102,25 +165,24 @@ export class ZoneSession {
   }
 
   private receive(message: ZoneMessage__Output): void {
-    this.lastHeardAt = this.deps.clock.now();
+    // Whatever the message: a zone whose token stopped being valid has its stream ended, not its ack recorded.
+    if (!this.recheckCredential()) return;
+    this.lastHeardAt = this.deps.now();
     if (!this.zone && message.message !== 'hello') return this.end(status.FAILED_PRECONDITION, 'the first message must be Hello');
     switch (message.message) {
       case 'hello':
         return this.hello(message.hello!);
       case 'ack':
-        return this.deps.registry.acked(this.zone, message.ack!.version);
+        return this.deps.acked(this.zone, message.ack!.version);
       case 'nack': {
         const { version, reason } = message.nack!;
-        this.deps.registry.failed(this.zone, `version ${version}: ${reason}`);
+        this.deps.failed(this.zone, `version ${version}: ${reason}`);
         this.deps.logger.warn({ zone: this.zone, version, reason }, 'sync: zone could not apply a batch');
         return;
       }
-      case 'heartbeat': {
-        const check = verifyZoneToken(this.token, this.deps.verifier);
-        if (!check.ok) return this.refuse(check.code, check.reason);
-        this.call.write({ heartbeat: { sentAtMs: this.deps.clock.now() } });
+      case 'heartbeat':
+        if (this.recheckCredential()) this.call.write({ heartbeat: { sentAtMs: this.deps.now() } });
         return;
-      }
       default:
         return;
     }
@@ -128,8 +190,8 @@ export class ZoneSession {
 
   private hello(hello: Hello__Output): void {
     if (this.zone) return this.end(status.FAILED_PRECONDITION, 'Hello sent twice');
-    if (hello.zone !== this.tokenZone) {
-      return this.refuse(status.PERMISSION_DENIED, `zone token is for zone ${this.tokenZone}, but the zone says it is ${JSON.stringify(hello.zone)}`);
+    if (hello.zone !== this.credential.zone) {
+      return this.refuse(status.PERMISSION_DENIED, `zone token is for zone ${this.credential.zone}, but the zone says it is ${JSON.stringify(hello.zone)}`);
     }
     clearTimeout(this.timers.shift());
     this.zone = hello.zone;
@@ -137,19 +199,20 @@ export class ZoneSession {
     const interval = Math.min(MAX_HEARTBEAT_MS, Math.max(MIN_HEARTBEAT_MS, hello.heartbeatIntervalMs || 5_000));
     this.timers.push(
       setInterval(() => {
-        const silentFor = this.deps.clock.now() - this.lastHeardAt;
+        const silentFor = this.deps.now() - this.lastHeardAt;
         if (silentFor > 3 * interval) this.end(status.UNAVAILABLE, `no message from zone for ${silentFor} ms`);
       }, interval),
     );
     this.deps.register(this, hello);
     this.deps.logger.info({ zone: this.zone, asked: fromProtoMode(hello.mode), effective: this.mode, appliedVersion: hello.appliedVersion }, 'sync: zone connected');
+    if (!this.recheckCredential()) return;
     this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), ...this.deps.welcome() } });
     if (this.mode !== 'off') this.deps.initialSync(this, hello);
   }
 
   private refuse(code: status, reason: string): void {
-    this.deps.logger.warn({ zone: this.tokenZone, reason }, 'sync: zone refused');
-    if (this.zone) this.deps.registry.failed(this.zone, reason);
+    this.deps.logger.warn({ zone: this.credential.zone, reason }, 'sync: zone refused');
+    if (this.zone) this.deps.failed(this.zone, reason);
     this.end(code, reason);
   }
 }

@@ -12,16 +12,16 @@ import {
   type Logger,
   type Store,
   type SyncMode,
-  type TokenVerifier,
-  type ZoneClaims,
 } from '@meshauth/core';
+import { CredentialSweep } from './credential-sweep.js';
 import { changeContent, changesSince, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
-import type { SyncServerDeps } from './sync-server-deps.js';
 import type { ZoneRegistry } from './zone-registry.js';
-import type { ZoneSession } from './zone-session.js';
+import type { ZoneSession, ZoneSessionOwner } from './zone-session.js';
 
 /** How long an encoded snapshot is kept for other zones once built. */
 const SNAPSHOT_CACHE_MS = 30_000;
+/** How often every open stream's zone token is re-checked: a revocation ends its stream well within 1 s. */
+const CREDENTIAL_SWEEP_MS = 250;
 
 export interface ZoneSessionsOptions {
   store: Store;
@@ -31,7 +31,6 @@ export interface ZoneSessionsOptions {
   familyId: string;
   /** Items the synced state holds now (from memory: no table count on every Hello). */
   stateSize: () => number;
-  verifier: TokenVerifier<ZoneClaims>;
   allowed: SyncMode;
   registry: ZoneRegistry;
   logger: Logger;
@@ -43,12 +42,11 @@ export interface ZoneSessionsOptions {
  * older), each brought up to date when it says Hello and then sent every version this replica's
  * change feed applies — its own writes and every other replica's alike.
  */
-export class ZoneSessions implements SyncServerDeps {
-  readonly verifier: TokenVerifier<ZoneClaims>;
+export class ZoneSessions implements ZoneSessionOwner {
   readonly allowed: SyncMode;
-  readonly registry: ZoneRegistry;
   readonly logger: Logger;
-  readonly clock: Clock;
+  private readonly registry: ZoneRegistry;
+  private readonly clock: Clock;
   private readonly store: Store;
   private readonly feed: ChangeFeed;
   private readonly familyId: string;
@@ -62,14 +60,27 @@ export class ZoneSessions implements SyncServerDeps {
    */
   private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<Batch[]> }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
+  private readonly credentials = new CredentialSweep(CREDENTIAL_SWEEP_MS);
 
   constructor(options: ZoneSessionsOptions) {
-    ({ store: this.store, feed: this.feed, familyId: this.familyId, stateSize: this.stateSize, verifier: this.verifier, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+    ({ store: this.store, feed: this.feed, familyId: this.familyId, stateSize: this.stateSize, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
   }
 
   /** What Welcome tells a zone: the store's epoch and the version this replica has applied. */
   welcome(): { epoch: string; version: number } {
     return { epoch: this.store.epoch, version: this.feed.version };
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  acked(zone: string, version: number): void {
+    this.registry.acked(zone, version);
+  }
+
+  failed(zone: string, reason: string): void {
+    this.registry.failed(zone, reason);
   }
 
   register(session: ZoneSession, hello: Hello__Output): void {
@@ -83,6 +94,15 @@ export class ZoneSessions implements SyncServerDeps {
     if (this.sessions.get(session.zone) === session) this.sessions.delete(session.zone);
     this.catchingUp.delete(session);
     this.registry.disconnected(session.zone, session);
+  }
+
+  watchCredential(session: ZoneSession): () => void {
+    return this.credentials.watch(session);
+  }
+
+  /** This process changed the zone-token family: re-check every stream now, not at the next sweep. */
+  recheckCredentials(): void {
+    this.credentials.sweep();
   }
 
   /**
@@ -183,6 +203,7 @@ export class ZoneSessions implements SyncServerDeps {
     clearTimeout(this.snapshotExpiry);
     this.snapshots.clear();
     for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, reason);
+    this.credentials.stop();
   }
 
   private async sendDelta(session: ZoneSession, from: number, to: number): Promise<void> {

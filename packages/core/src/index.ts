@@ -16,7 +16,7 @@ export { TokenFamily, type TokenFamilyName, type FamilyChange } from './tokens/t
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
 export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS } from './tokens/token-issuer.js';
-export { TokenVerifier, MAX_TOKEN_BYTES, type TokenVerifierOptions } from './tokens/token-verifier.js';
+export { TokenVerifier, MAX_TOKEN_BYTES, type SignatureCheck, type TokenVerifierOptions } from './tokens/token-verifier.js';
 export {
   checkStandardClaims,
   checkUserClaims,

@@ -29,7 +29,7 @@ export interface StartGlobalOptions {
   clock?: Clock;
 }
 
-/** Hourly: drop revocations of tokens that have expired anyway. */
+/** At start, then hourly: drop revocations of tokens that have expired anyway. */
 const PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Opens the store, makes sure the first-start credentials exist, serves the API. */
@@ -47,11 +47,14 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     await ensureSigningKey(ctx.families.zone.family, logger);
     if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
 
-    const prune = setInterval(() => {
+    const prune = () => {
       for (const family of [ctx.families.user.family, ctx.families.zone.family]) family.pruneExpiredRevocations();
-    }, PRUNE_INTERVAL_MS);
-    prune.unref();
-    closers.push(() => clearInterval(prune));
+    };
+    // At start too: a plane restarted more often than hourly would otherwise never prune.
+    prune();
+    const pruneTimer = setInterval(prune, PRUNE_INTERVAL_MS);
+    pruneTimer.unref();
+    closers.push(() => clearInterval(pruneTimer));
 
     const { syncInterface, syncPort } = config.multizone.global;
     const sync = await startSyncServer({ ctx, host: syncInterface, port: syncPort, tls: syncServerTls(config) });

@@ -54,13 +54,14 @@ export { createDpServerApp, startDpServer, type DpServer, type DpServerOptions, 
 export { createPlaneContext, meshauthVersion, type PlaneContextOptions } from './plane/create-plane-context.js';
 export { startApiListeners, type ApiListeners } from './plane/api-listeners.js';
 export { ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/bootstrap-credentials.js';
-export { loadServerCertificate } from './plane/server-certificate.js';
+export { loadServerCertificate, type ServerCertificate, type ServerCertificateOptions } from './plane/server-certificate.js';
 export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
 
 export {
   generateCertificate,
   generateCertificateAuthority,
+  serverTlsPolicy,
   type CertificateType,
   type CertificateAndKey,
   type GenerateCertificateOptions,

@@ -1,7 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, issueUserToken, readAdminToken } from './support/http.js';
+import { waitFor } from './support/wait-for.js';
 
 /** Revoking user tokens: the docs' GlobalSecret interface and the first-class endpoint. */
 const dir = tempDir();
@@ -88,7 +90,7 @@ describe('POST /tokens/user/revocations', () => {
     [{}, /invalid body/],
     [{ jti: '' }, /jti/],
     [{ jti: 'a', token: 'b' }, /invalid body/],
-    [{ token: 'not-a-jwt' }, /token: is not a JWT/],
+    [{ token: 'not-a-jwt' }, /^token: user token is malformed: expected three dot-separated base64url parts$/],
     [{ jti: 'x'.repeat(129) }, /jti/],
   ])('refuses %j with 400', async (body, detail) => {
     const result = await http('POST', `${global.url}/tokens/user/revocations`, { token: admin, body });
@@ -108,5 +110,40 @@ describe('revocations after a restart', () => {
 
     await expectRevoked(eve);
     expect((await readRevocations())!.split(',').sort()).toEqual(before);
+  });
+});
+
+describe('revoking by a forged copy of a real token', () => {
+  const revoke = (token: string) => http('POST', `${global.url}/tokens/user/revocations`, { token: admin, body: { token } });
+  /** The real token's header and signature around a payload with some claims changed. */
+  const withClaims = (token: string, change: Record<string, unknown>) => {
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), ...change };
+    return `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+  };
+
+  it('refuses a copy with exp moved to 1970 or another jti (400); the real token, revoked, stays refused after a prune', async () => {
+    const token = await issueUserToken(global.url, admin, 'frank', []);
+    for (const change of [{ exp: 1 }, { jti: randomUUID() }]) {
+      const refused = await revoke(withClaims(token, change));
+      expect(refused.status).toBe(400);
+      expect(refused.json).toMatchObject({ status: 400, detail: 'token: user token signature is invalid' });
+    }
+    expect((await whoAmI(token)).json.name).toBe('frank');
+    expect((await readRevocations())!.split(',')).not.toContain(jtiOf(token));
+
+    const revoked = await revoke(token);
+    expect(revoked.status).toBe(201);
+    expect(revoked.json.expiresAt).toBe(new Date(expOf(token) * 1000).toISOString());
+    // A record that does expire, so the restart below is seen to prune.
+    const shortLived = await issueUserToken(global.url, admin, 'gina', [], '1s');
+    expect((await revoke(shortLived)).status).toBe(201);
+    await waitFor('the short-lived token to expire', () => Date.now() > expOf(shortLived) * 1000 + 1000);
+
+    // Expired revocations are pruned at start (and hourly after).
+    expect(await global.stop()).toBe(0);
+    global = await startDaemon('global-cp', env);
+    expect((await readRevocations())!.split(',')).not.toContain(jtiOf(shortLived));
+    await expectRevoked(token);
   });
 });

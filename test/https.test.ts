@@ -1,11 +1,15 @@
+import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
-import type { AddressInfo } from 'node:net';
-import { generateCertificate } from '@meshauth/core';
+import { generateCertificate, SqliteStore } from '@meshauth/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, stopAll, tempDir, type Daemon } from './support/daemon.js';
 import { http, readAdminToken } from './support/http.js';
 import { handshake, httpsRequest, peerPem } from './support/tls-client.js';
+import { itServesTheTlsPolicy } from './support/tls-policy.js';
+
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 
 // 5682 with no certificate configured: the plane generates a self-signed one and keeps it.
 describe('HTTPS API on 5682', () => {
@@ -67,6 +71,13 @@ describe('HTTPS API on 5682', () => {
 
     const logged = await global.waitForLog((line) => line.msg === 'HTTPS server certificate');
     expect(logged).toMatchObject({ origin: 'generated', fingerprint256: seen.peer.fingerprint256 });
+    // A leaf, not a CA: its key signs no certificate a client trusting this file would accept.
+    const served = new X509Certificate(seen.peer.raw);
+    expect(served.ca).toBe(false);
+    expect(served.keyUsage).toEqual([SERVER_AUTH]);
+    expect(served.checkIssued(served)).toBe(false);
+    const lifetimeDays = (Date.parse(served.validTo) - Date.parse(served.validFrom)) / 86_400_000;
+    expect(Math.round(lifetimeDays)).toBe(365);
     // With its own certificate as CA, a client verifies the whole request path, not just a handshake.
     expect((await httpsRequest(httpsPort, 'GET', '/', { ca: peerPem(seen.peer) })).status).toBe(200);
   });
@@ -81,6 +92,25 @@ describe('HTTPS API on 5682', () => {
     const other = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'other.db') });
     expect((await handshake(other.ready.httpsPort as number)).peer.fingerprint256).not.toBe(before);
     await other.stop();
+  });
+
+  it('regenerates at start a stored certificate with fewer than 30 days left, and says so', async () => {
+    expect(await global.stop()).toBe(0);
+    const expiring = generateCertificate({ type: 'server', validDays: 10 });
+    const store = SqliteStore.open(storePath);
+    await store.transaction(async (tx) => {
+      await tx.setMeta('apiServer.tlsCertPem', expiring.certPem);
+      await tx.setMeta('apiServer.tlsKeyPem', expiring.keyPem);
+    });
+    await store.close();
+
+    global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: storePath });
+    httpsPort = global.ready.httpsPort as number;
+    const served = new X509Certificate((await handshake(httpsPort)).peer.raw);
+    expect(served.fingerprint256).not.toBe(new X509Certificate(expiring.certPem).fingerprint256);
+    expect(Date.parse(served.validTo) - Date.now()).toBeGreaterThan(300 * 86_400_000);
+    const logged = await global.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('HTTPS server certificate regenerated'));
+    expect(logged.reason).toMatch(/in under 30 days/);
   });
 });
 
@@ -125,6 +155,8 @@ describe('TLS versions on 5682', () => {
     expect((await handshake(httpsPort, { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' })).protocol).toBe('TLSv1.2');
     expect((await handshake(httpsPort, { minVersion: 'TLSv1.3' })).protocol).toBe('TLSv1.3');
   });
+
+  itServesTheTlsPolicy(() => httpsPort);
 });
 
 // The zone plane builds its listeners from the same core code; check it end to end all the same.

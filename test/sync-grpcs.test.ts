@@ -5,6 +5,7 @@ import { generateCertificate } from '@meshauth/core';
 import { stopAll, tempDir } from './support/daemon.js';
 import { http, issueUserToken } from './support/http.js';
 import { startGlobal, startZone, syncStatus, writeZoneToken, type Global } from './support/sync-cluster.js';
+import { itServesTheTlsPolicy } from './support/tls-policy.js';
 import { waitFor } from './support/wait-for.js';
 
 /** grpcs://: global serves the sync port with multizone.global.tlsCertFile/KeyFile; zones trust it via globalCaFile. */
@@ -43,6 +44,9 @@ describe('sync over TLS', () => {
     await waitFor('token accepted on the zone', async () => (await http('GET', `${z.url}/who-am-i`, { token })).status === 200);
     expect(await syncStatus(z)).toMatchObject({ state: 'connected', globalAddress: expect.stringMatching(/^grpcs:/) });
   });
+
+  // gRPC speaks HTTP/2: offer h2 as a real client would.
+  describe('TLS policy on the sync port', () => itServesTheTlsPolicy(() => global.syncPort, { ALPNProtocols: ['h2'] }));
 
   it('a zone trusting another CA refuses to talk to global', async () => {
     const z = await zone('zone-wrong-ca', otherCaFile);

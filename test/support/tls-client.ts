@@ -61,12 +61,14 @@ export function httpsRequest(
 export function handshake(port: number, options: TlsClientOptions & Omit<tls.ConnectionOptions, keyof TlsClientOptions> = {}): Promise<{
   authorized: boolean;
   protocol: string | null;
+  /** The suite agreed on, in OpenSSL's naming (`ECDHE-RSA-AES128-GCM-SHA256`, `TLS_AES_256_GCM_SHA384`). */
+  cipher: string;
   peer: tls.PeerCertificate;
 }> {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port, servername: 'localhost', ...options, ...tlsOptions(options) });
     socket.once('secureConnect', () => {
-      resolve({ authorized: socket.authorized, protocol: socket.getProtocol(), peer: socket.getPeerCertificate() });
+      resolve({ authorized: socket.authorized, protocol: socket.getProtocol(), cipher: socket.getCipher().name, peer: socket.getPeerCertificate() });
       socket.destroy();
     });
     socket.once('error', (error) => {

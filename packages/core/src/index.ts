@@ -34,7 +34,7 @@ export { TokenFamily, emptyFamilyChange, type TokenFamilyName, type FamilyChange
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
 export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS } from './tokens/token-issuer.js';
-export { TokenVerifier, MAX_TOKEN_BYTES, type TokenVerifierOptions, type HeldToken } from './tokens/token-verifier.js';
+export { TokenVerifier, MAX_TOKEN_BYTES, type SignatureCheck, type TokenVerifierOptions, type HeldToken } from './tokens/token-verifier.js';
 export {
   checkStandardClaims,
   checkUserClaims,
@@ -72,7 +72,7 @@ export { createDpServerApp, startDpServer, type DpServer, type DpServerOptions, 
 export { createPlaneContext, meshauthVersion, type PlaneContextOptions } from './plane/create-plane-context.js';
 export { startApiListeners, type ApiListeners } from './plane/api-listeners.js';
 export { ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/bootstrap-credentials.js';
-export { loadServerCertificate } from './plane/server-certificate.js';
+export { loadServerCertificate, type ServerCertificate, type ServerCertificateOptions } from './plane/server-certificate.js';
 export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
 export { newInstanceId } from './plane/instance-id.js';
@@ -80,6 +80,7 @@ export { newInstanceId } from './plane/instance-id.js';
 export {
   generateCertificate,
   generateCertificateAuthority,
+  serverTlsPolicy,
   type CertificateType,
   type CertificateAndKey,
   type GenerateCertificateOptions,

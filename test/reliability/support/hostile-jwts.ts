@@ -60,6 +60,9 @@ export function buildHostileJwtCorpus(inputs: CorpusInputs): HostileCase[] {
   const withKid = (kid: unknown) => signed({ ...header, kid }, claims());
   const flipped = Buffer.from(vs, 'base64url');
   flipped[10]! ^= 0x01;
+  // The same signature bytes spelled differently: the last character's unused low bits set.
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const respelled = vs.slice(0, -1) + alphabet[alphabet.indexOf(vs.at(-1)!) | (vs.length % 4 === 2 ? 0x0f : 0x03)];
   const c = claims();
   const rawClaims = `"exp":${c.exp},"nbf":${c.nbf},"iat":${c.iat},"jti":"${c.jti}"`;
 
@@ -110,6 +113,7 @@ export function buildHostileJwtCorpus(inputs: CorpusInputs): HostileCase[] {
     ['jku pointing elsewhere, signed by an attacker key', attackerSigned({ ...header, jku: 'http://evil.com/jwks.json' }, claims())],
     ['signed by an unrelated RSA key with kid 1', attackerSigned(header, claims())],
     ['signature bit-flipped', `${vh}.${vp}.${b64u(flipped)}`],
+    ['signature re-spelled: unused bits of its last character set (same bytes)', `${vh}.${vp}.${respelled}`],
     ['signature truncated', `${vh}.${vp}.${vs.slice(0, vs.length - 8)}`],
     ['payload swapped under a valid signature', `${vh}.${json({ ...claims(), Name: 'mesh-system:admin' })}.${vs}`],
     // --- kid

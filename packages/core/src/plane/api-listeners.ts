@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { createApiApp } from '../api/create-api-app.js';
 import { MeshAuthError } from '../errors.js';
 import type { PlaneContext } from '../api/plane-context.js';
+import { serverTlsPolicy } from '../tls/server-tls-policy.js';
 import { loadClientCa } from './client-ca.js';
 import { loadServerCertificate } from './server-certificate.js';
 
@@ -13,7 +14,7 @@ export interface ApiListeners {
   close(): Promise<void>;
 }
 
-/** 5681 (HTTP) and, unless disabled, 5682 (HTTPS, TLS 1.2+) serving the same routes. */
+/** 5681 (HTTP) and, unless disabled, 5682 (HTTPS: TLS 1.3, or 1.2 with forward secrecy and AEAD) serving the same routes. */
 export async function startApiListeners(ctx: PlaneContext, routes?: (app: FastifyInstance) => void): Promise<ApiListeners> {
   const { http, https, authn } = ctx.config.apiServer;
   const apps: FastifyInstance[] = [];
@@ -46,9 +47,12 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
 
 async function httpsOptions(ctx: PlaneContext): Promise<Record<string, unknown>> {
   const { https, authn } = ctx.config.apiServer;
-  const server = await loadServerCertificate(ctx.store, https.tlsCertFile, https.tlsKeyFile);
+  const server = await loadServerCertificate(ctx.store, { certFile: https.tlsCertFile, keyFile: https.tlsKeyFile, now: new Date(ctx.clock.now()) });
+  if (server.renewed) {
+    ctx.logger.warn({ reason: server.renewed }, 'HTTPS server certificate regenerated: clients that trust the previous one (meshctl --ca-cert-file) need the new one');
+  }
   ctx.logger.info({ origin: server.origin, fingerprint256: server.fingerprint256 }, 'HTTPS server certificate');
-  const tls: Record<string, unknown> = { cert: server.cert, key: server.key, minVersion: 'TLSv1.2' };
+  const tls: Record<string, unknown> = { cert: server.cert, key: server.key, ...serverTlsPolicy };
   if (authn.type === 'adminClientCerts') {
     ctx.logger.warn('apiServer.authn.type adminClientCerts is deprecated: migrate to user tokens');
     // Ask for a certificate but let the handshake finish without one (or with an untrusted one):

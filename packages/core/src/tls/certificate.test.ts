@@ -2,13 +2,14 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
+import { loadForge } from './forge.js';
 import { generateCertificate, generateCertificateAuthority } from './index.js';
 
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 
 describe('generateCertificate', () => {
-  it('server cert: default SANs, serverAuth, self-signed CA that verifies against itself', () => {
+  it('server cert: default SANs, serverAuth, a self-signed leaf (not a CA) that verifies against itself', () => {
     const { certPem, keyPem } = generateCertificate({ type: 'server' });
     const cert = new X509Certificate(certPem);
 
@@ -17,12 +18,18 @@ describe('generateCertificate', () => {
     );
     expect(cert.subject).toBe('CN=localhost');
     expect(cert.keyUsage).toEqual([SERVER_AUTH]);
-    expect(cert.ca).toBe(true);
-    expect(cert.checkIssued(cert)).toBe(true);
+    expect(cert.issuer).toBe(cert.subject);
     expect(cert.verify(cert.publicKey)).toBe(true);
     expect(cert.checkPrivateKey(createPrivateKey(keyPem))).toBe(true);
     expect(keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
     expect(cert.publicKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    expectLeaf(certPem);
+  });
+
+  it('client cert, self-signed or CA-signed, is a leaf too', () => {
+    expectLeaf(generateCertificate({ type: 'client' }).certPem);
+    const ca = generateCertificateAuthority({ commonName: 'meshauth test CA' });
+    expectLeaf(generateCertificate({ type: 'client', ca }).certPem);
   });
 
   it('puts IP literals in IP SANs and names in DNS SANs', () => {
@@ -97,8 +104,25 @@ describe('generateCertificate', () => {
   });
 });
 
+/**
+ * basicConstraints CA:FALSE (critical), keyUsage exactly digitalSignature + keyEncipherment
+ * (critical), extKeyUsage one purpose. OpenSSL agrees it can sign no certificate, itself included.
+ */
+function expectLeaf(certPem: string): void {
+  const cert = new X509Certificate(certPem);
+  expect(cert.ca).toBe(false);
+  expect(cert.keyUsage).toHaveLength(1);
+  expect(cert.checkIssued(cert)).toBe(false);
+  const forgeCert = loadForge().pki.certificateFromPem(certPem);
+  expect(forgeCert.getExtension('basicConstraints')).toMatchObject({ critical: true, cA: false });
+  const keyUsage = forgeCert.getExtension('keyUsage') as Record<string, unknown>;
+  expect(keyUsage).toMatchObject({ critical: true, digitalSignature: true, keyEncipherment: true, keyCertSign: false, cRLSign: false });
+}
+
 describe('generated certificates in a real TLS handshake', () => {
-  it('a client trusting the self-signed server cert connects to localhost', async () => {
+  // Node (OpenSSL 3) takes a self-signed leaf it was given as trusted for itself: what lets
+  // `--ca-cert-file` and the zones' globalCaFile point at the generated certificate.
+  it('a client trusting the self-signed leaf server cert connects to localhost', async () => {
     const server = generateCertificate({ type: 'server' });
     await withTlsServer({ cert: server.certPem, key: server.keyPem }, async (port) => {
       const socket = tls.connect({
@@ -136,7 +160,7 @@ describe('generated certificates in a real TLS handshake', () => {
       expect(await outcome(() => connectWith(port, server.certPem, untrusted))).toBe('refused');
       expect(await outcome(() => connectWith(port, server.certPem, selfSigned))).toBe('refused');
     });
-    // A self-signed client cert is its own CA, so it can be the server's trust anchor.
+    // A self-signed client cert is a leaf, yet it can be the server's trust anchor for itself.
     await withTlsServer({ ...options, ca: selfSigned.certPem }, async (port, outcome) => {
       expect(await outcome(() => connectWith(port, server.certPem, selfSigned))).toBe(admin);
     });

@@ -19,7 +19,7 @@ export interface GenerateCertificateOptions {
   commonName?: string;
   /** Validity in days from now. Default 3650. */
   validDays?: number;
-  /** Signs the certificate. Omitted: self-signed, and then its own CA (see below). */
+  /** Signs the certificate. Omitted: self-signed, a leaf that can be its own trust anchor (see below). */
   ca?: CertificateAndKey;
   /** The clock; injected for tests. */
   now?: Date;
@@ -37,10 +37,13 @@ const EXTENDED_KEY_USAGE = {
 } as const;
 
 /**
- * Generates an RSA 2048 key and a certificate for it. The key is returned as PKCS#8 PEM.
+ * Generates an RSA 2048 key and an end-entity certificate for it. The key is returned as PKCS#8 PEM.
  *
- * A self-signed certificate is marked as a CA (cA plus keyCertSign) so the same file can be
- * handed to the other side as its trust anchor (`--ca-cert-file`, the client-certs CA file).
+ * Self-signed or not, the certificate is a leaf (CA:FALSE, no keyCertSign). A self-signed one can
+ * still be handed to the other side as its trust anchor (`--ca-cert-file`, the client-certs CA
+ * file): OpenSSL (so Node and grpc-js) accepts a self-signed leaf it was given as trusted for
+ * itself. As a CA it would be trusted for more: its key, which sits on a server, could sign a
+ * certificate for any name, and every client that trusts the file would accept it.
  */
 export function generateCertificate(options: GenerateCertificateOptions): CertificateAndKey {
   const validDays = options.validDays ?? DEFAULTS.validDays;
@@ -67,14 +70,8 @@ export function generateCertificate(options: GenerateCertificateOptions): Certif
     now: options.now ?? new Date(),
     issuer,
     extensions: [
-      { name: 'basicConstraints', cA: !issuer, critical: true },
-      {
-        name: 'keyUsage',
-        digitalSignature: true,
-        keyEncipherment: true,
-        keyCertSign: !issuer,
-        critical: true,
-      },
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
       EXTENDED_KEY_USAGE[options.type],
       ...(hostnames.length > 0 ? [subjectAltNames(hostnames)] : []),
     ],

@@ -8,3 +8,4 @@ export {
   type CertificateAndKey,
   type GenerateCertificateAuthorityOptions,
 } from './certificate-authority.js';
+export { serverTlsPolicy } from './server-tls-policy.js';

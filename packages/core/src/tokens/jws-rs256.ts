@@ -33,6 +33,9 @@ export function decodeJws(token: string): DecodedJws {
   }
   const first = token.indexOf('.');
   const second = token.indexOf('.', first + 1);
+  requireCanonical(token, 0, first, 'header');
+  requireCanonical(token, first + 1, second, 'payload');
+  requireCanonical(token, second + 1, token.length, 'signature');
   return {
     header: parseHeader(token, first),
     payload: parseJsonObject(token.slice(first + 1, second), 'payload'),
@@ -40,6 +43,26 @@ export function decodeJws(token: string): DecodedJws {
     signingInputLength: second,
     signature: Buffer.from(token.slice(second + 1), 'base64url'),
   };
+}
+
+/** The 6-bit value of each base64url character, by char code (the alphabet is checked before). */
+const base64urlValue = new Uint8Array(128);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries()) base64urlValue[c.charCodeAt(0)] = i;
+
+/**
+ * Refuses a part with a second spelling. Unpadded base64url of n bytes leaves 4 (n % 3 = 1) or 2
+ * (n % 3 = 2) low bits of its last character unused; a decoder ignores them, so without this check
+ * 16 (or 4) strings decode to the same signature and each verifies as "the same" token: a second
+ * spelling would escape a deny-list, a cache or a log search keyed by the text. Only the last
+ * character can carry them, so one table lookup per part is the whole cost (no re-encoding).
+ * Padding and characters outside the alphabet never get here: `compactJws` refuses them.
+ */
+function requireCanonical(token: string, start: number, end: number, what: string): void {
+  const rest = (end - start) & 3;
+  if (rest === 0) return;
+  if (rest === 1) throw new JwsFormatError(`${what} is not base64url (impossible length)`);
+  // The last character's unused low bits: 4 when the part ends in 1 byte's worth (rest 2), 2 for 2 bytes (rest 3).
+  if ((base64urlValue[token.charCodeAt(end - 1)]! & (rest === 2 ? 0x0f : 0x03)) !== 0) throw new JwsFormatError(`${what} is not canonical base64url (unused bits set)`);
 }
 
 /**

@@ -289,3 +289,115 @@ describe('TokenVerifier.hold', () => {
     expect(recheckRefusal(held.recheck)).toMatchObject({ code: 'ERR_TOKEN_REVOKED' });
   });
 });
+
+const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** The other spellings of a base64url part: same bytes, last character's unused low bits set. */
+function respellings(part: string): string[] {
+  const unused = { 2: 0x0f, 3: 0x03 }[part.length % 4 as 2 | 3];
+  if (unused === undefined) throw new Error(`a part of length ${part.length} has a single spelling`);
+  const value = ALPHABET.indexOf(part.at(-1)!);
+  expect(value & unused).toBe(0);
+  const others = [];
+  for (let bits = 1; bits <= unused; bits++) others.push(part.slice(0, -1) + ALPHABET[value | bits]);
+  for (const other of others) expect(Buffer.from(other, 'base64url')).toEqual(Buffer.from(part, 'base64url'));
+  return others;
+}
+
+describe('TokenVerifier: one spelling per token', () => {
+  it('refuses the 15 other spellings of a valid signature as malformed, even once the real token is cached', async () => {
+    const token = await sign(claims());
+    const [h, p, s] = token.split('.') as [string, string, string];
+    expect(s.length % 4).toBe(2); // 256 bytes: 4 unused bits in the last character
+    expect(verifier.verify(token).Name).toBe('john');
+    const others = respellings(s);
+    expect(others).toHaveLength(15);
+    for (const other of others) {
+      expectRefused(`${h}.${p}.${other}`, 'ERR_TOKEN_MALFORMED', /^user token is malformed: signature is not canonical base64url \(unused bits set\)$/);
+    }
+    // Refused before any cache entry of theirs could exist; the real token still hits.
+    expect(verifier.verify(token).Name).toBe('john');
+  });
+
+  it('refuses a re-spelled header or payload as malformed, not as a bad signature', async () => {
+    // A header and a payload whose lengths leave unused bits in their last character.
+    let token = '';
+    for (let pad = ''; ; pad += 'a') {
+      token = await sign(claims({ Name: `jo${pad}` }), { x: pad });
+      const [h, p] = token.split('.') as [string, string];
+      if (h.length % 4 >= 2 && p.length % 4 >= 2) break;
+    }
+    const [h, p, s] = token.split('.') as [string, string, string];
+    expect(verifier.verify(token).Name).toMatch(/^jo/);
+    for (const other of respellings(h)) expectRefused(`${other}.${p}.${s}`, 'ERR_TOKEN_MALFORMED', /: header is not canonical base64url \(unused bits set\)$/);
+    for (const other of respellings(p)) expectRefused(`${h}.${other}.${s}`, 'ERR_TOKEN_MALFORMED', /: payload is not canonical base64url \(unused bits set\)$/);
+  });
+
+  it('refuses a part of impossible length (one character past a whole group)', async () => {
+    const impossible = (part: string) => part + 'A'.repeat((5 - (part.length % 4)) % 4);
+    const [h, p, s] = (await sign(claims())).split('.') as [string, string, string];
+    expectRefused(`${impossible(h)}.${p}.${s}`, 'ERR_TOKEN_MALFORMED', /: header is not base64url \(impossible length\)$/);
+    expectRefused(`${h}.${impossible(p)}.${s}`, 'ERR_TOKEN_MALFORMED', /: payload is not base64url \(impossible length\)$/);
+    expectRefused(`${h}.${p}.${impossible(s)}`, 'ERR_TOKEN_MALFORMED', /: signature is not base64url \(impossible length\)$/);
+  });
+});
+
+describe('TokenVerifier.checkSignature (for revoking a token)', () => {
+  const check = (token: string) => verifier.checkSignature(token);
+  const reencoded = async (change: Record<string, unknown>) => {
+    const [h, , s] = (await sign(claims())).split('.');
+    return `${h}.${b64(claims(change))}.${s}`;
+  };
+
+  it('returns the claims of a token whose signature verifies', async () => {
+    expect(check(await sign(claims()))).toEqual({ verified: true, claims: claims() });
+  });
+
+  it('verifies an expired, a not yet valid and a revoked token all the same: time and revocation are set aside', async () => {
+    const token = await sign(claims());
+    revocations.add(claims().jti);
+    clock.set((NOW_S + 86_400 * 2) * 1000);
+    expect(check(token)).toEqual({ verified: true, claims: claims() });
+    clock.set((NOW_S - 3600) * 1000);
+    expect(check(token)).toEqual({ verified: true, claims: claims() });
+  });
+
+  it.each([
+    ['exp moved to 1970', { exp: 1 }],
+    ['another jti', { jti: '00000000-0000-4000-8000-000000000000' }],
+  ])('refuses a copy of a real token with %s: bad signature', async (_what, change) => {
+    const forged = await reencoded(change);
+    expect(() => check(forged)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_SIGNATURE', message: 'user token signature is invalid' }));
+  });
+
+  it.each([
+    ['malformed', 'a.b', 'ERR_TOKEN_MALFORMED'],
+    ['alg none', `${b64({ alg: 'none' })}.${b64(claims())}.`, 'ERR_TOKEN_ALG'],
+    ['kid that is not a serial', `${b64({ alg: 'RS256', kid: '../1' })}.${b64(claims())}.c2ln`, 'ERR_TOKEN_KID'],
+  ])('refuses a %s token as verify does', (_what, token, code) => {
+    expect(() => check(token)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('refuses a signed token whose claims are of the wrong type', async () => {
+    const token = await sign(claims({ jti: 7 }));
+    expect(() => check(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_CLAIMS' }));
+  });
+
+  it('reports a token whose key is gone as unverified, with its payload and why, without trusting it', async () => {
+    const token = await sign(claims(), {}, key1);
+    keys.delete(1);
+    expect(check(token)).toEqual({
+      verified: false,
+      payload: claims(),
+      reason: 'user token was signed with signing key 1, which has been rotated out; regenerate the token',
+    });
+    expect(check(await sign(claims(), { kid: '9' }))).toMatchObject({ verified: false, reason: expect.stringMatching(/unknown signing key 9/) });
+  });
+
+  it('neither reads nor fills the cache', async () => {
+    const token = await sign(claims());
+    check(token);
+    keys.set(rsaKey(2));
+    expect(() => check(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_SIGNATURE' }));
+    expectRefused(token, 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
+  });
+});

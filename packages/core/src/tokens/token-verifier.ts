@@ -1,7 +1,7 @@
 import { MeshAuthError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import { checkStandardClaims, type ClaimsCheck, type StandardClaims } from './claims.js';
-import { decodeJws, JwsFormatError, verifyRs256 } from './jws-rs256.js';
+import { decodeJws, JwsFormatError, verifyRs256, type DecodedJws } from './jws-rs256.js';
 import type { KeyRing } from './key-ring.js';
 import type { RevocationSet } from './revocation-set.js';
 import type { SigningKey } from './signing-key.js';
@@ -31,6 +31,12 @@ export interface HeldToken<C> {
   recheck(): void;
 }
 
+/** What `checkSignature` found: the claims a key signed, or a payload no held key can vouch for. */
+export type SignatureCheck<C> =
+  | { verified: true; claims: C & StandardClaims }
+  /** Unverified: `payload` is whatever the token says; `reason` why it could not be checked. */
+  | { verified: false; payload: Record<string, unknown>; reason: string };
+
 interface Verified<C> {
   token: string;
   claims: C & StandardClaims;
@@ -46,7 +52,9 @@ interface Verified<C> {
  * presence are checked on every call, so a revocation or a key removal applies to the very next
  * request. A hit is the exact text verified before; the cache is keyed by the text's last
  * characters (signature bytes), because hashing all ~600 characters of every request's token
- * string costs more than the rest of a hit. Another token with the same tail just misses.
+ * string costs more than the rest of a hit. Another token with the same tail just misses. A hit
+ * cannot be a second spelling of a verified token either: only canonical base64url decodes (see
+ * `decodeJws`), so each token has exactly one text that verifies, and only that text is remembered.
  */
 export class TokenVerifier<C> {
   private readonly cache = new Map<string, Verified<C>>();
@@ -98,7 +106,29 @@ export class TokenVerifier<C> {
     return verified;
   }
 
+  /**
+   * The signature alone, with time and revocation set aside: what revoking a token may rely on.
+   * It runs the same checks as `verify` up to and including the claims' types, and throws the same
+   * refusals, except that a token whose kid names a key this ring does not hold (rotated out, or
+   * not synced yet) is no refusal here but `verified: false`: nothing in it can be checked, so a
+   * caller may use its claims only as far as trusting them gives nothing away.
+   * An expired, not yet valid or revoked token verifies: it is still that token, and revoking it
+   * again is harmless. The cache is neither read nor filled: this is not the request path.
+   */
+  checkSignature(token: string): SignatureCheck<C> {
+    const { decoded, kid, key } = this.decodeWithKey(token);
+    if (!key) return { verified: false, payload: decoded.payload, reason: this.keyMissing(kid).message };
+    return { verified: true, claims: this.verifyWith(token, decoded, key).claims };
+  }
+
   private verifySignature(token: string): Verified<C> {
+    const { decoded, kid, key } = this.decodeWithKey(token);
+    if (!key) throw this.keyMissing(kid);
+    return this.verifyWith(token, decoded, key);
+  }
+
+  /** Size, structure, alg and kid: everything before the key is needed; and the key kid names, if held. */
+  private decodeWithKey(token: string): { decoded: DecodedJws; kid: string; key: SigningKey | undefined } {
     const label = this.options.label;
     if (token.length > MAX_TOKEN_BYTES) throw this.fail('ERR_TOKEN_MALFORMED', `${label} is larger than ${MAX_TOKEN_BYTES} bytes`);
     let decoded;
@@ -108,26 +138,34 @@ export class TokenVerifier<C> {
       if (error instanceof JwsFormatError) throw this.fail('ERR_TOKEN_MALFORMED', `${label} is malformed: ${error.message}`);
       throw error;
     }
-    const { header, payload } = decoded;
+    const { header } = decoded;
     if (header.alg !== 'RS256') throw this.fail('ERR_TOKEN_ALG', `${label} must be signed with RS256, got alg ${JSON.stringify(header.alg)}`);
     if (header.crit !== undefined) throw this.fail('ERR_TOKEN_MALFORMED', `${label} has unsupported crit header`);
     const kid = header.kid;
     if (typeof kid !== 'string' || !serialKid.test(kid)) {
       throw this.fail('ERR_TOKEN_KID', `${label} must name its signing key serial in the kid header`);
     }
-    const key = this.options.keys.get(Number(kid));
-    if (!key) {
-      const rotated = Number(kid) <= this.options.keys.highestSerialEver;
-      throw this.fail(
-        rotated ? 'ERR_TOKEN_KEY_ROTATED' : 'ERR_TOKEN_KID',
-        rotated
-          ? `${label} was signed with signing key ${kid}, which has been rotated out; regenerate the token`
-          : `${label} was signed with unknown signing key ${kid}; the key may have been rotated out, regenerate the token`,
-      );
-    }
+    return { decoded, kid, key: this.options.keys.get(Number(kid)) };
+  }
+
+  private keyMissing(kid: string): MeshAuthError {
+    const label = this.options.label;
+    const rotated = Number(kid) <= this.options.keys.highestSerialEver;
+    return this.fail(
+      rotated ? 'ERR_TOKEN_KEY_ROTATED' : 'ERR_TOKEN_KID',
+      rotated
+        ? `${label} was signed with signing key ${kid}, which has been rotated out; regenerate the token`
+        : `${label} was signed with unknown signing key ${kid}; the key may have been rotated out, regenerate the token`,
+    );
+  }
+
+  /** Signature, then the claims' types: only a payload the key signed is looked at. */
+  private verifyWith(token: string, decoded: DecodedJws, key: SigningKey): Verified<C> {
+    const label = this.options.label;
     if (!verifyRs256(decoded, key.publicKey)) {
       throw this.fail('ERR_TOKEN_SIGNATURE', `${label} signature is invalid`);
     }
+    const { payload } = decoded;
     const reason = checkStandardClaims(payload) ?? this.options.checkClaims(payload);
     if (reason) throw this.fail('ERR_TOKEN_CLAIMS', `${label} has invalid claims: ${reason}`);
     return { token, claims: payload as C & StandardClaims, key };

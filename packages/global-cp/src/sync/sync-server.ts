@@ -1,5 +1,6 @@
-import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { MeshAuthError, syncProto, MAX_SYNC_MESSAGE_BYTES, type GlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
+import { syncServerCredentials } from './sync-server-credentials.js';
 import { authenticateZone } from './zone-authentication.js';
 import { ZoneRegistry } from './zone-registry.js';
 import { ZoneSession } from './zone-session.js';
@@ -68,9 +69,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   if (!options.tls && ctx.config.multizone.global.syncUserTokenKeys === 'private') {
     logger.warn('sync allows private keys over plain gRPC: signing keys and zone tokens cross the network unencrypted; set multizone.global.tlsCertFile/tlsKeyFile (grpcs://) outside a trusted network');
   }
-  const credentials = options.tls
-    ? ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(options.tls.cert), private_key: Buffer.from(options.tls.key) }], false)
-    : ServerCredentials.createInsecure();
+  const credentials = syncServerCredentials(options.tls);
   const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const stopBackground = () => {
     unsubscribe();

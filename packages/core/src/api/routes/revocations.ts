@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { badRequest } from '../../errors.js';
-import { decodeJws } from '../../tokens/jws-rs256.js';
+import { badRequest, isMeshAuthError } from '../../errors.js';
+import type { UserClaims } from '../../tokens/claims.js';
+import type { SignatureCheck, TokenVerifier } from '../../tokens/token-verifier.js';
 import type { PlaneContext } from '../plane-context.js';
 
 const body = {
@@ -16,31 +17,43 @@ const body = {
 
 /** First-class revocation: one record per jti, kept until the token would have expired anyway. */
 export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext): void {
-  const user = ctx.families.user.family;
+  const { family: user, verifier } = ctx.families.user;
 
   app.post<{ Body: { jti?: string; token?: string } }>('/tokens/user/revocations', { schema: { body } }, async (request, reply) => {
     ctx.access.require(request.identity, 'adminResources');
-    let { jti } = request.body;
-    let expiresAt: number | null = null;
-    if (request.body.token !== undefined) {
-      // Not verified: the token may be signed by a key already removed, and revoking needs only its id.
-      let payload: Record<string, unknown>;
-      try {
-        payload = decodeJws(request.body.token).payload;
-      } catch (error) {
-        throw badRequest('token', `is not a JWT: ${(error as Error).message}`);
-      }
-      if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 128) throw badRequest('token', 'has no jti claim');
-      jti = payload.jti;
-      if (typeof payload.exp === 'number' && Number.isFinite(payload.exp)) expiresAt = payload.exp * 1000;
-    }
-    const added = await user.revoke(jti!, expiresAt);
-    request.log.info({ jti, by: request.identity.name }, 'user token revoked');
-    const row = (await ctx.store.read.getRevocation(user.name.id, jti!))!;
+    const { jti, expiresAt, verified } =
+      request.body.token === undefined ? { jti: request.body.jti!, expiresAt: null, verified: undefined } : revocationOf(verifier, request.body.token);
+    const added = await user.revoke(jti, expiresAt);
+    request.log.info({ jti, by: request.identity.name, ...(verified === undefined ? {} : { tokenVerified: verified }) }, 'user token revoked');
+    const row = (await ctx.store.read.getRevocation(user.name.id, jti))!;
     return reply.code(added ? 201 : 200).send({
       jti: row.jti,
       revokedAt: new Date(row.revokedAt).toISOString(),
       expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
     });
   });
+}
+
+/**
+ * The record a token given for revocation makes. Its claims are used only once its signature
+ * verifies: a copy with `exp` set to the past would otherwise get a record the next prune drops
+ * (the real token working again), and a copy with another jti would revoke something else.
+ * Expired, not yet valid or already revoked tokens verify all the same: an operator revoking a
+ * token they hold means that token, whatever its times say, and a record past its exp is harmless.
+ * A token whose key is gone cannot be verified; it is revoked by its jti (no more than `{"jti"}`
+ * could do, and it matters if that key is put back), but never gets an expiry from claims no key
+ * vouches for: the record is kept until removed.
+ */
+function revocationOf(verifier: TokenVerifier<UserClaims>, token: string): { jti: string; expiresAt: number | null; verified: boolean } {
+  let check: SignatureCheck<UserClaims>;
+  try {
+    check = verifier.checkSignature(token);
+  } catch (error) {
+    if (isMeshAuthError(error)) throw badRequest('token', error.message);
+    throw error;
+  }
+  if (check.verified) return { jti: check.claims.jti, expiresAt: check.claims.exp * 1000, verified: true };
+  const { jti } = check.payload;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw badRequest('token', `has no jti claim (and ${check.reason})`);
+  return { jti, expiresAt: null, verified: false };
 }

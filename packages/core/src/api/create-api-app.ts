@@ -54,6 +54,7 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
     try {
       request.identity = authenticate({
         remoteAddress: socket.remoteAddress,
+        target: request.raw.url ?? '',
         headers: request.headers,
         clientCertVerified: socket.encrypted === true && socket.authorized === true,
       });

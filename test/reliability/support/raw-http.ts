@@ -78,3 +78,23 @@ export function rawSocketRequest(port: number, head: string[], body = ''): Promi
     });
   });
 }
+
+/**
+ * Many requests pipelined on one TCP connection from `localAddress` (any 127/8 address is this
+ * machine, so one test can be many clients), written at once as a flooding client would. Each
+ * request is head lines without the blank line; the last is sent with `Connection: close`.
+ * Resolves with the status of every answer, in order.
+ */
+export function pipelinedRequests(port: number, localAddress: string, requests: { head: string[]; body?: string }[]): Promise<number[]> {
+  return new Promise((resolve, reject) => {
+    const wire = requests.map(({ head, body = '' }, i) => {
+      const lines = [...head, ...(i === requests.length - 1 ? ['Connection: close'] : []), ...(body === '' ? [] : [`Content-Length: ${Buffer.byteLength(body)}`])];
+      return `${lines.join('\r\n')}\r\n\r\n${body}`;
+    });
+    const socket = connect({ port, host: '127.0.0.1', localAddress }, () => socket.end(wire.join('')));
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('error', reject);
+    socket.on('close', () => resolve([...Buffer.concat(chunks).toString('utf8').matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))));
+  });
+}

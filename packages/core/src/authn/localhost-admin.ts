@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseRequestTarget } from './request-target.js';
+import { parseRequestTarget } from '../http/request-target.js';
 
 /** What the localhost-is-admin rule looks at in a request. */
 export interface RequestOrigin {

@@ -28,17 +28,17 @@ export function parseRequestTarget(target: string): RequestTarget | undefined {
   return { authority: target.slice(start, end), path: target[end] === '/' ? beforeQuery(target.slice(end)) : '/' };
 }
 
-/** Longest path a log line carries: enough to tell routes and resource names apart. */
-export const MAX_LOGGED_PATH_CHARS = 256;
+/** Longest path a log line or an error detail carries: enough to tell routes and resource names apart. */
+export const MAX_SHOWN_PATH_CHARS = 256;
 
 /**
- * The part of a request-target a log line may carry: the path only, never the query string (a
- * token or anything else a client puts there) nor an absolute-form authority, and cut to
- * MAX_LOGGED_PATH_CHARS so a 15 KiB URL costs the log no more than a short one.
+ * The part of a request-target that log lines (and 404 details) show: the path only, never the
+ * query string (a token or anything else a client puts there) nor an absolute-form authority, and
+ * cut to MAX_SHOWN_PATH_CHARS so a 15 KiB URL costs the log no more than a short one.
  */
-export function loggablePath(target: string): string {
+export function shownPath(target: string): string {
   const path = parseRequestTarget(target)?.path ?? '(not a path)';
-  return path.length > MAX_LOGGED_PATH_CHARS ? `${path.slice(0, MAX_LOGGED_PATH_CHARS)}…` : path;
+  return path.length > MAX_SHOWN_PATH_CHARS ? `${path.slice(0, MAX_SHOWN_PATH_CHARS)}…` : path;
 }
 
 function beforeQuery(pathAndQuery: string): string {

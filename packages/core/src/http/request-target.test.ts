@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loggablePath, MAX_LOGGED_PATH_CHARS, parseRequestTarget } from './request-target.js';
+import { shownPath, MAX_SHOWN_PATH_CHARS, parseRequestTarget } from './request-target.js';
 
 describe('parseRequestTarget', () => {
   it.each([
@@ -19,15 +19,15 @@ describe('parseRequestTarget', () => {
 
 });
 
-describe('loggablePath', () => {
+describe('shownPath', () => {
   it('keeps the path and drops the query string and an absolute-form authority', () => {
-    expect(loggablePath('/who-am-i?token=eyJhbGciOi')).toBe('/who-am-i');
-    expect(loggablePath('http://evil.example/who-am-i?token=eyJhbGciOi')).toBe('/who-am-i');
-    expect(loggablePath('*')).toBe('(not a path)');
+    expect(shownPath('/who-am-i?token=eyJhbGciOi')).toBe('/who-am-i');
+    expect(shownPath('http://evil.example/who-am-i?token=eyJhbGciOi')).toBe('/who-am-i');
+    expect(shownPath('*')).toBe('(not a path)');
   });
 
-  it(`cuts a long path to ${MAX_LOGGED_PATH_CHARS} characters`, () => {
-    const path = loggablePath(`/${'a'.repeat(20_000)}?q`);
-    expect(path).toBe(`/${'a'.repeat(MAX_LOGGED_PATH_CHARS - 1)}…`);
+  it(`cuts a long path to ${MAX_SHOWN_PATH_CHARS} characters`, () => {
+    const path = shownPath(`/${'a'.repeat(20_000)}?q`);
+    expect(path).toBe(`/${'a'.repeat(MAX_SHOWN_PATH_CHARS - 1)}…`);
   });
 });

@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { refusalLogDefaults } from '@meshauth/core';
 import { startDaemon, stopAll, tempDir } from './support/daemon.js';
 import { http, issueUserToken, readAdminToken } from './support/http.js';
 import { bash } from './support/shell.js';
@@ -64,5 +65,34 @@ describe('global-cp logs', () => {
       expect(log).not.toContain(body);
     }
     expect(log).not.toMatch(/Bearer /i);
+  });
+
+  it('show refused requests by path only (no query string, no token in it), in a bounded number of lines, every one counted', async () => {
+    const global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'flood.db'), MESHAUTH_API_SERVER_HTTPS_ENABLED: 'false' });
+    const admin = await readAdminToken(global.url);
+    const john = await issueUserToken(global.url, admin, 'john', []);
+    const mark = global.output.length;
+
+    // 200 refused requests, each with a 15 KiB query string that carries a valid token: 3 MB sent.
+    const query = `?access_token=${john}&pad=${'x'.repeat(15 * 1024)}`;
+    for (let i = 0; i < 200; i += 1) {
+      expect((await http('GET', `${global.url}/who-am-i${query}`, { token: 'not.a.jwt' })).status).toBe(401);
+    }
+    const metrics = (await http('GET', `${global.url}/metrics`, { token: admin })).text;
+    const suppressed = 200 - refusalLogDefaults.linesPerWindow;
+    expect(metrics).toMatch(/^meshauth_authentications_total\{result="refused",reason="ERR_TOKEN_MALFORMED"[^}]*\} 200$/m);
+    expect(metrics).toMatch(new RegExp(`^meshauth_refusal_log_lines_suppressed_total\\{[^}]*\\} ${suppressed}$`, 'm'));
+    expect(await global.stop()).toBe(0);
+
+    const lines = global.output.slice(mark).filter((line) => line.trim() !== '');
+    const log = lines.join('\n');
+    expect(log.length, 'a few kilobytes of log for 3 MB of refused URLs').toBeLessThan(16 * 1024);
+    const refusals = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((l) => l.msg === 'authentication refused');
+    expect(refusals).toHaveLength(refusalLogDefaults.linesPerWindow);
+    for (const refusal of refusals) expect(refusal).toMatchObject({ method: 'GET', path: '/who-am-i', remoteAddress: '127.0.0.1', reason: 'ERR_TOKEN_MALFORMED' });
+    expect(lines.filter((line) => line.includes(`"suppressed ${suppressed} refusal lines from 127.0.0.1"`))).toHaveLength(1);
+    expect(log).not.toContain('access_token');
+    expect(log).not.toContain('xxxxxxxx');
+    for (const part of john.split('.')) expect(log).not.toContain(part);
   });
 });

@@ -55,6 +55,8 @@ export { AccessRules, type AccessAction, type AccessRule } from './authn/access-
 
 export { createLogger, redactPaths, type Logger } from './observability/logger.js';
 export { createMetrics, registerGauge, type Metrics } from './observability/metrics.js';
+export { createRefusalLogLimiter, refusalLogDefaults, type RefusalLogLimiter, type RefusalLogLimits } from './observability/refusal-log-limiter.js';
+export { parseRequestTarget, shownPath, MAX_SHOWN_PATH_CHARS, type RequestTarget } from './http/request-target.js';
 
 export { createApiApp, type ApiApp, type ApiAppOptions } from './api/create-api-app.js';
 export type { PlaneContext } from './api/plane-context.js';

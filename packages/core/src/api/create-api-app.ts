@@ -3,8 +3,10 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { createAuthenticator } from '../authn/authenticator.js';
 import { MeshAuthError } from '../errors.js';
 import { anonymous } from '../authn/identity.js';
+import { shownPath } from '../http/request-target.js';
 import type { PlaneContext } from './plane-context.js';
-import { problemErrorHandler, sendProblem } from './problem.js';
+import { problemErrorHandler, routeNotFound, sendProblem } from './problem.js';
+import { serverRefusalLog } from './refusal-log.js';
 import { registerCoreRoutes } from './routes/index.js';
 
 /** The app plane-specific routes are registered on (daemons need no fastify dependency of their own). */
@@ -47,6 +49,9 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
     anonymous: ctx.metrics.authentications.labels({ result: 'anonymous', reason: '' }),
   };
 
+  // Every refusal is counted; its log line is limited per client address (see the limiter).
+  const refusalLog = serverRefusalLog(app, ctx);
+
   app.decorateRequest('identity', null as unknown as typeof anonymous);
   // Callback style, not async: no promise per request on the hottest path.
   app.addHook('onRequest', (request, reply, done) => {
@@ -54,13 +59,16 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
     try {
       request.identity = authenticate({
         remoteAddress: socket.remoteAddress,
+        target: request.raw.url ?? '',
         headers: request.headers,
         clientCertVerified: socket.encrypted === true && socket.authorized === true,
       });
     } catch (error) {
       if (!(error instanceof MeshAuthError)) return done(error as Error);
       ctx.metrics.authentications.inc({ result: 'refused', reason: error.code });
-      request.log.info({ url: request.url, reason: error.code }, 'authentication refused');
+      if (refusalLog.admit(socket.remoteAddress)) {
+        request.log.info({ method: request.method, path: shownPath(request.url), remoteAddress: socket.remoteAddress, reason: error.code }, 'authentication refused');
+      }
       sendProblem(reply, error.status, error.title, error.message);
       return;
     }
@@ -69,7 +77,7 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
   });
 
   app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(routeNotFound);
   registerCoreRoutes(app, ctx);
   options.routes?.(app);
   return app;

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errorRegistry, MeshAuthError, type InvalidParameter } from '../errors.js';
+import { shownPath } from '../http/request-target.js';
 
 /** RFC 9457 problem details: every error the API answers with. */
 export interface Problem {
@@ -15,6 +16,11 @@ export function sendProblem(reply: FastifyReply, status: number, title: string, 
   const body: Problem = { type: `https://meshauth.dev/problems/${status}`, status, title, detail };
   if (invalidParameters?.length) body.invalid_parameters = invalidParameters;
   return reply.code(status).type('application/problem+json').send(body);
+}
+
+/** The not-found handler of every server: names the method and the path (no query string, bounded). */
+export function routeNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, 404, 'Not Found', `no route ${request.method} ${shownPath(request.url)}`);
 }
 
 /** Turns any thrown error into problem+json: ours by code, fastify's by status, the rest 500 without internals. */

@@ -25,7 +25,7 @@ keys.set(
 );
 const userTokens = new TokenVerifier<UserClaims>({ keys, revocations: new RevocationSet(), clock, label: 'user token', checkClaims: checkUserClaims });
 const issuer = new TokenIssuer(keys, clock, 'user token');
-const fromLocalhost = { remoteAddress: '127.0.0.1', clientCertVerified: false };
+const fromLocalhost = { remoteAddress: '127.0.0.1', target: '/who-am-i', clientCertVerified: false };
 
 describe('bearerToken', () => {
   it('reads Authorization and the docs’ authentication header', () => {
@@ -67,7 +67,7 @@ describe('createAuthenticator (tokens)', () => {
   it('makes a tokenless local request admin, anything else anonymous', () => {
     expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(admin);
     expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost', 'x-forwarded-for': '1.2.3.4' } })).toBe(anonymous);
-    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
+    expect(authenticate({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
   });
 
   it('makes nobody admin by address when localhostIsAdmin is off', () => {
@@ -81,7 +81,16 @@ describe('createAuthenticator (adminClientCerts)', () => {
 
   it('makes a verified client certificate admin and ignores tokens', async () => {
     const token = await issuer.issue({ Name: 'john', Groups: [] }, 3_600_000);
-    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: true, headers: {} })).toBe(admin);
-    expect(authenticate({ remoteAddress: '10.1.1.1', clientCertVerified: false, headers: { authorization: `Bearer ${token}` } })).toBe(anonymous);
+    expect(authenticate({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: true, headers: {} })).toBe(admin);
+    expect(authenticate({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: false, headers: { authorization: `Bearer ${token}` } })).toBe(anonymous);
+  });
+
+  it('makes a tokenless local request without a certificate admin only when localhostIsAdmin is on', () => {
+    // Both conditions, not either: a local request must not pass because the rule is off, nor a
+    // remote one because the rule is on.
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(anonymous);
+    const lenient = createAuthenticator({ type: 'adminClientCerts', localhostIsAdmin: true, userTokens });
+    expect(lenient({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(admin);
+    expect(lenient({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
+import { refusalLogDefaults } from '../observability/refusal-log-limiter.js';
 import { createPlaneContext } from '../plane/create-plane-context.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { startDpServer } from './dp-server.js';
@@ -36,7 +37,7 @@ async function zoneDpServer(zone: string) {
     });
     return { status: response.status, type: response.headers.get('content-type'), json: (await response.json()) as Record<string, any> };
   };
-  return { ctx, server, clock, lines, issue, bootstrap };
+  return { ctx, server, clock, lines, issue, bootstrap, close: () => server.close() };
 }
 
 describe('dp-server POST /bootstrap', () => {
@@ -68,6 +69,31 @@ describe('dp-server POST /bootstrap', () => {
     const logged = [...zone1.lines, ...zone2.lines].join('');
     expect(logged).toContain('dataplane bootstrap refused');
     expect(logged).not.toContain(token.split('.')[2]!);
+  });
+
+  it('counts every refusal by reason but logs a bounded number of lines per client, then one summary', async () => {
+    const zone1 = await zoneDpServer('zone-1');
+    const foreign = await (await zoneDpServer('zone-2')).issue();
+    for (let i = 0; i < 30; i += 1) expect((await zone1.bootstrap({ mesh: 'default', name: 'web-1', dataplaneToken: foreign })).status).toBe(401);
+    const { metrics } = zone1.ctx;
+    expect((await metrics.dataplaneBootstrapRefusals.get()).values).toEqual([{ labels: { reason: 'foreign-zone' }, value: 30 }]);
+    expect((await metrics.refusalLogLinesSuppressed.get()).values).toEqual([{ labels: {}, value: 30 - refusalLogDefaults.linesPerWindow }]);
+
+    await zone1.close();
+    const lines = zone1.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const refusals = lines.filter((l) => l.msg === 'dataplane bootstrap refused');
+    expect(refusals).toHaveLength(refusalLogDefaults.linesPerWindow);
+    expect(refusals[0]).toMatchObject({ mesh: 'default', dataplane: 'web-1', remoteAddress: '127.0.0.1', reason: 'foreign-zone' });
+    expect(lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('suppressed '))).toEqual([
+      expect.objectContaining({ msg: `suppressed ${30 - refusalLogDefaults.linesPerWindow} refusal lines from 127.0.0.1` }),
+    ]);
+  });
+
+  it('names a missing route without its query string', async () => {
+    const zone1 = await zoneDpServer('zone-1');
+    const response = await fetch(`http://127.0.0.1:${zone1.server.port}/nope?token=secret-in-query`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as { detail: string }).detail).toBe('no route GET /nope');
   });
 
   it.each([

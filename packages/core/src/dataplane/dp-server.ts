@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { PlaneContext } from '../api/plane-context.js';
-import { problemErrorHandler, sendProblem, type Problem } from '../api/problem.js';
+import { problemErrorHandler, routeNotFound, type Problem } from '../api/problem.js';
+import { serverRefusalLog } from '../api/refusal-log.js';
 import { meshNamePattern } from '../api/validate.js';
 import { MAX_TOKEN_BYTES } from '../tokens/token-verifier.js';
 import { BootstrapRefusal, type BootstrapRefusalReason } from './bootstrap-refusal.js';
@@ -50,15 +51,22 @@ export function createDpServerApp(ctx: PlaneContext): FastifyInstance {
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;
   const zone = ctx.zoneName ?? '';
+  // Every refusal is counted; its log line is limited per client address, as on the API server.
+  const refusalLog = serverRefusalLog(app, ctx);
 
   app.setErrorHandler((error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) => {
     if (!(error instanceof BootstrapRefusal)) return problemErrorHandler(error, request, reply);
-    const { mesh, name } = request.body as BootstrapRequest;
-    request.log.info({ mesh, dataplane: name, reason: error.reason }, 'dataplane bootstrap refused');
+    ctx.metrics.dataplaneBootstrapRefusals.inc({ reason: error.reason });
+    const remoteAddress = request.raw.socket.remoteAddress;
+    if (refusalLog.admit(remoteAddress)) {
+      // mesh and name passed the body schema (a mesh name, at most 253 characters); the token is never logged.
+      const { mesh, name } = request.body as BootstrapRequest;
+      request.log.info({ mesh, dataplane: name, remoteAddress, reason: error.reason }, 'dataplane bootstrap refused');
+    }
     const body: BootstrapProblem = { type: 'https://meshauth.dev/problems/401', status: error.status, title: error.title, detail: error.message, reason: error.reason };
     return reply.code(error.status).type('application/problem+json').send(body);
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, 404, 'Not Found', `no route ${request.method} ${request.url.split('?')[0]}`));
+  app.setNotFoundHandler(routeNotFound);
 
   app.post<{ Body: BootstrapRequest }>('/bootstrap', { schema: { body: bootstrapBody } }, async (request) => {
     const identity = verifyBootstrap(ctx.families, zone, request.body);

@@ -8,6 +8,8 @@ export interface Metrics {
   registry: Registry;
   tokensIssued: Counter<'kind'>;
   authentications: Counter<'result' | 'reason'>;
+  dataplaneBootstrapRefusals: Counter<'reason'>;
+  refusalLogLinesSuppressed: Counter;
 }
 
 export function createMetrics(plane: 'global' | 'zone'): Metrics {
@@ -20,6 +22,17 @@ export function createMetrics(plane: 'global' | 'zone'): Metrics {
       name: 'meshauth_authentications_total',
       help: 'API requests authenticated, by result (authenticated, anonymous, refused) and refusal reason (an error code)',
       labelNames: ['result', 'reason'],
+      registers: [registry],
+    }),
+    dataplaneBootstrapRefusals: new Counter({
+      name: 'meshauth_dataplane_bootstrap_refusals_total',
+      help: 'dp-server bootstraps refused, by reason (malformed, expired, revoked, foreign-zone, other-mesh, …)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    refusalLogLinesSuppressed: new Counter({
+      name: 'meshauth_refusal_log_lines_suppressed_total',
+      help: 'Refusal log lines not written because their client address had used up its lines for the window (each is still counted as a refusal)',
       registers: [registry],
     }),
   };

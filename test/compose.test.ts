@@ -1,12 +1,12 @@
 /**
- * docker-compose.yml and the Dockerfile, checked without a Docker engine: every command runs a
- * binary this repo builds, every environment name is a setting the binaries know (with a value
- * they accept), published ports are the ones the configuration listens on, and the Dockerfile
- * produces what the commands run. The one-shot `zone-tokens` script is run for real against a
- * real global-cp.
+ * docker-compose.yml, docker-compose.ha.yml and the Dockerfile, checked without a Docker engine:
+ * every command runs a binary this repo builds, every environment name is a setting the binaries
+ * know (with a value they accept), published ports are the ones the configuration listens on,
+ * volumes and depends_on hold together, and the Dockerfile produces what the commands run. The
+ * one-shot `zone-tokens` scripts are run for real against a real global-cp.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import { repoRoot, startDaemon, stopAll, tempDir } from './support/daemon.js';
 
 interface Service {
   build?: unknown;
+  restart?: string;
   image?: string;
   command?: string | string[];
   entrypoint?: string | string[];
@@ -27,8 +28,19 @@ interface Service {
   healthcheck?: { test: string[] };
 }
 
-const compose = parseYaml(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+interface ComposeFile {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+}
+
+const readCompose = (file: string) => parseYaml(readFileSync(join(repoRoot, file), 'utf8')) as ComposeFile;
+const compose = readCompose('docker-compose.yml');
 const services = compose.services;
+const ha = readCompose('docker-compose.ha.yml');
+const composeFiles = [
+  ['docker-compose.yml', compose],
+  ['docker-compose.ha.yml', ha],
+] as const;
 
 /** bin name → [package folder, bin path], from each package's package.json. */
 const binaries = new Map<string, [string, string]>();
@@ -51,11 +63,22 @@ function packagesRun(service: Service): string[] {
   return [...new Set(found)];
 }
 
+/**
+ * A value as compose hands it to the container when the variables it names are unset:
+ * `${NAME:-default}` and `${NAME-default}` give the default, `${NAME}` nothing, `$$` a `$`.
+ */
+function interpolate(value: string): string {
+  return value.replace(/\$\$|\$\{(\w+)(?::?-([^}]*))?\}/g, (match, _name: string | undefined, fallback: string | undefined) => (match === '$$' ? '$' : (fallback ?? '')));
+}
+
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)]));
+  if (Array.isArray(env)) return Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), interpolate(e.slice(e.indexOf('=') + 1))]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(String(v))]));
 }
+
+/** Built from this repository's Dockerfile (the others are images pulled as they are, e.g. postgres). */
+const isOurs = (service: Service) => service.build === '.';
 
 const daemonKinds = { 'global-cp': 'global', 'zone-cp': 'zone' } as const;
 
@@ -78,6 +101,196 @@ function parsePort(spec: string): { host: number; container: number } {
 function namedVolumeAt(service: Service, dir: string): string | undefined {
   return (service.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === dir)?.[0];
 }
+
+/** The zones the one-shot `zone-tokens` script writes a token for (its `for zone in …; do` list). */
+function zonesOfTokenScript(service: Service): string[] {
+  return /for zone in ([^;]+);/.exec(commandText(service))?.[1]!.trim().split(/\s+/) ?? [];
+}
+
+/** The checks every compose file of this repository passes. */
+for (const [file, { services: all, volumes }] of composeFiles) {
+  describe(`${file}: what every compose file here must hold`, () => {
+    const ours = Object.entries(all).filter(([, s]) => isOurs(s));
+    const daemons = ours.flatMap(([name, s]) => (daemonOf(s) ? [[name, s, daemonOf(s)!] as const] : []));
+
+    it("builds each meshauth service from this repo's Dockerfile; the rest are official images", () => {
+      for (const [name, service] of Object.entries(all)) {
+        if (isOurs(service)) expect(service.image ?? 'meshauth:local', `${name}'s image tag`).toBe('meshauth:local');
+        // An official (library) image: a bare name and tag, no registry, no namespace.
+        else expect(service.image, `${name} is neither built here nor an official image`).toMatch(/^[a-z0-9]+(?:[._-][a-z0-9]+)*:[\w][\w.-]*$/);
+      }
+    });
+
+    it("every meshauth service's command runs a binary that the build produces", () => {
+      for (const [name, service] of ours) {
+        const pkgs = packagesRun(service);
+        expect(pkgs.length, `${name} runs no meshauth binary: ${commandText(service)}`).toBeGreaterThan(0);
+        for (const pkg of pkgs) {
+          expect(existsSync(join(repoRoot, 'packages', pkg, 'src', 'main.ts')), `packages/${pkg}/src/main.ts`).toBe(true);
+          expect(existsSync(join(repoRoot, 'packages', pkg, 'dist', 'main.js')), `packages/${pkg}/dist/main.js (after pnpm build)`).toBe(true);
+        }
+        const others = [...commandText(service).matchAll(/\bnode\s+(\S+)/g)].map((m) => m[1]!).filter((p) => !/^packages\/[\w-]+\/dist\/main\.js$/.test(p));
+        expect(others, `${name} runs node on something else`).toEqual([]);
+      }
+    });
+
+    it('uses only environment names the binaries know, with values they accept', () => {
+      const known = new Set(knownEnvNames());
+      for (const [name, service] of ours) {
+        const env = envOf(service);
+        if (!daemonOf(service)) {
+          expect(Object.keys(env), `${name} runs meshctl, which takes no MESHAUTH_ settings`).toEqual([]);
+          continue;
+        }
+        for (const key of Object.keys(env)) expect(known.has(key), `${name}: ${key} is not a meshauth setting`).toBe(true);
+        expect(() => loadConfig({ env }), `${name}'s environment`).not.toThrow();
+      }
+    });
+
+    it('publishes exactly the ports each daemon listens on, on distinct host ports, and nothing else', () => {
+      const hostPorts: number[] = [];
+      for (const [name, service] of Object.entries(all)) {
+        const kind = isOurs(service) ? daemonOf(service) : undefined;
+        if (!kind) {
+          expect(service.ports, `${name} publishes no ports`).toBeUndefined();
+          continue;
+        }
+        const published = (service.ports ?? []).map(parsePort);
+        const listening = listeningPorts(kind, loadConfig({ env: envOf(service) }));
+        const byNumber = (a: number, b: number) => a - b;
+        expect(published.map((p) => p.container).sort(byNumber), `${name}'s published container ports`).toEqual([...listening].sort(byNumber));
+        hostPorts.push(...published.map((p) => p.host));
+      }
+      expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    });
+
+    it('declares every named volume it mounts and mounts every one it declares; each SQLite store has its own', () => {
+      const mounted = new Map<string, string[]>();
+      for (const [name, service] of Object.entries(all)) {
+        for (const volume of service.volumes ?? []) {
+          const source = volume.split(':')[0]!;
+          if (source.startsWith('.') || source.startsWith('/')) continue; // a bind mount
+          expect(volumes, `${name} mounts ${source}`).toHaveProperty(source);
+          mounted.set(source, [...(mounted.get(source) ?? []), name]);
+        }
+      }
+      expect([...mounted.keys()].sort()).toEqual(Object.keys(volumes).sort());
+      for (const [name, service] of daemons) {
+        const config = loadConfig({ env: envOf(service) });
+        if (config.store.type !== 'sqlite') continue;
+        expect(posix.isAbsolute(config.store.sqlite.path), `${name} sets an absolute store path`).toBe(true);
+        const volume = namedVolumeAt(service, posix.dirname(config.store.sqlite.path));
+        expect(volume, `${name}'s store folder is a volume`).toBeDefined();
+        expect(mounted.get(volume!), `${name}'s store volume is its own`).toEqual([name]);
+      }
+    });
+
+    it('wires every zone to the one-shot zone-tokens service, which writes a token for each zone', () => {
+      const oneShot = all['zone-tokens']!;
+      const zones = daemons.filter(([, , kind]) => kind === 'zone-cp');
+      expect(zones.length).toBeGreaterThan(0);
+      expect(zonesOfTokenScript(oneShot).sort()).toEqual(zones.map(([name]) => name).sort());
+      for (const [name, service] of zones) {
+        const config = loadConfig({ env: envOf(service) });
+        expect(config.multizone.zone.name).toBe(name);
+        const tokenDir = posix.dirname(config.multizone.zone.globalTokenFile);
+        expect(config.multizone.zone.globalTokenFile).toBe(`${tokenDir}/${name}.token`);
+        expect(namedVolumeAt(service, tokenDir)).toBe(namedVolumeAt(oneShot, tokenDir));
+        expect(commandText(oneShot)).toContain(`${tokenDir}/$$zone.token`);
+        expect(service.depends_on?.['zone-tokens']?.condition).toBe('service_completed_successfully');
+      }
+    });
+
+    it('depends only on services that exist, waiting for health where there is a healthcheck and for completion of a one-shot', () => {
+      for (const [name, service] of Object.entries(all)) {
+        for (const [target, { condition }] of Object.entries(service.depends_on ?? {})) {
+          expect(all, `${name} depends on ${target}`).toHaveProperty(target);
+          expect(['service_healthy', 'service_completed_successfully'], `${name} → ${target}`).toContain(condition);
+          if (condition === 'service_healthy') expect(all[target]!.healthcheck, `${target} has a healthcheck`).toBeDefined();
+          else expect(all[target]!.restart, `${target} runs once`).toBe('no');
+        }
+      }
+      // A global on PostgreSQL starts once the database answers.
+      for (const [name, service] of daemons) {
+        const config = loadConfig({ env: envOf(service) });
+        if (config.store.type !== 'postgres') continue;
+        expect(all, `${name}'s database host is a service`).toHaveProperty(config.store.postgres.host);
+        expect(service.depends_on?.[config.store.postgres.host]?.condition).toBe('service_healthy');
+      }
+    });
+
+    it("starts zone-tokens once its global is healthy, on that global's loopback (localhost is admin there)", () => {
+      const oneShot = all['zone-tokens']!;
+      const host = /^service:(.+)$/.exec(oneShot.network_mode ?? '')?.[1];
+      expect(host, 'zone-tokens shares a global\'s network namespace').toBeDefined();
+      expect(daemonOf(all[host!]!)).toBe('global-cp');
+      expect(oneShot.depends_on?.[host!]?.condition).toBe('service_healthy');
+      expect(loadConfig({ env: envOf(all[host!]!) }).apiServer.authn.localhostIsAdmin).toBe(true);
+      expect(commandText(oneShot)).toContain(`--address http://127.0.0.1:${loadConfig({ env: envOf(all[host!]!) }).apiServer.http.port}`);
+      for (const [name, service] of ours) {
+        if (!service.healthcheck) continue;
+        const probe = service.healthcheck.test;
+        expect(probe[0], name).toBe('CMD');
+        expect(finalStageInstalls(), `${name}'s healthcheck tool is installed in the image`).toContain(probe[1]);
+      }
+    });
+  });
+}
+
+describe('docker-compose.ha.yml: global replicas on PostgreSQL', () => {
+  const all = ha.services;
+  const postgres = all.postgres!;
+  const globals = ['global-1', 'global-2'] as const;
+  const configOf = (name: string) => loadConfig({ env: envOf(all[name]!) });
+
+  it('runs PostgreSQL, two global replicas, the one-shot zone-tokens service and one zone', () => {
+    expect(Object.keys(all).sort()).toEqual(['global-1', 'global-2', 'postgres', 'zone-1', 'zone-tokens']);
+    for (const name of globals) expect(daemonOf(all[name]!)).toBe('global-cp');
+    expect(daemonOf(all['zone-1']!)).toBe('zone-cp');
+    expect(packagesRun(all['zone-tokens']!)).toEqual(['ctl']);
+    expect(all['zone-tokens']!.network_mode).toBe('service:global-1');
+  });
+
+  it('runs the official postgres:18 image with a pg_isready healthcheck and its data on a named volume', () => {
+    expect(postgres.image).toBe('postgres:18');
+    expect(postgres.build).toBeUndefined();
+    const probe = postgres.healthcheck!.test;
+    expect(probe.slice(0, 2)).toEqual(['CMD', 'pg_isready']);
+    const env = envOf(postgres);
+    const arg = (flag: string) => probe[probe.indexOf(flag) + 1];
+    expect(arg('-U')).toBe(env.POSTGRES_USER);
+    expect(arg('-d')).toBe(env.POSTGRES_DB);
+    // PostgreSQL 18's image keeps PGDATA under /var/lib/postgresql/18/docker and declares the parent as its volume.
+    const volume = namedVolumeAt(postgres, '/var/lib/postgresql');
+    expect(volume).toBeDefined();
+    expect(ha.volumes).toHaveProperty(volume!);
+  });
+
+  it('gives both globals the same PostgreSQL settings, pointing at that service, with a demo-only password', () => {
+    const [one, two] = globals.map(configOf);
+    for (const config of [one!, two!]) expect(config.store.type).toBe('postgres');
+    expect(two!.store.postgres).toEqual(one!.store.postgres);
+    expect(two!.multizone.global).toEqual(one!.multizone.global);
+    const db = envOf(postgres);
+    expect(one!.store.postgres).toMatchObject({ host: 'postgres', port: 5432, user: db.POSTGRES_USER, dbName: db.POSTGRES_DB, password: db.POSTGRES_PASSWORD });
+    // The password comes from one variable, the same for the database and both replicas, and its default says what it is.
+    const raw = [postgres.environment as Record<string, string>, ...globals.map((g) => all[g]!.environment as Record<string, string>)].map((e) => e.POSTGRES_PASSWORD ?? e.MESHAUTH_STORE_POSTGRES_PASSWORD);
+    expect(new Set(raw).size).toBe(1);
+    expect(raw[0]).toMatch(/^\$\{\w+:-[^}]+\}$/);
+    expect(db.POSTGRES_PASSWORD).toMatch(/demo/);
+  });
+
+  it("makes the zone list both globals' sync addresses, in order, and stay on SQLite", () => {
+    const zone = configOf('zone-1');
+    const addresses = globals.map((g) => `grpc://${g}:${configOf(g).multizone.global.syncPort}`);
+    expect(zone.multizone.zone.globalAddress).toBe(addresses.join(','));
+    expect(zone.multizone.zone.globalAddress).toBe('grpc://global-1:5685,grpc://global-2:5685');
+    expect(zone.store.type).toBe('sqlite');
+    expect(zone.multizone.zone.syncUserTokenKeys).toBe('public');
+    expect(configOf('global-1').multizone.global.syncUserTokenKeys).toBe('public');
+    for (const g of globals) expect(all['zone-1']!.depends_on?.[g] ?? all['zone-tokens']!.depends_on?.[g], `zone-1 starts after ${g}`).toMatchObject({ condition: 'service_healthy' });
+  });
+});
 
 describe('docker-compose.yml', () => {
   it('runs a global, two zones and the one-shot zone-tokens service, all from this repo\'s image', () => {
@@ -232,7 +445,7 @@ describe('Dockerfile', () => {
     expect(scripts.build).toMatch(/(^|&& )tsc -b$/);
     for (const [, script] of scripts.build!.matchAll(/\bnode (\S+)/g)) expect(existsSync(join(repoRoot, script!)), script).toBe(true);
     const references = (JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')) as { references: { path: string }[] }).references.map((r) => r.path);
-    for (const service of Object.values(services)) {
+    for (const service of composeFiles.flatMap(([, c]) => Object.values(c.services).filter(isOurs))) {
       for (const pkg of packagesRun(service)) {
         expect(references).toContain(`packages/${pkg}`);
         const tsconfig = JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'tsconfig.json'), 'utf8')) as { compilerOptions: { rootDir: string; outDir: string } };
@@ -262,7 +475,7 @@ describe('Dockerfile', () => {
     // The volume mount points exist and belong to the user the planes run as.
     const user = final.steps.filter((s) => s.op === 'USER').map((s) => s.args).at(-1);
     expect(user).toBe('node');
-    const mounts = new Set(Object.values(services).flatMap((s) => (s.volumes ?? []).map((v) => v.split(':')[1]!)));
+    const mounts = new Set(composeFiles.flatMap(([, c]) => Object.values(c.services).filter(isOurs)).flatMap((s) => (s.volumes ?? []).map((v) => v.split(':')[1]!)));
     for (const dir of mounts) expect(index(final.steps, 'RUN', new RegExp(`chown node:node .*${dir}\\b`)), `${dir} owned by node`).toBeGreaterThanOrEqual(0);
   });
 });
@@ -274,25 +487,38 @@ describe('the zone-tokens one-shot script', () => {
     dir?.remove();
   });
 
-  it('writes a cp-scoped zone token per zone when run against a real global-cp', async () => {
-    const folder = tempDir('meshauth-compose-');
-    dir = folder;
-    const global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(folder.path, 'global.db') });
-    const oneShot = services['zone-tokens']!;
-    // The same script, pointed at this global and this folder; `$$` is compose's escape for `$`.
-    const script = (oneShot.command as string[])[0]!
-      .replaceAll('$$', '$')
-      .replaceAll('http://127.0.0.1:5681', global.url)
-      .replaceAll('/tokens/', `${folder.path}/`)
-      .replaceAll('node packages/', `node ${repoRoot}packages/`);
-    const entrypoint = oneShot.entrypoint as string[];
-    expect(entrypoint).toEqual(['/bin/sh', '-ec']);
-    const run = await promisify(execFile)('/bin/sh', ['-ec', script], { env: { PATH: process.env.PATH ?? '', HOME: folder.path } });
-    expect(run.stdout).toContain('zone token for zone-2 written');
-    for (const zone of ['zone-1', 'zone-2']) {
-      const token = readFileSync(join(folder.path, `${zone}.token`), 'utf8').trim();
-      const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { Zone: string; Scope: string[] };
-      expect(payload).toMatchObject({ Zone: zone, Scope: ['cp'] });
+  let global: Awaited<ReturnType<typeof startDaemon>> | undefined;
+  const globalForScripts = async () => {
+    if (!global) {
+      dir = tempDir('meshauth-compose-');
+      global = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'global.db') });
     }
-  });
+    return { global, folder: dir!.path };
+  };
+
+  for (const [file, { services: all }] of composeFiles) {
+    it(`writes a cp-scoped zone token per zone when run against a real global-cp (${file})`, async () => {
+      const { global: target, folder: base } = await globalForScripts();
+      const folder = join(base, file);
+      mkdirSync(folder);
+      const oneShot = all['zone-tokens']!;
+      // The same script, pointed at this global and this folder; `$$` is compose's escape for `$`.
+      const script = (oneShot.command as string[])[0]!
+        .replaceAll('$$', '$')
+        .replaceAll('http://127.0.0.1:5681', target.url)
+        .replaceAll('/tokens/', `${folder}/`)
+        .replaceAll('node packages/', `node ${repoRoot}packages/`);
+      const entrypoint = oneShot.entrypoint as string[];
+      expect(entrypoint).toEqual(['/bin/sh', '-ec']);
+      const run = await promisify(execFile)('/bin/sh', ['-ec', script], { env: { PATH: process.env.PATH ?? '', HOME: folder } });
+      const zones = zonesOfTokenScript(oneShot);
+      expect(zones).toEqual(file === 'docker-compose.yml' ? ['zone-1', 'zone-2'] : ['zone-1']);
+      expect(run.stdout).toContain(`zone token for ${zones.at(-1)} written`);
+      for (const zone of zones) {
+        const token = readFileSync(join(folder, `${zone}.token`), 'utf8').trim();
+        const payload = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { Zone: string; Scope: string[] };
+        expect(payload).toMatchObject({ Zone: zone, Scope: ['cp'] });
+      }
+    });
+  }
 });

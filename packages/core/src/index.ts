@@ -78,6 +78,7 @@ export { loadServerCertificate, type ServerCertificate, type ServerCertificateOp
 export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
 export { newInstanceId } from './plane/instance-id.js';
+export { startLeaderWork, type LeaderTask, type LeaderWork } from './plane/leader-work.js';
 
 export {
   generateCertificate,

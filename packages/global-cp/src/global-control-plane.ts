@@ -6,13 +6,14 @@ import {
   openStore,
   registerZoneTokenRoutes,
   startApiListeners,
+  startLeaderWork,
   systemClock,
   type Clock,
   type Logger,
   type MeshAuthConfig,
   type PlaneContext,
+  type TokenFamily,
 } from '@meshauth/core';
-import { startLeaderWork } from './leader-work.js';
 import { startSyncServer } from './sync/sync-server.js';
 import { registerZoneMetrics, registerZonesRoute } from './sync/zones-route.js';
 import { syncServerTls } from './sync/sync-server-tls.js';
@@ -23,6 +24,10 @@ export interface GlobalControlPlane {
   httpsPort: number | undefined;
   syncPort: number;
   close(): Promise<void>;
+}
+
+async function pruneExpiredRevocations(families: TokenFamily[]): Promise<void> {
+  for (const family of families) await family.pruneExpiredRevocations();
 }
 
 export interface StartGlobalOptions {
@@ -52,9 +57,18 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     await ensureSigningKey(ctx.families.zone.family, logger);
     if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
 
+    // Pruning, by one replica for all: expired revocations hourly, the change log every minute.
     const lease = store.lease('global-leader', instance);
     closers.push(() => lease.release());
-    closers.push(startLeaderWork(ctx, lease));
+    closers.push(
+      startLeaderWork(lease, logger, {
+        role: 'the periodic work (pruning)',
+        periodic: [
+          { name: 'prune expired revocations', everyMs: 3_600_000, run: () => pruneExpiredRevocations([ctx.families.user.family, ctx.families.zone.family]) },
+          { name: 'prune the change log', everyMs: 60_000, run: () => store.transaction((tx) => tx.pruneChangeLog(config.multizone.global.changeLogRetention)) },
+        ],
+      }),
+    );
 
     const { syncInterface, syncPort } = config.multizone.global;
     const sync = await startSyncServer({ ctx, host: syncInterface, port: syncPort, tls: syncServerTls(config) });

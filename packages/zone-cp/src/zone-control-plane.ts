@@ -9,10 +9,12 @@ import {
   parseDuration,
   startApiListeners,
   startDpServer,
+  startLeaderWork,
   systemClock,
   type Clock,
   type Logger,
   type MeshAuthConfig,
+  type LeaderTask,
   type PlaneContext,
   type SyncMode,
   type TokenFamily,
@@ -41,6 +43,8 @@ export interface StartZoneOptions {
 
 /** Hourly: drop revocations of tokens that have expired anyway (only for state the zone owns). */
 const PRUNE_INTERVAL_MS = 3_600_000;
+/** A replica not streaming reads the leader's sync position (last contact, applied version) this often. */
+const FOLLOW_INTERVAL_MS = 1_000;
 
 /**
  * A zone: its own store and API server (the routes core shares with global), and, when
@@ -59,15 +63,13 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
   }
 
-  if (config.store.type !== 'sqlite') {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_STORE_TYPE=postgres is for the global control plane; zone replicas on PostgreSQL are not supported yet (use sqlite on a zone)');
-  }
   const store = await openStore(config, 'zone');
   const closers: (() => Promise<void> | void)[] = [() => store.close()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
   };
   try {
+    const instance = newInstanceId();
     const synced = await SyncedState.load(store, logger);
     const refuseUserKey = syncOn ? downPolicyRefusal(zoneConfig.downPolicy, synced, clock) : undefined;
     let ctx: PlaneContext | undefined;
@@ -75,7 +77,7 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
       plane: 'zone',
       config,
       store,
-      instance: newInstanceId(),
+      instance,
       logger,
       clock,
       ...(refuseUserKey ? { refuseUserKey } : {}),
@@ -90,7 +92,7 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
 
     if (syncOn) {
       user.managedBy = `managed by the global control plane (sync mode ${mode}); make this change there`;
-      await dropKeysSyncReplaces(user, mode, logger);
+      await store.exclusive('bootstrap', () => dropKeysSyncReplaces(user, mode, logger));
     } else {
       // Independent zone, as in Kuma: its own user-token key and admin token.
       if (synced.appliedVersion > 0) {
@@ -104,11 +106,6 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
         logger.info({ serial: key.serial }, 'created user token signing key (the synced ones hold no private key)');
       }
       if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
-      const prune = setInterval(() => {
-        user.pruneExpiredRevocations().catch((error: unknown) => logger.warn({ err: error }, 'could not prune expired revocations'));
-      }, PRUNE_INTERVAL_MS);
-      prune.unref();
-      closers.push(() => clearInterval(prune));
     }
 
     let sync: SyncClient | undefined;
@@ -132,11 +129,46 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
         state: synced,
       });
       registerSyncMetrics(ctx, sync);
-      sync.start();
-      closers.push(() => sync!.stop());
     }
 
-    const api = await startApiListeners(ctx, (app) => registerSyncStatusRoute(app, ctx!, sync));
+    // Replicas of one zone share its store; the one holding the lease streams from global and
+    // prunes, the others follow the store (memory through the change feed, the position here).
+    const lease = store.lease('zone-leader', instance);
+    closers.push(() => lease.release());
+    const periodic: LeaderTask[] = [
+      { name: 'prune the change log', everyMs: 60_000, run: () => store.transaction((tx) => tx.pruneChangeLog(config.multizone.global.changeLogRetention)) },
+    ];
+    // Only state the zone owns: synced revocations are global's to prune.
+    if (!syncOn) periodic.push({ name: 'prune expired revocations', everyMs: PRUNE_INTERVAL_MS, run: async () => void (await user.pruneExpiredRevocations()) });
+    closers.push(
+      startLeaderWork(lease, logger, {
+        role: sync ? 'the sync stream to global and the periodic work (pruning)' : 'the periodic work (pruning)',
+        periodic,
+        lead: () => {
+          if (!sync) return;
+          // Where the previous leader left it: the stream resumes with a delta.
+          void synced.refresh().then(
+            () => lease.held && sync!.start(),
+            (error: unknown) => logger.error({ err: error }, 'sync: could not read the sync position from the store; not streaming'),
+          );
+        },
+        follow: () => {
+          if (!sync) return;
+          void sync.stop();
+          logger.warn('sync: this replica lost the zone leader lease; it stops streaming to global (the leader streams)');
+        },
+      }),
+    );
+    if (sync) {
+      closers.push(() => sync!.stop());
+      const follow = setInterval(() => {
+        if (!lease.held) synced.refresh().catch((error: unknown) => logger.warn({ err: error }, 'sync: could not read the sync position from the store'));
+      }, FOLLOW_INTERVAL_MS);
+      follow.unref();
+      closers.push(() => clearInterval(follow));
+    }
+
+    const api = await startApiListeners(ctx, (app) => registerSyncStatusRoute(app, ctx!, sync, lease));
     closers.push(() => api.close());
 
     // The dp-server (dataplane bootstrap, 5678): dataplane tokens of this zone's own mesh keys.

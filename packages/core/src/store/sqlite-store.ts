@@ -92,7 +92,8 @@ export class SqliteStore implements Store {
     return lock.run(fn);
   }
 
-  lease(): StoreLease {
+  /** One process per file: it always holds every lease. */
+  lease(_name: string, _owner: string): StoreLease {
     return { held: true, onChange: () => () => {}, release: async () => {} };
   }
 

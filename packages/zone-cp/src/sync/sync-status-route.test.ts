@@ -12,7 +12,7 @@ async function zoneApi(env: Record<string, string>) {
   const store = SqliteStore.open(':memory:');
   const config = loadConfig({ env: { MESHAUTH_MULTIZONE_ZONE_NAME: 'zone-1', ...env } });
   const ctx = await createPlaneContext({ instance: 'test-instance', plane: 'zone', config, store, logger: createLogger({ level: 'silent', name: 'test' }), clock: systemClock });
-  const app = createApiApp(ctx, { routes: (a) => registerSyncStatusRoute(a, ctx, undefined) });
+  const app = createApiApp(ctx, { routes: (a) => registerSyncStatusRoute(a, ctx, undefined, store.lease('zone-leader', 'test-instance')) });
   closers.push(async () => {
     await app.close();
     ctx.families.feed.stop();
@@ -25,7 +25,7 @@ describe('GET /sync/status', () => {
   it('answers an authenticated caller (here localhost admin): sync is disabled without a global address', async () => {
     const response = await (await zoneApi({})).inject({ method: 'GET', url: '/sync/status' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ zone: 'zone-1', state: 'disabled', mode: 'off', globalAddress: null });
+    expect(response.json()).toEqual({ zone: 'zone-1', state: 'disabled', mode: 'off', globalAddress: null, leader: true, instance: 'test-instance' });
   });
 
   it('refuses the anonymous caller with 403 (requireAuthenticated), naming what was refused', async () => {

@@ -1,12 +1,18 @@
-import { registerGauge, type ApiApp, type PlaneContext } from '@meshauth/core';
+import { registerGauge, type ApiApp, type PlaneContext, type StoreLease } from '@meshauth/core';
 import type { SyncClient } from './sync-client.js';
 
-/** GET /sync/status: this zone's view of its sync with global (`disabled` when it does not sync). */
-export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined): void {
+/**
+ * GET /sync/status: this zone's view of its sync with global (`disabled` when it does not sync).
+ * Every replica answers: the leader with its stream's state, the others `standby`, with the
+ * position the leader recorded in the store.
+ */
+export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined, lease: StoreLease): void {
   app.get('/sync/status', async (request) => {
     ctx.access.requireAuthenticated(request.identity, 'read the sync status');
-    if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null };
-    return client.status();
+    const replica = { leader: lease.held, instance: ctx.instance };
+    if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null, ...replica };
+    const status = client.status();
+    return { ...status, ...replica, state: lease.held ? status.state : 'standby' };
   });
 }
 

@@ -25,17 +25,26 @@ export class SyncedState {
 
   static async load(store: Store, logger?: Logger): Promise<SyncedState> {
     const state = new SyncedState(store, logger);
-    const meta = async (key: string) => store.read.getMeta(key);
-    state.epoch = (await meta(KEYS.epoch)) ?? '';
-    state.appliedVersion = Number((await meta(KEYS.version)) ?? '0');
-    state.appliedVersionId = (await meta(KEYS.versionId)) ?? '';
-    state.appliedMode = ((await meta(KEYS.mode)) as SyncMode | undefined) ?? 'off';
-    const contact = await meta(KEYS.contact);
-    state.lastContactAt = contact === undefined ? undefined : Number(contact);
-    state.persistedContactAt = state.lastContactAt;
-    const syncedAt = await meta(KEYS.syncedAt);
-    state.lastSyncAt = syncedAt === undefined ? undefined : Number(syncedAt);
+    await state.refresh();
     return state;
+  }
+
+  /**
+   * Reads the position from the store again: a zone replica that does not hold the stream follows
+   * what the leader records there (and a new leader starts from it).
+   */
+  async refresh(): Promise<void> {
+    const meta = (key: string) => this.store.read.getMeta(key);
+    const [epoch, version, versionId, mode, contact, syncedAt] = await Promise.all(
+      [KEYS.epoch, KEYS.version, KEYS.versionId, KEYS.mode, KEYS.contact, KEYS.syncedAt].map(meta),
+    );
+    this.epoch = epoch ?? '';
+    this.appliedVersion = Number(version ?? '0');
+    this.appliedVersionId = versionId ?? '';
+    this.appliedMode = (mode as SyncMode | undefined) ?? 'off';
+    this.lastContactAt = contact === undefined ? undefined : Number(contact);
+    this.persistedContactAt = this.lastContactAt;
+    this.lastSyncAt = syncedAt === undefined ? undefined : Number(syncedAt);
   }
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */

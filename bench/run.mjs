@@ -27,6 +27,7 @@ const benchmarks = [
   { file: 'propagation.mjs', key: 'propagation' },
   { file: 'scale.mjs', key: 'scale' },
   { file: 'memory.mjs', key: 'memory' },
+  { file: 'ha.mjs', key: 'ha' },
 ];
 /** No single benchmark may take longer than this; the whole suite must stay under 10 minutes. */
 const BENCH_TIMEOUT_MS = 8 * 60_000;

@@ -4,6 +4,7 @@ export { parseDuration, formatDuration } from './duration.js';
 export { systemClock, createManualClock, type Clock } from './clock.js';
 
 export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogLevel, type StoreType } from './config/defaults.js';
+export { configError } from './config/config-error.js';
 export { loadConfig, envNameOf, knownEnvNames, settingPaths, ENV_PREFIX } from './config/load-config.js';
 
 export type {

@@ -3,7 +3,7 @@ import {
   createPlaneContext,
   ensureAdminToken,
   ensureSigningKey,
-  MeshAuthError,
+  configError,
   newInstanceId,
   openStore,
   parseDuration,
@@ -56,11 +56,11 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
   const zoneConfig = config.multizone.zone;
-  if (!zoneConfig.name) throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_NAME is required on a zone control plane');
+  if (!zoneConfig.name) throw configError('MESHAUTH_MULTIZONE_ZONE_NAME is required on a zone control plane');
   const mode = zoneConfig.syncUserTokenKeys as SyncMode;
   const syncOn = zoneConfig.globalAddress !== '' && mode !== 'off';
   if (zoneConfig.globalAddress && !zoneConfig.globalTokenFile) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
+    throw configError('MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
   }
 
   const store = await openStore(config, 'zone');
@@ -218,6 +218,6 @@ function readCa(file: string): string | undefined {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot read multizone.zone.globalCaFile: ${(error as Error).message}`);
+    throw configError(`cannot read multizone.zone.globalCaFile: ${(error as Error).message}`);
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { MeshAuthError } from '../errors.js';
+import { configError } from './config-error.js';
 import { constraints } from './constraints.js';
 import { defaults, type MeshAuthConfig } from './defaults.js';
 
@@ -30,9 +30,7 @@ export function knownEnvNames(): string[] {
   return [...settingPaths().keys()].map(envNameOf);
 }
 
-function invalid(setting: string, reason: string): MeshAuthError {
-  return new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: ${setting} ${reason}`);
-}
+const invalid = (setting: string, reason: string) => configError(`${setting} ${reason}`);
 
 function coerceEnv(raw: string, like: unknown, env: string): unknown {
   if (typeof like === 'number') {
@@ -67,7 +65,7 @@ function readFileSettings(file: string, known: Map<string, unknown>): Map<string
   try {
     parsed = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot read config file ${file}: ${(error as Error).message}`);
+    throw configError(`cannot read config file ${file}: ${(error as Error).message}`);
   }
   const out = new Map<string, unknown>();
   if (parsed === null || parsed === undefined) return out;

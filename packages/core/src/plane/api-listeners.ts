@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { createApiApp } from '../api/create-api-app.js';
-import { MeshAuthError } from '../errors.js';
+import { configError } from '../config/config-error.js';
 import type { PlaneContext } from '../api/plane-context.js';
 import { serverTlsPolicy } from '../tls/server-tls-policy.js';
 import { loadClientCa } from './client-ca.js';
@@ -25,7 +25,7 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
   };
   if (authn.type === 'adminClientCerts' && !https.enabled) {
     // Client certificates only exist on 5682; without it this mode would leave no way in but localhost.
-    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: apiServer.authn.type adminClientCerts needs HTTPS (MESHAUTH_API_SERVER_HTTPS_ENABLED=true)');
+    throw configError('apiServer.authn.type adminClientCerts needs HTTPS (MESHAUTH_API_SERVER_HTTPS_ENABLED=true)');
   }
   if (authn.localhostIsAdmin) {
     ctx.logger.warn('localhostIsAdmin is on: requests from this machine without a token act as mesh-system:admin');
@@ -63,7 +63,7 @@ async function httpsOptions(ctx: PlaneContext): Promise<Record<string, unknown>>
     // OpenSSL may still refuse material that parsed, e.g. a key too small for its security level.
     createSecureContext(tls);
   } catch (error) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: the HTTPS certificate cannot be used: ${(error as Error).message}`);
+    throw configError(`the HTTPS certificate cannot be used: ${(error as Error).message}`);
   }
   return tls;
 }

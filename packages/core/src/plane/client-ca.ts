@@ -2,7 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { envNameOf } from '../config/load-config.js';
-import { MeshAuthError } from '../errors.js';
+import { configError } from '../config/config-error.js';
 
 const SETTING = envNameOf('apiServer.authn.clientCerts.caFile');
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -14,7 +14,7 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE
  */
 export function loadClientCa(path: string): string[] {
   if (!path) {
-    throw invalid(`apiServer.authn.type adminClientCerts needs ${SETTING} (a CA PEM file or a directory of them)`);
+    throw configError(`apiServer.authn.type adminClientCerts needs ${SETTING} (a CA PEM file or a directory of them)`);
   }
   let files: string[];
   try {
@@ -22,9 +22,9 @@ export function loadClientCa(path: string): string[] {
       ? readdirSync(path).filter((f) => /\.(pem|crt)$/i.test(f)).sort().map((f) => join(path, f))
       : [path];
   } catch (error) {
-    throw invalid(`${SETTING}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw configError(`${SETTING}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  if (files.length === 0) throw invalid(`${SETTING}: directory ${path} holds no .pem or .crt file`);
+  if (files.length === 0) throw configError(`${SETTING}: directory ${path} holds no .pem or .crt file`);
   return files.flatMap(readCertificates);
 }
 
@@ -33,20 +33,17 @@ function readCertificates(file: string): string[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw invalid(`${SETTING}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw configError(`${SETTING}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   const pems = text.match(PEM_CERTIFICATE) ?? [];
-  if (pems.length === 0) throw invalid(`${SETTING}: ${file} holds no PEM certificate`);
+  if (pems.length === 0) throw configError(`${SETTING}: ${file} holds no PEM certificate`);
   for (const pem of pems) {
     try {
       new X509Certificate(pem);
     } catch {
-      throw invalid(`${SETTING}: ${file} holds a PEM certificate that cannot be parsed`);
+      throw configError(`${SETTING}: ${file} holds a PEM certificate that cannot be parsed`);
     }
   }
   return pems;
 }
 
-function invalid(reason: string): MeshAuthError {
-  return new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: ${reason}`);
-}

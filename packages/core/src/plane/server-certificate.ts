@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { envNameOf } from '../config/load-config.js';
-import { MeshAuthError } from '../errors.js';
+import { configError } from '../config/config-error.js';
 import type { Store } from '../store/store.js';
 import { generateCertificate } from '../tls/certificate.js';
 
@@ -56,14 +56,14 @@ export async function loadServerCertificate(store: Store, options: ServerCertifi
   if (certFile || keyFile) {
     if (!certFile || !keyFile) {
       const [set, unset] = certFile ? [certSetting, keySetting] : [keySetting, certSetting];
-      throw invalid(`${set} is set but ${unset} is not; set both, or neither to use a generated self-signed certificate`);
+      throw configError(`${set} is set but ${unset} is not; set both, or neither to use a generated self-signed certificate`);
     }
     const cert = readPem(certFile, certSetting);
     const key = readPem(keyFile, keySetting);
     const x509 = parse(() => new X509Certificate(cert), `${certSetting} (${certFile}) does not hold a PEM certificate`);
     const keyObject = parse<KeyObject>(() => createPrivateKey(key), `${keySetting} (${keyFile}) does not hold an unencrypted PEM private key`);
     if (!x509.checkPrivateKey(keyObject)) {
-      throw invalid(`the key in ${keySetting} (${keyFile}) does not belong to the certificate in ${certSetting} (${certFile})`);
+      throw configError(`the key in ${keySetting} (${keyFile}) does not belong to the certificate in ${certSetting} (${certFile})`);
     }
     return { cert, key, origin: 'configured', fingerprint256: x509.fingerprint256 };
   }
@@ -113,7 +113,7 @@ function readPem(path: string, setting: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw invalid(`${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    throw configError(`${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
 }
 
@@ -121,10 +121,7 @@ function parse<T>(read: () => T, message: string): T {
   try {
     return read();
   } catch {
-    throw invalid(message);
+    throw configError(message);
   }
 }
 
-function invalid(reason: string): MeshAuthError {
-  return new MeshAuthError('ERR_INVALID_CONFIG', `invalid configuration: ${reason}`);
-}

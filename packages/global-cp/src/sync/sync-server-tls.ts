@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { MeshAuthError, type MeshAuthConfig } from '@meshauth/core';
+import { configError, type MeshAuthConfig } from '@meshauth/core';
 
 /**
  * The sync port serves grpcs when multizone.global.tlsCertFile and tlsKeyFile are set (zones then
@@ -9,11 +9,11 @@ export function syncServerTls(config: MeshAuthConfig): { cert: string; key: stri
   const { tlsCertFile, tlsKeyFile } = config.multizone.global;
   if (!tlsCertFile && !tlsKeyFile) return undefined;
   if (!tlsCertFile || !tlsKeyFile) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', 'invalid configuration: set both multizone.global.tlsCertFile and multizone.global.tlsKeyFile, or neither');
+    throw configError('set both multizone.global.tlsCertFile and multizone.global.tlsKeyFile, or neither');
   }
   try {
     return { cert: readFileSync(tlsCertFile, 'utf8'), key: readFileSync(tlsKeyFile, 'utf8') };
   } catch (error) {
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot read the sync TLS certificate/key: ${(error as Error).message}`);
+    throw configError(`cannot read the sync TLS certificate/key: ${(error as Error).message}`);
   }
 }

@@ -23,9 +23,13 @@ export interface PostgresSettings {
 const CHANNEL = 'meshauth_changes';
 /** Advisory lock keys: one for writers (transaction-scoped), one per named lock or lease. */
 const WRITE_LOCK = 0x6d657368;
-/** A connection attempt or a statement that takes longer fails: writes answer 503 well within 15 s. */
-const CONNECT_TIMEOUT_MS = 5_000;
-const STATEMENT_TIMEOUT_MS = 8_000;
+/**
+ * A connection attempt or a statement that takes longer fails: a write against a database that
+ * stopped answering gets its 503 within 15 s (one of these, never both: a broken connection is
+ * dropped, not rolled back over).
+ */
+const CONNECT_TIMEOUT_MS = 4_000;
+const STATEMENT_TIMEOUT_MS = 10_000;
 /** How often a lease holder checks its connection, and a non-holder tries to take the lease. */
 const LEASE_CHECK_MS = 1_000;
 const RECONNECT_MIN_MS = 250;
@@ -90,7 +94,7 @@ export class PostgresStore implements Store {
       ssl,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
       statement_timeout: STATEMENT_TIMEOUT_MS,
-      query_timeout: STATEMENT_TIMEOUT_MS + 1_000,
+      query_timeout: STATEMENT_TIMEOUT_MS,
       keepAlive: true,
       application_name: 'meshauth',
     };
@@ -156,8 +160,9 @@ export class PostgresStore implements Store {
       if (tx.recordedVersion !== undefined) this.hints.emit('hint');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      client.release(broken instanceof Error ? broken : undefined);
+      // A connection that failed or timed out is destroyed; waiting on a ROLLBACK there would only wait again.
+      if (broken === undefined) await client.query('ROLLBACK').catch(() => {});
+      client.release(broken === undefined ? undefined : (broken as Error));
       throw error instanceof MeshAuthError ? error : this.unavailable(error);
     }
   }

@@ -88,6 +88,32 @@ describe('signing-key rotation', () => {
     expect(jwks.json.keys.map((k: { kid: string }) => k.kid)).toEqual(['2', '3', '4']);
     expect((await http('DELETE', `${global.url}/global-secrets/user-token-signing-key-1`)).status).toBe(404);
   });
+
+  it("re-issued the stored admin token with each new key: read the docs' way, it works after key 1 is gone", async () => {
+    const stored = await readAdminToken(global.url);
+    expect(kidOf(stored)).toBe('4');
+    expect((await whoAmI(stored)).json).toEqual({ name: 'mesh-system:admin', groups: ['mesh-system:admin', 'mesh-system:authenticated'] });
+  });
+
+  it('refuses with 409 to delete the key that signs, naming the consequence; the key stays', async () => {
+    const refused = await http('DELETE', `${global.url}/global-secrets/user-token-signing-key-4`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.detail).toMatch(/user-token-signing-key-4 signs user tokens now: deleting it makes every token it signed fail .*\?force=true/);
+    expect(await serials()).toEqual([2, 3, 4]);
+  });
+});
+
+describe('deleting the last user-token signing key', () => {
+  it('is refused with 409 unless ?force=true', async () => {
+    const fresh = await startDaemon('global-cp', { MESHAUTH_STORE_SQLITE_PATH: join(dir.path, 'last-key.db'), MESHAUTH_API_SERVER_HTTPS_ENABLED: 'false' });
+    const refused = await http('DELETE', `${fresh.url}/global-secrets/user-token-signing-key-1`);
+    expect(refused.status).toBe(409);
+    expect(refused.json.detail).toMatch(/is the last user-token signing key: deleting it makes every user token fail/);
+    expect((await http('DELETE', `${fresh.url}/global-secrets/user-token-signing-key-1?force=yes`)).status).toBe(400);
+    expect((await http('DELETE', `${fresh.url}/global-secrets/user-token-signing-key-1?force=true`)).status).toBe(200);
+    expect((await http('GET', `${fresh.url}/tokens/user/signing-keys`)).json.items).toEqual([]);
+    await fresh.stop();
+  });
 });
 
 describe('bad signing keys are refused with 400 and change nothing', () => {

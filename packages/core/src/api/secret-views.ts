@@ -1,12 +1,29 @@
 import { MeshAuthError, badRequest } from '../errors.js';
+import { reissueAdminToken } from '../plane/bootstrap-credentials.js';
 import type { Store } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
+import type { TokenFamily } from '../tokens/token-family.js';
 
 /** A secret as the API shows it: `mesh` '' for a GlobalSecret. */
 export interface SecretResource {
   mesh: string;
   name: string;
   data: Buffer;
+}
+
+/**
+ * Deleting the key that signs user tokens (or the last one) would silently lock everyone out —
+ * the admin token and meshctl's own token included — so it takes `?force=true`.
+ */
+function refuseLockOut(family: TokenFamily, serial: number, families: TokenFamilies): void {
+  if (family !== families.user.family || !family.keys.get(serial)) return;
+  const name = `${family.name.keySecretPrefix}${serial}`;
+  if (family.keys.size === 1) {
+    throw new MeshAuthError('ERR_CONFLICT', `${name} is the last user-token signing key: deleting it makes every user token fail, the admin token and meshctl's included; create a new key first (POST /tokens/user/signing-keys, meshctl rotate signing-key), or delete with ?force=true (meshctl delete --force)`);
+  }
+  if (family.keys.signer?.serial === serial) {
+    throw new MeshAuthError('ERR_CONFLICT', `${name} signs user tokens now: deleting it makes every token it signed fail (the admin token's included); delete an older key, or delete with ?force=true (meshctl delete --force)`);
+  }
 }
 
 /**
@@ -58,12 +75,16 @@ export class SecretViews {
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;
-    await view.family.putKeyPem(view.serial, text);
+    const key = await view.family.putKeyPem(view.serial, text);
+    // A user-token key that now signs: the stored admin token follows it (see reissueAdminToken).
+    if (view.family === this.families.user.family && this.families.user.family.keys.signer === key) await reissueAdminToken(this.store, this.families.user);
     return !existed;
   }
 
-  async delete(mesh: string, name: string): Promise<void> {
+  /** `force`: also the user-token key that signs, or the last one (which locks every user out). */
+  async delete(mesh: string, name: string, { force = false }: { force?: boolean } = {}): Promise<void> {
     const view = this.families.secretView(mesh, name);
+    if (view?.kind === 'key' && !force) refuseLockOut(view.family, view.serial, this.families);
     const found =
       !view ? await this.store.transaction((tx) => tx.deleteSecret(mesh, name))
       : view.kind === 'key' ? await view.family.deleteKey(view.serial)

@@ -37,3 +37,17 @@ export async function ensureAdminToken(store: Store, user: TokenKind<UserClaims>
     logger.info(`created admin user token; read it from this machine with: curl -s localhost:5681/global-secrets/${ADMIN_TOKEN_SECRET} | jq -r .data | base64 -d`);
   });
 }
+
+/**
+ * A new user-token signing key was created: the stored admin token (when there is one) is
+ * issued again with it, so the docs' way of reading it keeps giving a token that survives the
+ * removal of the old key. Returns whether it was re-issued.
+ */
+export async function reissueAdminToken(store: Store, user: TokenKind<UserClaims>): Promise<boolean> {
+  return store.exclusive('bootstrap', async () => {
+    if (!(await store.read.getSecret('', ADMIN_TOKEN_SECRET)) || !user.family.keys.signer) return false;
+    const token = await user.issuer.issue({ Name: admin.name, Groups: admin.groups }, ADMIN_TOKEN_VALID_FOR_MS);
+    await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
+    return true;
+  });
+}

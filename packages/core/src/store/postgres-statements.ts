@@ -55,6 +55,11 @@ export class PostgresReads implements StoreReads {
     return Number((await this.one('SELECT count(*) AS n FROM revocations WHERE family = $1', [family]))!.n);
   }
 
+  async recentRevocations(family: string, limit: number): Promise<RevocationRow[]> {
+    const rows = await this.query('SELECT jti, revoked_at, expires_at FROM revocations WHERE family = $1 ORDER BY revoked_at DESC, jti DESC LIMIT $2', [family, limit]);
+    return rows.map((r) => ({ family, jti: r.jti as string, revokedAt: Number(r.revoked_at), expiresAt: r.expires_at === null ? null : Number(r.expires_at) }));
+  }
+
   async expiredRevocations(family: string, now: number, limit: number): Promise<string[]> {
     const rows = await this.query('SELECT jti FROM revocations WHERE family = $1 AND expires_at IS NOT NULL AND expires_at < $2 LIMIT $3', [family, now, limit]);
     return rows.map((r) => r.jti as string);

@@ -126,6 +126,11 @@ export const migrations: ((db: Database) => void)[] = [
         last_seen_at INTEGER NOT NULL
       ) WITHOUT ROWID;
     `),
+  (db) =>
+    db.exec(`
+      -- The status page lists the newest revocations first; a million must not be sorted per request.
+      CREATE INDEX revocations_by_revoked_at ON revocations (family, revoked_at, jti);
+    `),
 ];
 
 export function migrate(db: Database): void {

@@ -81,6 +81,11 @@ export class SqliteReads implements StoreReads {
     return this.statement('SELECT count(*) FROM revocations WHERE family = ?').pluck().get(family) as number;
   }
 
+  async recentRevocations(family: string, limit: number): Promise<RevocationRow[]> {
+    const rows = this.statement('SELECT jti, revoked_at, expires_at FROM revocations WHERE family = ? ORDER BY revoked_at DESC, jti DESC LIMIT ?').all(family, limit) as Record<string, unknown>[];
+    return rows.map((r) => ({ family, jti: r.jti as string, revokedAt: r.revoked_at as number, expiresAt: (r.expires_at as number | null) ?? null }));
+  }
+
   async expiredRevocations(family: string, now: number, limit: number): Promise<string[]> {
     return this.statement('SELECT jti FROM revocations WHERE family = ? AND expires_at IS NOT NULL AND expires_at < ? LIMIT ?').pluck().all(family, now, limit) as string[];
   }

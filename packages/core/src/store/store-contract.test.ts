@@ -103,6 +103,8 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await store.transaction((tx) => tx.addRevocations('user-token', rows))).toHaveLength(25_000);
     expect(await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'jti-00001', revokedAt: 2, expiresAt: null }, { jti: 'new', revokedAt: 2, expiresAt: null }]))).toEqual(['new']);
     expect(await store.read.countRevocations('user-token')).toBe(25_001);
+    expect((await store.read.recentRevocations('user-token', 2)).map((r) => r.jti)).toEqual(['new', 'jti-24999']);
+    expect(await store.read.recentRevocations('zone-token', 5)).toEqual([]);
     const pages: number[] = [];
     const seen = new Set<string>();
     await store.read.forEachRevocationPage('user-token', (page) => {

@@ -96,6 +96,8 @@ export interface StoreReads {
   forEachRevocationPage(family: string, page: (rows: RevocationRow[]) => void | Promise<void>): Promise<void>;
   getRevocation(family: string, jti: string): Promise<RevocationRow | undefined>;
   countRevocations(family: string): Promise<number>;
+  /** The newest revocations first (by revokedAt, then jti), at most `limit`: what the status page lists. */
+  recentRevocations(family: string, limit: number): Promise<RevocationRow[]>;
   /** Revocations of tokens that have expired anyway: they would fail on exp. */
   expiredRevocations(family: string, now: number, limit: number): Promise<string[]>;
 

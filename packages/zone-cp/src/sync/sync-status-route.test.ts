@@ -25,7 +25,7 @@ describe('GET /sync/status', () => {
   it('answers an authenticated caller (here localhost admin): sync is disabled without a global address', async () => {
     const response = await (await zoneApi({})).inject({ method: 'GET', url: '/sync/status' });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ zone: 'zone-1', state: 'disabled', mode: 'off', globalAddress: null, leader: true, instance: 'test-instance' });
+    expect(response.json()).toEqual({ zone: 'zone-1', state: 'disabled', mode: 'off', globalAddress: null, leader: true, instance: 'test-instance', downPolicy: 'keep' });
   });
 
   it('refuses the anonymous caller with 403 (requireAuthenticated), naming what was refused', async () => {

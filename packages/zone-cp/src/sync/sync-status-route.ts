@@ -9,7 +9,7 @@ import type { SyncClient } from './sync-client.js';
 export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined, lease: StoreLease): void {
   app.get('/sync/status', async (request) => {
     ctx.access.requireAuthenticated(request.identity, 'read the sync status');
-    const replica = { leader: lease.held, instance: ctx.instance };
+    const replica = { leader: lease.held, instance: ctx.instance, downPolicy: ctx.config.multizone.zone.downPolicy };
     if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null, ...replica };
     const status = client.status();
     return { ...status, ...replica, state: lease.held ? status.state : 'standby' };

@@ -7,6 +7,8 @@ import { registerTokenRoutes } from './tokens.js';
 import { registerRevocationRoutes } from './revocations.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerDataplaneTokenRoutes } from './dataplane-tokens.js';
+import { registerChangeRoutes } from './changes.js';
+import { registerGuiRoutes } from './gui.js';
 
 /** Routes both planes serve. */
 export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): void {
@@ -16,5 +18,7 @@ export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): voi
   registerSigningKeyRoutes(app, ctx);
   registerRevocationRoutes(app, ctx);
   registerSecretRoutes(app, ctx);
+  registerChangeRoutes(app, ctx);
+  registerGuiRoutes(app);
   if (ctx.config.metrics.enabled) registerMetricsRoute(app, ctx);
 }

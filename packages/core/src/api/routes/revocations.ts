@@ -3,6 +3,7 @@ import { badRequest, isMeshAuthError } from '../../errors.js';
 import type { UserClaims } from '../../tokens/claims.js';
 import type { SignatureCheck, TokenVerifier } from '../../tokens/token-verifier.js';
 import type { PlaneContext } from '../plane-context.js';
+import { limitQuery, parseLimit } from '../validate.js';
 
 const body = {
   type: 'object',
@@ -15,6 +16,14 @@ const body = {
   },
 } as const;
 
+const listQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { jti: { type: 'string', minLength: 1, maxLength: 128 }, limit: limitQuery },
+} as const;
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
 /** First-class revocation: one record per jti, kept until the token would have expired anyway. */
 export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   const { family: user, verifier } = ctx.families.user;
@@ -26,11 +35,17 @@ export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext
     const added = await user.revoke(jti, expiresAt);
     request.log.info({ jti, by: request.identity.name, ...(verified === undefined ? {} : { tokenVerified: verified }) }, 'user token revoked');
     const row = (await ctx.store.read.getRevocation(user.name.id, jti))!;
-    return reply.code(added ? 201 : 200).send({
-      jti: row.jti,
-      revokedAt: new Date(row.revokedAt).toISOString(),
-      expiresAt: row.expiresAt === null ? null : new Date(row.expiresAt).toISOString(),
-    });
+    return reply.code(added ? 201 : 200).send({ jti: row.jti, revokedAt: iso(row.revokedAt), expiresAt: iso(row.expiresAt) });
+  });
+
+  // What the status page shows: how many (from memory, which follows the change log: no count(*)
+  // over a million rows every poll), the newest few, or the one record a jti names.
+  app.get<{ Querystring: { jti?: string; limit?: string } }>('/tokens/user/revocations', { schema: { querystring: listQuery } }, async (request) => {
+    ctx.access.require(request.identity, 'adminResources');
+    const { jti } = request.query;
+    const limit = parseLimit(request.query.limit, 10, 100);
+    const rows = jti === undefined ? await ctx.store.read.recentRevocations(user.name.id, limit) : [await ctx.store.read.getRevocation(user.name.id, jti)].filter((r) => r !== undefined);
+    return { count: user.revocations.size, items: rows.map((r) => ({ jti: r.jti, revokedAt: iso(r.revokedAt), expiresAt: iso(r.expiresAt) })) };
   });
 }
 

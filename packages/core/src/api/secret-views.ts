@@ -1,5 +1,6 @@
 import { MeshAuthError, badRequest } from '../errors.js';
-import type { Store } from '../store/store.js';
+import type { AuditAction } from '../audit/audit-log.js';
+import type { Store, StoreTx } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 
 /** A secret as the API shows it: `mesh` '' for a GlobalSecret. */
@@ -8,6 +9,9 @@ export interface SecretResource {
   name: string;
   data: Buffer;
 }
+
+/** The audit entry of a secret write, in its transaction: told what the write turned out to be. */
+export type SecretAudit = (tx: StoreTx, action: AuditAction) => Promise<void>;
 
 /**
  * Secrets, with the names Kuma gives keys and revocation lists answered from the token families
@@ -45,29 +49,35 @@ export class SecretViews {
   }
 
   /** Returns true when created. */
-  async put(mesh: string, name: string, data: Buffer): Promise<boolean> {
+  async put(mesh: string, name: string, data: Buffer, audit: SecretAudit): Promise<boolean> {
     const view = this.families.secretView(mesh, name);
-    if (!view) return this.store.transaction((tx) => tx.putSecret({ mesh, name, data, updatedAt: this.now() }));
+    if (!view) {
+      return this.store.transaction(async (tx) => {
+        const created = await tx.putSecret({ mesh, name, data, updatedAt: this.now() });
+        await audit(tx, 'secret.put');
+        return created;
+      });
+    }
     const text = data.toString('utf8');
     if (view.kind === 'revocations') {
       const existed = view.family.revocations.size > 0;
       const jtis = text.split(',').map((s) => s.trim()).filter(Boolean);
       const bad = jtis.find((jti) => jti.length > 128);
       if (bad !== undefined) throw badRequest('data', 'each revoked token id must be at most 128 characters');
-      await view.family.replaceRevocations(jtis);
+      await view.family.replaceRevocations(jtis, (tx) => audit(tx, 'revocations.replace'));
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;
-    await view.family.putKeyPem(view.serial, text);
+    await view.family.putKeyPem(view.serial, text, (tx) => audit(tx, 'signing-key.put'));
     return !existed;
   }
 
-  async delete(mesh: string, name: string): Promise<void> {
+  async delete(mesh: string, name: string, audit: SecretAudit): Promise<void> {
     const view = this.families.secretView(mesh, name);
     const found =
-      !view ? await this.store.transaction((tx) => tx.deleteSecret(mesh, name))
-      : view.kind === 'key' ? await view.family.deleteKey(view.serial)
-      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([]), true);
+      !view ? await this.store.transaction(async (tx) => (await tx.deleteSecret(mesh, name)) && (await audit(tx, 'secret.delete'), true))
+      : view.kind === 'key' ? await view.family.deleteKey(view.serial, (tx) => audit(tx, 'signing-key.delete'))
+      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([], (tx) => audit(tx, 'revocations.replace')), true);
     if (!found) throw new MeshAuthError('ERR_NOT_FOUND', `${mesh ? `secret ${name} in mesh ${mesh}` : `global secret ${name}`} not found`);
   }
 }

@@ -1,11 +1,11 @@
 import type { Logger } from '../observability/logger.js';
-import type { Store } from '../store/store.js';
+import type { PlaneContext } from '../api/plane-context.js';
 import type { TokenFamily } from '../tokens/token-family.js';
-import type { TokenKind } from '../tokens/token-families.js';
-import type { UserClaims } from '../tokens/claims.js';
 import { admin } from '../authn/identity.js';
 
 export const ADMIN_TOKEN_SECRET = 'admin-user-token';
+/** The actor of what a plane does by itself on its first start. */
+const BOOTSTRAP_ACTOR = { name: 'bootstrap', groups: [] as string[] };
 /** Ten years, like Kuma's bootstrap admin token. */
 const ADMIN_TOKEN_VALID_FOR_MS = 10 * 365 * 24 * 3_600_000;
 
@@ -28,11 +28,23 @@ export async function ensureSigningKey(family: TokenFamily, logger: Logger): Pro
  * missing and bootstrap is on, so a deleted token stays deleted while bootstrap is off; once
  * however many replicas start together.
  */
-export async function ensureAdminToken(store: Store, user: TokenKind<UserClaims>, logger: Logger): Promise<void> {
+export async function ensureAdminToken(ctx: Pick<PlaneContext, 'store' | 'families' | 'issuedTokens' | 'audit'>, logger: Logger): Promise<void> {
+  const { store, families, issuedTokens, audit } = ctx;
+  const user = families.user;
   await store.exclusive('bootstrap', async () => {
     if (await store.read.getSecret('', ADMIN_TOKEN_SECRET)) return;
     await user.family.caughtUp();
-    const token = await user.issuer.issue({ Name: admin.name, Groups: admin.groups }, ADMIN_TOKEN_VALID_FOR_MS);
+    // Recorded and audited like any token: revoking "every token of mesh-system:admin" finds it.
+    const token = await issuedTokens.issue(
+      user,
+      { Name: admin.name, Groups: admin.groups },
+      ADMIN_TOKEN_VALID_FOR_MS,
+      { kind: 'user', name: admin.name, groups: [...admin.groups] },
+      BOOTSTRAP_ACTOR.name,
+      async (tx) => {
+        await audit.write(tx, { actor: BOOTSTRAP_ACTOR, action: 'user-token.generate', target: `user ${admin.name} (global secret ${ADMIN_TOKEN_SECRET})`, result: 'success', requestId: '' });
+      },
+    );
     await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
     logger.info(`created admin user token; read it from this machine with: curl -s localhost:5681/global-secrets/${ADMIN_TOKEN_SECRET} | jq -r .data | base64 -d`);
   });

@@ -7,6 +7,8 @@ import { registerTokenRoutes } from './tokens.js';
 import { registerRevocationRoutes } from './revocations.js';
 import { registerMetricsRoute } from './metrics.js';
 import { registerDataplaneTokenRoutes } from './dataplane-tokens.js';
+import { registerIssuedTokenRoutes } from './issued-tokens.js';
+import { registerAuditRoutes } from './audit.js';
 
 /** Routes both planes serve. */
 export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): void {
@@ -16,5 +18,7 @@ export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): voi
   registerSigningKeyRoutes(app, ctx);
   registerRevocationRoutes(app, ctx);
   registerSecretRoutes(app, ctx);
+  registerIssuedTokenRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   if (ctx.config.metrics.enabled) registerMetricsRoute(app, ctx);
 }

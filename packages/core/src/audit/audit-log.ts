@@ -34,18 +34,8 @@ export interface AuditEvent {
   requestId: string;
 }
 
-/** An entry as `GET /audit` and the file sink show it. */
-export interface AuditEntry {
-  time: string;
-  actor: string;
-  actorGroups: string[];
-  action: string;
-  target: string;
-  result: string;
-  plane: string;
-  instance: string;
-  requestId: string;
-}
+/** An entry as `GET /audit` and the file sink show it: the row, with its time in ISO 8601 and no cursor. */
+export type AuditEntry = { time: string } & Omit<AuditRow, 'seq' | 'at'>;
 
 export interface AuditLogOptions {
   store: Store;

@@ -23,8 +23,10 @@ export interface IssuedTokenView extends IssuedTokenRow {
 
 /** Store meta: when this store began recording (ms), or 0 when it recorded from its first key. */
 const RECORDING_SINCE = 'issuedTokens/recordingSince';
-/** At most this many records listed, or revoked by subject, at once. */
+/** At most this many records listed at once (the newest). Revoking by subject has no such limit. */
 export const MAX_RECORDS = 10_000;
+/** "No limit" for a statement's LIMIT: every unexpired record of a subject is revoked. */
+const ALL_RECORDS = 2 ** 31 - 1;
 /** Records per pruning transaction. */
 const PRUNE_BATCH = 10_000;
 
@@ -117,7 +119,7 @@ export class IssuedTokenRecords {
    */
   async revokeAll(family: TokenFamily, subject: UserSubject, also?: (tx: StoreTx, added: string[]) => Promise<void>): Promise<string[]> {
     return family.revokeMany(async (tx) => {
-      const rows = await tx.listIssuedTokens({ family: family.name.id, ...subject, unexpiredAt: this.options.clock.now(), limit: MAX_RECORDS });
+      const rows = await tx.listIssuedTokens({ family: family.name.id, ...subject, unexpiredAt: this.options.clock.now(), limit: ALL_RECORDS });
       return rows.map((r) => ({ jti: r.jti, expiresAt: r.expiresAt }));
     }, also);
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AuditEntry } from '@meshauth/core';
 import { openSession } from '../control-plane-client.js';
 import { withExamples } from '../help-examples.js';
 import type { CliIo } from '../io.js';
@@ -15,18 +16,6 @@ interface IssuedUserToken {
   instance: string;
   revoked: boolean;
   expired: boolean;
-}
-
-interface AuditEntry {
-  time: string;
-  actor: string;
-  actorGroups: string[];
-  action: string;
-  target: string;
-  result: string;
-  plane: string;
-  instance: string;
-  requestId: string;
 }
 
 /** Pages of `GET /audit` fetched until this many entries are shown (or none are left). */

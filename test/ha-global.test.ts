@@ -60,6 +60,26 @@ describe('global replicas on PostgreSQL', () => {
     await waitFor('replica b to refuse the revoked token', async () => (await who(b, token)) === 401, 5_000);
   });
 
+  it('lists on each replica the user tokens issued on the other, and revokes them all by name from either', async () => {
+    const onA = await issueUserToken(a.url, a.adminToken, 'ha-user', ['ha-team']);
+    const onB = await issueUserToken(b.url, b.adminToken, 'ha-user', []);
+    const jtiOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()).jti as string;
+    const [rootA, rootB] = [(await http('GET', `${a.url}/`)).json, (await http('GET', `${b.url}/`)).json];
+    for (const replica of [a, b]) {
+      const listed = (await http('GET', `${replica.url}/tokens/user?name=ha-user`, { token: replica.adminToken })).json;
+      expect(listed.items.map((t: { jti: string }) => t.jti).sort()).toEqual([jtiOf(onA), jtiOf(onB)].sort());
+      const byInstance = Object.fromEntries(listed.items.map((t: { jti: string; instance: string }) => [t.jti, t.instance]));
+      expect(byInstance).toEqual({ [jtiOf(onA)]: rootA.instance, [jtiOf(onB)]: rootB.instance });
+    }
+    const revoked = await http('POST', `${b.url}/tokens/user/revocations`, { token: b.adminToken, body: { name: 'ha-user' } });
+    expect(revoked.json).toMatchObject({ revoked: 2 });
+    for (const replica of [a, b]) {
+      for (const token of [onA, onB]) await waitFor('both replicas to refuse every ha-user token', async () => (await who(replica, token)) === 401, 5_000);
+    }
+    const audit = (await http('GET', `${a.url}/audit?action=user-token.revoke`, { token: a.adminToken })).json.items;
+    expect(audit[0]).toMatchObject({ target: 'every token of user ha-user', result: 'revoked 2', instance: rootB.instance });
+  });
+
   it('rotation on one replica is followed by the other: the new key signs there, the removed key verifies nothing', async () => {
     const old = await issueUserToken(a.url, a.adminToken, 'old', []);
     const created = await http('POST', `${a.url}/tokens/user/signing-keys`, { token: a.adminToken });

@@ -77,7 +77,7 @@ describe('meshctl without a control plane', () => {
       [['get', 'global-secrets', '-o', 'xml'], /argument 'xml' is invalid.*table, json, yaml/],
       [['who-am-i', '--bogus'], /unknown option '--bogus'/],
       [['frobnicate'], /unknown command 'frobnicate'/],
-      [['revoke', 'user-token'], /give --jti ID or --token JWT/],
+      [['revoke', 'user-token'], /give --jti ID, --token JWT, --name USER or --group GROUP/],
       [['revoke', 'user-token', '--jti=a', '--token=b'], /--jti.*cannot be used with.*--token/],
       [['config', 'control-planes', 'add', '--name=x', '--address=localhost:5681'], /must start with http:\/\/ or https:\/\//],
       [['config', 'control-planes', 'add', '--name=x', '--address=http://localhost:5681', '--auth-conf', 'token=a'], /--auth-conf needs --auth-type tokens/],

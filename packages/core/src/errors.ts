@@ -21,6 +21,7 @@ export const errorRegistry = {
   ERR_CONFLICT: { status: 409, title: 'Conflict' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
   ERR_STORE_UNAVAILABLE: { status: 503, title: 'Store Unavailable' },
+  ERR_AUDIT_UNAVAILABLE: { status: 503, title: 'Audit Log Unavailable' },
   ERR_INTERNAL: { status: 500, title: 'Internal Server Error' },
 } as const;
 

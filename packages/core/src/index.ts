@@ -20,6 +20,11 @@ export type {
   VersionInfo,
   ZoneStatusRow,
   InstanceRow,
+  IssuedTokenRow,
+  IssuedTokenQuery,
+  AuditRow,
+  NewAuditRow,
+  AuditQuery,
 } from './store/store.js';
 export { openStore } from './store/open-store.js';
 // The implementations, for tests and benchmarks that build a store directly; the daemons use openStore.
@@ -31,10 +36,13 @@ export { decodeJws, encodeSigningInput, signRs256, verifyRs256, JwsFormatError, 
 export { generateRsaPrivateKeyPem, parseKeyPem, importSigningKey, MIN_RSA_BITS, type SigningKey } from './tokens/signing-key.js';
 export { KeyRing } from './tokens/key-ring.js';
 export { RevocationSet } from './tokens/revocation-set.js';
-export { TokenFamily, emptyFamilyChange, type TokenFamilyName, type FamilyChange, type SyncedBatch } from './tokens/token-family.js';
+export { TokenFamily, emptyFamilyChange, type AlsoInTransaction, type TokenFamilyName, type FamilyChange, type SyncedBatch } from './tokens/token-family.js';
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
-export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS } from './tokens/token-issuer.js';
+export { TokenIssuer, NOT_BEFORE_SKEW_SECONDS, type SignedToken } from './tokens/token-issuer.js';
+export { IssuedTokenRecords, MAX_RECORDS, type IssuedSubject, type UserSubject, type IssuedTokenView } from './tokens/issued-token-records.js';
+export { AuditLog, toAuditEntry, type AuditAction, type AuditActor, type AuditEvent, type AuditEntry } from './audit/audit-log.js';
+export { createAuditFileSink, type AuditSink } from './audit/audit-file-sink.js';
 export { TokenVerifier, MAX_TOKEN_BYTES, type SignatureCheck, type TokenVerifierOptions, type HeldToken } from './tokens/token-verifier.js';
 export {
   checkStandardClaims,
@@ -67,7 +75,7 @@ export { SecretViews, type SecretResource } from './api/secret-views.js';
 export { registerZoneTokenRoutes } from './api/routes/zone-tokens.js';
 export { registerDataplaneTokenRoutes, dataplaneTypes } from './api/routes/dataplane-tokens.js';
 
-export { issueDataplaneToken, type DataplaneTokenRequest, type DataplaneTokenIssuingDeps } from './dataplane/issue-dataplane-token.js';
+export { issueDataplaneToken, type DataplaneTokenRequest, type DataplaneTokenIssuingDeps, type IssueRecording } from './dataplane/issue-dataplane-token.js';
 export { verifyBootstrap, type BootstrapRequest, type DataplaneIdentity } from './dataplane/verify-bootstrap.js';
 export { BootstrapRefusal, type BootstrapRefusalReason } from './dataplane/bootstrap-refusal.js';
 export { createDpServerApp, startDpServer, type DpServer, type DpServerOptions, type BootstrapProblem } from './dataplane/dp-server.js';
@@ -80,6 +88,7 @@ export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
 export { newInstanceId } from './plane/instance-id.js';
 export { startLeaderWork, type LeaderTask, type LeaderWork } from './plane/leader-work.js';
+export { recordPruningTasks } from './plane/record-pruning.js';
 
 export {
   generateCertificate,

@@ -196,7 +196,7 @@ describe('meshctl', () => {
     const conflict = await run(['config', 'control-planes', 'add', '--name=x', '--address=https://h:5682', '--ca-cert-file=/tmp/ca.crt', '--skip-verify']);
     expect(conflict.code).toBe(1);
     expect(conflict.err).toMatch(/^Error: option '--ca-cert-file <path>' cannot be used with option '--skip-verify'\n$/);
-    expect((await run(['revoke', 'user-token'])).err).toBe('Error: give --jti ID or --token JWT\n');
+    expect((await run(['revoke', 'user-token'])).err).toBe('Error: give --jti ID, --token JWT, --name USER or --group GROUP\n');
     expect((await run(['config', 'control-planes', 'add', '--name=x', '--address=localhost:5681'])).err).toBe(
       'Error: --address localhost:5681 must start with http:// or https://\n',
     );

@@ -4,6 +4,7 @@ import {
   ensureSigningKey,
   newInstanceId,
   openStore,
+  recordPruningTasks,
   registerZoneTokenRoutes,
   startApiListeners,
   startLeaderWork,
@@ -55,7 +56,7 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     closers.push(() => ctx.families.feed.stop());
     await ensureSigningKey(ctx.families.user.family, logger);
     await ensureSigningKey(ctx.families.zone.family, logger);
-    if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
+    if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(ctx, logger);
 
     // Pruning, by one replica for all: expired revocations hourly, the change log every minute.
     const lease = store.lease('global-leader', instance);
@@ -66,6 +67,7 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
         periodic: [
           { name: 'prune expired revocations', everyMs: 3_600_000, run: () => pruneExpiredRevocations([ctx.families.user.family, ctx.families.zone.family]) },
           { name: 'prune the change log', everyMs: 60_000, run: () => store.transaction((tx) => tx.pruneChangeLog(config.multizone.global.changeLogRetention)) },
+          ...recordPruningTasks(ctx),
         ],
       }),
     );

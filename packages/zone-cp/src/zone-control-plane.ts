@@ -10,6 +10,7 @@ import {
   startApiListeners,
   startDpServer,
   startLeaderWork,
+  recordPruningTasks,
   systemClock,
   type Clock,
   type Logger,
@@ -105,7 +106,7 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
         const key = await user.generateKey();
         logger.info({ serial: key.serial }, 'created user token signing key (the synced ones hold no private key)');
       }
-      if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(store, ctx.families.user, logger);
+      if (config.apiServer.authn.tokens.bootstrapAdminToken) await ensureAdminToken(ctx, logger);
     }
 
     let sync: SyncClient | undefined;
@@ -137,6 +138,7 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     closers.push(() => lease.release());
     const periodic: LeaderTask[] = [
       { name: 'prune the change log', everyMs: 60_000, run: () => store.transaction((tx) => tx.pruneChangeLog(config.multizone.global.changeLogRetention)) },
+      ...recordPruningTasks(ctx),
     ];
     // Only state the zone owns: synced revocations are global's to prune.
     if (!syncOn) periodic.push({ name: 'prune expired revocations', everyMs: PRUNE_INTERVAL_MS, run: async () => void (await user.pruneExpiredRevocations()) });

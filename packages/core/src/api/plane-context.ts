@@ -1,3 +1,4 @@
+import type { AuditLog } from '../audit/audit-log.js';
 import type { Clock } from '../clock.js';
 import type { MeshAuthConfig } from '../config/defaults.js';
 import type { AccessRules } from '../authn/access-rules.js';
@@ -5,6 +6,7 @@ import type { Identity } from '../authn/identity.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
+import type { IssuedTokenRecords } from '../tokens/issued-token-records.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 
 /** Everything the API routes of either plane need; built once by the daemon. */
@@ -21,6 +23,10 @@ export interface PlaneContext {
   metrics: Metrics;
   families: TokenFamilies;
   access: AccessRules;
+  /** Every token this plane issues is recorded here (never the token). */
+  issuedTokens: IssuedTokenRecords;
+  /** Every admin action is appended here before it is answered. */
+  audit: AuditLog;
   /** Longest validFor accepted for any token, in ms. */
   maxValidForMs: number;
   /** Why this plane cannot issue user tokens now (answered with 409), or undefined when it can. */

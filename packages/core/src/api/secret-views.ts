@@ -1,6 +1,6 @@
 import { MeshAuthError, badRequest } from '../errors.js';
-import { reissueAdminToken } from '../plane/bootstrap-credentials.js';
-import type { Store } from '../store/store.js';
+import type { AuditAction } from '../audit/audit-log.js';
+import type { Store, StoreTx } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { TokenFamily } from '../tokens/token-family.js';
 
@@ -10,6 +10,9 @@ export interface SecretResource {
   name: string;
   data: Buffer;
 }
+
+/** The audit entry of a secret write, in its transaction: told what the write turned out to be. */
+export type SecretAudit = (tx: StoreTx, action: AuditAction) => Promise<void>;
 
 /**
  * Deleting the key that signs user tokens (or the last one) would silently lock everyone out —
@@ -62,33 +65,37 @@ export class SecretViews {
   }
 
   /** Returns true when created. */
-  async put(mesh: string, name: string, data: Buffer): Promise<boolean> {
+  async put(mesh: string, name: string, data: Buffer, audit: SecretAudit): Promise<boolean> {
     const view = this.families.secretView(mesh, name);
-    if (!view) return this.store.transaction((tx) => tx.putSecret({ mesh, name, data, updatedAt: this.now() }));
+    if (!view) {
+      return this.store.transaction(async (tx) => {
+        const created = await tx.putSecret({ mesh, name, data, updatedAt: this.now() });
+        await audit(tx, 'secret.put');
+        return created;
+      });
+    }
     const text = data.toString('utf8');
     if (view.kind === 'revocations') {
       const existed = view.family.revocations.size > 0;
       const jtis = text.split(',').map((s) => s.trim()).filter(Boolean);
       const bad = jtis.find((jti) => jti.length > 128);
       if (bad !== undefined) throw badRequest('data', 'each revoked token id must be at most 128 characters');
-      await view.family.replaceRevocations(jtis);
+      await view.family.replaceRevocations(jtis, (tx) => audit(tx, 'revocations.replace'));
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;
-    const key = await view.family.putKeyPem(view.serial, text);
-    // A user-token key that now signs: the stored admin token follows it (see reissueAdminToken).
-    if (view.family === this.families.user.family && this.families.user.family.keys.signer === key) await reissueAdminToken(this.store, this.families.user);
+    await view.family.putKeyPem(view.serial, text, (tx) => audit(tx, 'signing-key.put'));
     return !existed;
   }
 
   /** `force`: also the user-token key that signs, or the last one (which locks every user out). */
-  async delete(mesh: string, name: string, { force = false }: { force?: boolean } = {}): Promise<void> {
+  async delete(mesh: string, name: string, audit: SecretAudit, { force = false }: { force?: boolean } = {}): Promise<void> {
     const view = this.families.secretView(mesh, name);
     if (view?.kind === 'key' && !force) refuseLockOut(view.family, view.serial, this.families);
     const found =
-      !view ? await this.store.transaction((tx) => tx.deleteSecret(mesh, name))
-      : view.kind === 'key' ? await view.family.deleteKey(view.serial)
-      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([]), true);
+      !view ? await this.store.transaction(async (tx) => (await tx.deleteSecret(mesh, name)) && (await audit(tx, 'secret.delete'), true))
+      : view.kind === 'key' ? await view.family.deleteKey(view.serial, (tx) => audit(tx, 'signing-key.delete'))
+      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([], (tx) => audit(tx, 'revocations.replace')), true);
     if (!found) throw new MeshAuthError('ERR_NOT_FOUND', `${mesh ? `secret ${name} in mesh ${mesh}` : `global secret ${name}`} not found`);
   }
 }

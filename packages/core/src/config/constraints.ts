@@ -54,6 +54,7 @@ export const constraints: Record<string, Check> = {
   'multizone.zone.name': (v) =>
     v === '' || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v as string) ? undefined : 'must be a DNS label (a-z, 0-9, -)',
   'dpServer.port': port,
+  'audit.retention': duration,
   'store.type': oneOf('sqlite', 'postgres'),
   'store.postgres.port': (v) => (port(v) ?? (v === 0 ? 'must be a port 1-65535' : undefined)),
   'store.postgres.tlsMode': oneOf('disable', 'verifyNone', 'verifyCa', 'verifyFull'),

@@ -87,6 +87,12 @@ export const defaults = {
       reconnectMaxBackoff: '30s',
     },
   },
+  audit: {
+    /** Also append each audit entry to this file as a JSON line (for shipping to a SIEM); empty: the store only. */
+    file: '',
+    /** Go duration: entries older than this are pruned (90 days). */
+    retention: '2160h',
+  },
   dpServer: { port: 5678, interface: '0.0.0.0' },
   metrics: { enabled: true },
 };

@@ -28,7 +28,11 @@ async function zoneDpServer(zone: string) {
   const server = await startDpServer(ctx, { port: 0, host: '127.0.0.1' });
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => ctx.families.feed.stop(), () => server.close());
   const issue = (name = 'web-1', mesh = 'default') =>
-    issueDataplaneToken({ families: ctx.families, zone, logger }, { name, mesh, tags: { 'kuma.io/service': ['web'] }, type: 'dataplane', validForMs: 3_600_000 });
+    issueDataplaneToken(
+      { families: ctx.families, records: ctx.issuedTokens, zone, logger },
+      { name, mesh, tags: { 'kuma.io/service': ['web'] }, type: 'dataplane', validForMs: 3_600_000 },
+      { issuedBy: 'test' },
+    );
   const bootstrap = async (body: unknown, contentType = 'application/json') => {
     const response = await fetch(`http://127.0.0.1:${server.port}/bootstrap`, {
       method: 'POST',

@@ -1,6 +1,8 @@
 import type { Logger } from '../observability/logger.js';
 import { ensureSigningKey } from '../plane/bootstrap-credentials.js';
+import type { StoreTx } from '../store/store.js';
 import type { DataplaneClaims } from '../tokens/claims.js';
+import type { IssuedTokenRecords } from '../tokens/issued-token-records.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { TokenFamily } from '../tokens/token-family.js';
 
@@ -15,6 +17,7 @@ export interface DataplaneTokenRequest {
 
 export interface DataplaneTokenIssuingDeps {
   families: TokenFamilies;
+  records: IssuedTokenRecords;
   /** The zone whose keys sign ('' on global): goes into the `Zone` claim. */
   zone: string;
   logger: Logger;
@@ -42,9 +45,16 @@ function ensureMeshKey(family: TokenFamily, logger: Logger): Promise<void> {
  * token for that mesh. These keys belong to the plane that made them: their changes are logged
  * for the plane's own replicas, but the sync stream carries only the user-token family.
  */
-export async function issueDataplaneToken(deps: DataplaneTokenIssuingDeps, request: DataplaneTokenRequest): Promise<string> {
+/** Who asked, and the audit entry to write with the token's record. */
+export interface IssueRecording {
+  issuedBy: string;
+  also?: (tx: StoreTx) => Promise<void>;
+}
+
+export async function issueDataplaneToken(deps: DataplaneTokenIssuingDeps, request: DataplaneTokenRequest, recording: IssueRecording): Promise<string> {
   const kind = deps.families.dataplane(request.mesh);
   await ensureMeshKey(kind.family, deps.logger);
   const claims: DataplaneClaims = { Name: request.name, Mesh: request.mesh, Tags: request.tags, Type: request.type, Zone: deps.zone };
-  return kind.issuer.issue({ ...claims }, request.validForMs);
+  const subject = { kind: 'dataplane' as const, mesh: request.mesh, name: request.name };
+  return deps.records.issue(kind, { ...claims }, request.validForMs, subject, recording.issuedBy, recording.also);
 }

@@ -8,6 +8,7 @@ import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { decodeJws, signRs256 } from '../tokens/jws-rs256.js';
 import { generateRsaPrivateKeyPem } from '../tokens/signing-key.js';
+import { IssuedTokenRecords } from '../tokens/issued-token-records.js';
 import { TokenFamilies } from '../tokens/token-families.js';
 import { BootstrapRefusal, type BootstrapRefusalReason } from './bootstrap-refusal.js';
 import { issueDataplaneToken, type DataplaneTokenRequest } from './issue-dataplane-token.js';
@@ -34,9 +35,20 @@ async function plane(zone: string) {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close());
   const clock = createManualClock(Date.parse('2026-01-01T00:00:00Z'));
   const families = await openFamilies(store, clock);
-  const secrets = new SecretViews(store, families, clock.now);
+  const views = new SecretViews(store, families, clock.now);
+  const unaudited = async () => {};
+  const secrets = {
+    get: (mesh: string, name: string) => views.get(mesh, name),
+    put: (mesh: string, name: string, data: Buffer) => views.put(mesh, name, data, unaudited),
+    delete: (mesh: string, name: string) => views.delete(mesh, name, unaudited),
+  };
+  const records = await IssuedTokenRecords.open({ store, clock, instance: 'test', maxValidForMs: 24 * HOUR });
   const issue = (request: Partial<DataplaneTokenRequest> = {}) =>
-    issueDataplaneToken({ families, zone, logger }, { name: 'web-1', mesh: 'default', tags: { 'kuma.io/service': ['web'] }, type: 'dataplane', validForMs: HOUR, ...request });
+    issueDataplaneToken(
+      { families, records, zone, logger },
+      { name: 'web-1', mesh: 'default', tags: { 'kuma.io/service': ['web'] }, type: 'dataplane', validForMs: HOUR, ...request },
+      { issuedBy: 'test' },
+    );
   const bootstrap = (token: string, request: Partial<BootstrapRequest> = {}) =>
     verifyBootstrap(families, zone, { mesh: 'default', name: 'web-1', dataplaneToken: token, ...request });
   return { dir, store, clock, families, secrets, issue, bootstrap };

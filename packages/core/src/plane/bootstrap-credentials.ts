@@ -1,11 +1,11 @@
 import type { Logger } from '../observability/logger.js';
-import type { Store } from '../store/store.js';
+import type { PlaneContext } from '../api/plane-context.js';
 import type { TokenFamily } from '../tokens/token-family.js';
-import type { TokenKind } from '../tokens/token-families.js';
-import type { UserClaims } from '../tokens/claims.js';
 import { admin } from '../authn/identity.js';
 
 export const ADMIN_TOKEN_SECRET = 'admin-user-token';
+/** The actor of what a plane does by itself on its first start. */
+const BOOTSTRAP_ACTOR = { name: 'bootstrap', groups: [] as string[] };
 /** Ten years, like Kuma's bootstrap admin token. */
 const ADMIN_TOKEN_VALID_FOR_MS = 10 * 365 * 24 * 3_600_000;
 
@@ -23,17 +23,18 @@ export async function ensureSigningKey(family: TokenFamily, logger: Logger): Pro
   });
 }
 
+type AdminTokenDeps = Pick<PlaneContext, 'store' | 'families' | 'issuedTokens' | 'audit'>;
+
 /**
  * The docs' admin user token, stored as global secret `admin-user-token`. Created only when
  * missing and bootstrap is on, so a deleted token stays deleted while bootstrap is off; once
  * however many replicas start together.
  */
-export async function ensureAdminToken(store: Store, user: TokenKind<UserClaims>, logger: Logger): Promise<void> {
-  await store.exclusive('bootstrap', async () => {
-    if (await store.read.getSecret('', ADMIN_TOKEN_SECRET)) return;
-    await user.family.caughtUp();
-    const token = await user.issuer.issue({ Name: admin.name, Groups: admin.groups }, ADMIN_TOKEN_VALID_FOR_MS);
-    await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
+export async function ensureAdminToken(ctx: AdminTokenDeps, logger: Logger): Promise<void> {
+  await ctx.store.exclusive('bootstrap', async () => {
+    if (await ctx.store.read.getSecret('', ADMIN_TOKEN_SECRET)) return;
+    await ctx.families.user.family.caughtUp();
+    await storeAdminToken(ctx, `user ${admin.name} (global secret ${ADMIN_TOKEN_SECRET})`);
     logger.info(`created admin user token; read it from this machine with: curl -s localhost:5681/global-secrets/${ADMIN_TOKEN_SECRET} | jq -r .data | base64 -d`);
   });
 }
@@ -43,11 +44,26 @@ export async function ensureAdminToken(store: Store, user: TokenKind<UserClaims>
  * issued again with it, so the docs' way of reading it keeps giving a token that survives the
  * removal of the old key. Returns whether it was re-issued.
  */
-export async function reissueAdminToken(store: Store, user: TokenKind<UserClaims>): Promise<boolean> {
-  return store.exclusive('bootstrap', async () => {
-    if (!(await store.read.getSecret('', ADMIN_TOKEN_SECRET)) || !user.family.keys.signer) return false;
-    const token = await user.issuer.issue({ Name: admin.name, Groups: admin.groups }, ADMIN_TOKEN_VALID_FOR_MS);
-    await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
+export async function reissueAdminToken(ctx: AdminTokenDeps): Promise<boolean> {
+  return ctx.store.exclusive('bootstrap', async () => {
+    if (!(await ctx.store.read.getSecret('', ADMIN_TOKEN_SECRET)) || !ctx.families.user.family.keys.signer) return false;
+    await storeAdminToken(ctx, `user ${admin.name} (global secret ${ADMIN_TOKEN_SECRET}, re-issued with the new signing key)`);
     return true;
   });
+}
+
+/** Issues the admin token (recorded and audited like any token) and stores it as the secret. */
+async function storeAdminToken({ store, families, issuedTokens, audit }: AdminTokenDeps, target: string): Promise<void> {
+  // Recorded and audited like any token: revoking "every token of mesh-system:admin" finds it.
+  const token = await issuedTokens.issue(
+    families.user,
+    { Name: admin.name, Groups: admin.groups },
+    ADMIN_TOKEN_VALID_FOR_MS,
+    { kind: 'user', name: admin.name, groups: [...admin.groups] },
+    BOOTSTRAP_ACTOR.name,
+    async (tx) => {
+      await audit.write(tx, { actor: BOOTSTRAP_ACTOR, action: 'user-token.generate', target, result: 'success', requestId: '' });
+    },
+  );
+  await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
 }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { createAuditFileSink } from '../audit/audit-file-sink.js';
+import { AuditLog } from '../audit/audit-log.js';
 import { AccessRules } from '../authn/access-rules.js';
 import type { PlaneContext } from '../api/plane-context.js';
 import type { Clock } from '../clock.js';
@@ -9,6 +11,7 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics, registerGauge } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import type { SigningKey } from '../tokens/signing-key.js';
+import { IssuedTokenRecords } from '../tokens/issued-token-records.js';
 import { TokenFamilies } from '../tokens/token-families.js';
 
 export const meshauthVersion: string = (
@@ -35,6 +38,15 @@ export async function createPlaneContext(options: PlaneContextOptions): Promise<
     logger: options.logger,
     ...(options.refuseUserKey ? { refuseUserKey: options.refuseUserKey } : {}),
   });
+  const maxValidForMs = parseDuration(config.apiServer.authn.tokens.maxValidFor);
+  const issuedTokens = await IssuedTokenRecords.open({ store, clock, instance: options.instance, maxValidForMs });
+  const audit = new AuditLog({
+    store,
+    clock,
+    plane: options.plane,
+    instance: options.instance,
+    ...(config.audit.file ? { sink: createAuditFileSink(config.audit.file) } : {}),
+  });
   const metrics = createMetrics(options.plane);
   registerGauge(metrics, 'meshauth_signing_keys', 'Signing keys present, by token family', ['family'], () =>
     [families.user.family, families.zone.family].map((f) => [{ family: f.name.id }, f.keys.size]),
@@ -54,7 +66,9 @@ export async function createPlaneContext(options: PlaneContextOptions): Promise<
     metrics,
     families,
     access: new AccessRules(config.access.static),
-    maxValidForMs: parseDuration(config.apiServer.authn.tokens.maxValidFor),
+    issuedTokens,
+    audit,
+    maxValidForMs,
     userTokenIssuingRefusal: options.userTokenIssuingRefusal ?? (() => undefined),
   };
 }

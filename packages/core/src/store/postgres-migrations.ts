@@ -85,4 +85,36 @@ export const postgresMigrations: string[] = [
   `,
   // The status page lists the newest revocations first; a million must not be sorted per request.
   `CREATE INDEX revocations_by_revoked_at ON revocations (family, revoked_at, jti);`,
+  `
+  CREATE TABLE issued_tokens (
+    family     TEXT   NOT NULL,
+    jti        TEXT   NOT NULL,
+    kind       TEXT   NOT NULL CHECK (kind IN ('user', 'zone', 'dataplane')),
+    name       TEXT   NOT NULL,
+    groups     JSONB  NOT NULL,
+    zone       TEXT   NOT NULL,
+    mesh       TEXT   NOT NULL,
+    issued_at  BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    issued_by  TEXT   NOT NULL,
+    instance   TEXT   NOT NULL,
+    PRIMARY KEY (family, jti)
+  );
+  CREATE INDEX issued_tokens_by_name ON issued_tokens (family, name);
+  CREATE INDEX issued_tokens_by_expiry ON issued_tokens (expires_at);
+
+  CREATE TABLE audit_log (
+    seq          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at           BIGINT NOT NULL,
+    actor        TEXT   NOT NULL,
+    actor_groups JSONB  NOT NULL,
+    action       TEXT   NOT NULL,
+    target       TEXT   NOT NULL,
+    result       TEXT   NOT NULL,
+    plane        TEXT   NOT NULL,
+    instance     TEXT   NOT NULL,
+    request_id   TEXT   NOT NULL
+  );
+  CREATE INDEX audit_log_by_time ON audit_log (at);
+  `,
 ];

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo } from './row-mappers.js';
-import type { ChangeRow, NewChange, RevocationRow, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
+import { auditStatement, auditValues, AUDIT_COLUMNS, issuedTokensStatement, issuedTokenValues, ISSUED_TOKEN_COLUMNS, postgresDialect, toAuditRow, toIssuedTokenRow } from './record-queries.js';
+import type { AuditQuery, AuditRow, ChangeRow, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
 
 /** Runs one statement: the pool outside a transaction, the transaction's client inside one. */
 export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -102,6 +103,16 @@ export class PostgresReads implements StoreReads {
 
   async countChangesSince(version: number): Promise<number> {
     return Number((await this.one('SELECT count(*) AS n FROM change_log WHERE version > $1', [version]))!.n);
+  }
+
+  async listIssuedTokens(query: IssuedTokenQuery): Promise<IssuedTokenRow[]> {
+    const { sql, params } = issuedTokensStatement(postgresDialect, query);
+    return (await this.query(sql, params)).map(toIssuedTokenRow);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRow[]> {
+    const { sql, params } = auditStatement(postgresDialect, query);
+    return (await this.query(sql, params)).map(toAuditRow);
   }
 }
 
@@ -241,5 +252,27 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
     // The floor's own id stays: a zone standing exactly at the floor still takes a delta.
     await this.query('DELETE FROM version_ids WHERE version < $1', [cutoff]);
     await this.setMeta('changeLogFloor', String(cutoff));
+  }
+
+  async recordIssuedToken(row: IssuedTokenRow): Promise<void> {
+    await this.query(`INSERT INTO issued_tokens (${ISSUED_TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, issuedTokenValues(row));
+  }
+
+  async pruneIssuedTokens(now: number, limit: number): Promise<number> {
+    const rows = await this.query(
+      'DELETE FROM issued_tokens WHERE (family, jti) IN (SELECT family, jti FROM issued_tokens WHERE expires_at < $1 LIMIT $2) RETURNING jti',
+      [now, limit],
+    );
+    return rows.length;
+  }
+
+  async appendAudit(row: NewAuditRow): Promise<number> {
+    const inserted = await this.one(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq`, auditValues(row));
+    return Number(inserted!.seq);
+  }
+
+  async pruneAudit(before: number, limit: number): Promise<number> {
+    const rows = await this.query('DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < $1 ORDER BY seq LIMIT $2) RETURNING seq', [before, limit]);
+    return rows.length;
   }
 }

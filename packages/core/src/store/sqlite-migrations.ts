@@ -131,6 +131,42 @@ export const migrations: ((db: Database) => void)[] = [
       -- The status page lists the newest revocations first; a million must not be sorted per request.
       CREATE INDEX revocations_by_revoked_at ON revocations (family, revoked_at, jti);
     `),
+  (db) =>
+    db.exec(`
+      -- Every token this plane issues, never the token: found by subject to list or revoke.
+      -- groups: a JSON array of strings. Dropped once expires_at has passed.
+      CREATE TABLE issued_tokens (
+        family     TEXT    NOT NULL,
+        jti        TEXT    NOT NULL,
+        kind       TEXT    NOT NULL CHECK (kind IN ('user', 'zone', 'dataplane')),
+        name       TEXT    NOT NULL,
+        groups     TEXT    NOT NULL,
+        zone       TEXT    NOT NULL,
+        mesh       TEXT    NOT NULL,
+        issued_at  INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        issued_by  TEXT    NOT NULL,
+        instance   TEXT    NOT NULL,
+        PRIMARY KEY (family, jti)
+      ) WITHOUT ROWID;
+      CREATE INDEX issued_tokens_by_name ON issued_tokens (family, name);
+      CREATE INDEX issued_tokens_by_expiry ON issued_tokens (expires_at);
+
+      -- Admin actions, append only (pruned past the retention). actor_groups: a JSON array.
+      CREATE TABLE audit_log (
+        seq          INTEGER PRIMARY KEY,
+        at           INTEGER NOT NULL,
+        actor        TEXT    NOT NULL,
+        actor_groups TEXT    NOT NULL,
+        action       TEXT    NOT NULL,
+        target       TEXT    NOT NULL,
+        result       TEXT    NOT NULL,
+        plane        TEXT    NOT NULL,
+        instance     TEXT    NOT NULL,
+        request_id   TEXT    NOT NULL
+      );
+      CREATE INDEX audit_log_by_time ON audit_log (at);
+    `),
 ];
 
 export function migrate(db: Database): void {

@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { Database, Statement } from 'better-sqlite3';
+import { auditStatement, auditValues, AUDIT_COLUMNS, issuedTokensStatement, issuedTokenValues, ISSUED_TOKEN_COLUMNS, sqliteDialect, toAuditRow, toIssuedTokenRow } from './record-queries.js';
 import type {
+  AuditQuery,
+  AuditRow,
   ChangeRow,
+  IssuedTokenQuery,
+  IssuedTokenRow,
+  NewAuditRow,
   InstanceRow,
   NewChange,
   RevocationRow,
@@ -128,6 +134,16 @@ export class SqliteReads implements StoreReads {
     return this.statement('SELECT count(*) FROM change_log WHERE version > ?').pluck().get(version) as number;
   }
 
+  async listIssuedTokens(query: IssuedTokenQuery): Promise<IssuedTokenRow[]> {
+    const { sql, params } = issuedTokensStatement(sqliteDialect, query);
+    return (this.statement(sql).all(...params) as Record<string, unknown>[]).map(toIssuedTokenRow);
+  }
+
+  async listAudit(query: AuditQuery): Promise<AuditRow[]> {
+    const { sql, params } = auditStatement(sqliteDialect, query);
+    return (this.statement(sql).all(...params) as Record<string, unknown>[]).map(toAuditRow);
+  }
+
   listZoneStatus(): ZoneStatusRow[] {
     return (this.statement('SELECT * FROM zone_status ORDER BY zone').all() as Record<string, unknown>[]).map(toZoneStatusRow);
   }
@@ -240,6 +256,22 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     // The floor's own id stays: a zone standing exactly at the floor still takes a delta.
     this.statement('DELETE FROM version_ids WHERE version < ?').run(cutoff);
     await this.setMeta('changeLogFloor', String(cutoff));
+  }
+
+  async recordIssuedToken(row: IssuedTokenRow): Promise<void> {
+    this.statement(`INSERT INTO issued_tokens (${ISSUED_TOKEN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...issuedTokenValues(row));
+  }
+
+  async pruneIssuedTokens(now: number, limit: number): Promise<number> {
+    return this.statement('DELETE FROM issued_tokens WHERE (family, jti) IN (SELECT family, jti FROM issued_tokens WHERE expires_at < ? LIMIT ?)').run(now, limit).changes;
+  }
+
+  async appendAudit(row: NewAuditRow): Promise<number> {
+    return Number(this.statement(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(...auditValues(row)).lastInsertRowid);
+  }
+
+  async pruneAudit(before: number, limit: number): Promise<number> {
+    return this.statement('DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ? ORDER BY seq LIMIT ?)').run(before, limit).changes;
   }
 
   upsertZoneStatus(rows: ZoneStatusRow[]): void {

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../../../scripts/lib/embedded-postgres.mjs';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { NewChange, Store, ZoneStatusRow } from './store.js';
+import type { IssuedTokenRow, NewAuditRow, NewChange, Store, ZoneStatusRow } from './store.js';
 
 /**
  * One contract, two stores: everything above the seam relies on these behaviours, so both
@@ -257,6 +257,62 @@ describe.each(kinds)('$name store', (kind) => {
     await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'no-log', data: Buffer.from('x'), updatedAt: 1 }));
     await store.transaction((tx) => tx.recordChanges([revocation('hinted')], 1));
     await expect.poll(() => hints, { timeout: 5_000 }).toBeGreaterThan(before);
+  });
+});
+
+const issued = (jti: string, name: string, groups: string[], issuedAt: number, expiresAt: number): IssuedTokenRow => ({
+  family: 'user-token', jti, kind: 'user', name, groups, zone: '', mesh: '', issuedAt, expiresAt, issuedBy: 'localhost admin', instance: 'i-1',
+});
+const entry = (at: number, actor: string, action: string): NewAuditRow => ({
+  at, actor, actorGroups: ['g'], action, target: 't', result: 'ok', plane: 'global', instance: 'i-1', requestId: `req-${at}`,
+});
+
+describe.each(kinds)('$name store: issued-token records and the audit log', (kind) => {
+  it('finds issued tokens by name, by group and unexpired, newest first, and prunes the expired', async () => {
+    const { store } = await kind.fresh();
+    await store.transaction(async (tx) => {
+      await tx.recordIssuedToken(issued('a', 'john', ['team-a', 'ops'], 100, 1_000));
+      await tx.recordIssuedToken(issued('b', 'john', [], 200, 5_000));
+      await tx.recordIssuedToken(issued('c', 'jane', ['ops'], 300, 5_000));
+      await tx.recordIssuedToken({ ...issued('d', 'john', [], 400, 5_000), family: 'zone-token', kind: 'zone', name: '', zone: 'east' });
+    });
+    const jtis = async (q: Partial<Parameters<Store['read']['listIssuedTokens']>[0]>) =>
+      (await store.read.listIssuedTokens({ family: 'user-token', limit: 100, ...q })).map((r) => r.jti);
+    expect(await jtis({})).toEqual(['c', 'b', 'a']);
+    expect(await jtis({ name: 'john' })).toEqual(['b', 'a']);
+    expect(await jtis({ group: 'ops' })).toEqual(['c', 'a']);
+    expect(await jtis({ name: 'john', group: 'ops' })).toEqual(['a']);
+    expect(await jtis({ name: 'john', unexpiredAt: 2_000 })).toEqual(['b']);
+    expect(await jtis({ limit: 1 })).toEqual(['c']);
+    expect((await store.read.listIssuedTokens({ family: 'user-token', name: 'john', limit: 1 }))[0]).toEqual(issued('b', 'john', [], 200, 5_000));
+    expect((await store.read.listIssuedTokens({ family: 'zone-token', limit: 10 }))[0]).toMatchObject({ jti: 'd', kind: 'zone', zone: 'east' });
+    expect(await store.transaction((tx) => tx.pruneIssuedTokens(2_000, 100))).toBe(1);
+    expect(await jtis({ name: 'john' })).toEqual(['b']);
+  });
+
+  it('appends audit entries in order, filters and pages them newest first, and prunes the old', async () => {
+    const { store } = await kind.fresh();
+    const seqs: number[] = [];
+    for (const [at, actor, action] of [[10, 'john', 'token.issue'], [20, 'localhost admin', 'secret.put'], [30, 'john', 'secret.put'], [40, 'john', 'token.issue']] as const) {
+      seqs.push(await store.transaction((tx) => tx.appendAudit(entry(at, actor, action))));
+    }
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    const list = async (q: Partial<Parameters<Store['read']['listAudit']>[0]>) => (await store.read.listAudit({ limit: 100, ...q })).map((r) => r.at);
+    expect(await list({})).toEqual([40, 30, 20, 10]);
+    expect(await list({ actor: 'john' })).toEqual([40, 30, 10]);
+    expect(await list({ action: 'secret.put' })).toEqual([30, 20]);
+    expect(await list({ since: 25 })).toEqual([40, 30]);
+    const first = await store.read.listAudit({ limit: 2 });
+    expect(await list({ before: first[1]!.seq })).toEqual([20, 10]);
+    expect(first[0]).toEqual({ ...entry(40, 'john', 'token.issue'), seq: seqs[3] });
+    // A failed transaction keeps no entry.
+    await expect(store.transaction(async (tx) => {
+      await tx.appendAudit(entry(50, 'john', 'secret.delete'));
+      throw new Error('the action failed');
+    })).rejects.toThrow('the action failed');
+    expect(await list({ since: 50 })).toEqual([]);
+    expect(await store.transaction((tx) => tx.pruneAudit(25, 100))).toBe(2);
+    expect(await list({})).toEqual([40, 30]);
   });
 });
 

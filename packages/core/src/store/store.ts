@@ -83,6 +83,66 @@ export interface InstanceRow {
   lastSeenAt: number;
 }
 
+/**
+ * A token this plane issued (never the token itself): who it names and who asked for it. The
+ * subject columns a kind does not use are '' (a zone token has no name, a user token no mesh).
+ */
+export interface IssuedTokenRow {
+  family: string;
+  jti: string;
+  kind: 'user' | 'zone' | 'dataplane';
+  /** A user's `Name`, a dataplane's `Name`. */
+  name: string;
+  /** A user's `Groups` (empty for other kinds). */
+  groups: string[];
+  /** A zone token's `Zone`. */
+  zone: string;
+  /** A dataplane token's `Mesh`. */
+  mesh: string;
+  issuedAt: number;
+  expiresAt: number;
+  /** Who asked for it, as the audit log names actors. */
+  issuedBy: string;
+  /** The replica that signed it. */
+  instance: string;
+}
+
+/** Which issued-token records to list: `name` and `group` both apply when both are given. */
+export interface IssuedTokenQuery {
+  family: string;
+  name?: string;
+  group?: string;
+  /** Only records whose token is still unexpired at this time (ms). */
+  unexpiredAt?: number;
+  limit: number;
+}
+
+/** One admin action, appended to the audit log. */
+export interface AuditRow {
+  /** Orders entries; the paging cursor. */
+  seq: number;
+  at: number;
+  actor: string;
+  actorGroups: string[];
+  action: string;
+  target: string;
+  result: string;
+  plane: string;
+  instance: string;
+  requestId: string;
+}
+
+export type NewAuditRow = Omit<AuditRow, 'seq'>;
+
+/** Which audit entries to list, newest first; `before` is a cursor (an entry's seq). */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  since?: number;
+  before?: number;
+  limit: number;
+}
+
 /** Reads. Outside a transaction they see committed state only. */
 export interface StoreReads {
   getMeta(key: string): Promise<string | undefined>;
@@ -114,6 +174,11 @@ export interface StoreReads {
   /** Change rows after `(version, seq)` in log order, at most `limit`. */
   changesAfter(version: number, seq: number, limit: number): Promise<ChangeRow[]>;
   countChangesSince(version: number): Promise<number>;
+
+  /** Newest issued first. */
+  listIssuedTokens(query: IssuedTokenQuery): Promise<IssuedTokenRow[]>;
+  /** Newest first. */
+  listAudit(query: AuditQuery): Promise<AuditRow[]>;
 }
 
 /** A transaction: reads see its own writes. Holds the store's write lock until it ends. */
@@ -151,6 +216,14 @@ export interface StoreTx extends StoreReads {
   recordChanges(changes: NewChange[], committedAt: number): Promise<number>;
   /** Keeps at most `keep` change rows, dropping whole versions from the oldest. */
   pruneChangeLog(keep: number): Promise<void>;
+
+  recordIssuedToken(row: IssuedTokenRow): Promise<void>;
+  /** Drops at most `limit` records of tokens expired before `now`; returns how many went. */
+  pruneIssuedTokens(now: number, limit: number): Promise<number>;
+  /** Returns the entry's seq. */
+  appendAudit(row: NewAuditRow): Promise<number>;
+  /** Drops at most `limit` entries older than `before`; returns how many went. */
+  pruneAudit(before: number, limit: number): Promise<number>;
 }
 
 /** A lock held through the store by one process at a time (leader election). */

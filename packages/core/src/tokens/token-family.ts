@@ -45,6 +45,9 @@ export interface SyncedBatch {
   staged: boolean;
 }
 
+/** More writes for the same transaction as a family's own (the audit entry of the action). */
+export type AlsoInTransaction = (tx: StoreTx) => Promise<void>;
+
 /** How a family reaches the store, and waits until its memory shows a committed version. */
 export interface FamilyStorage {
   store: Store;
@@ -123,7 +126,7 @@ export class TokenFamily {
    * a new key reusing a removed serial would make that key's old tokens fail as "bad signature"
    * instead of "rotated out".
    */
-  async generateKey(): Promise<SigningKey> {
+  async generateKey(also?: (tx: StoreTx, serial: number) => Promise<void>): Promise<SigningKey> {
     this.guard();
     const privatePem = await generateRsaPrivateKeyPem();
     const { publicPem } = parseKeyPem(privatePem);
@@ -132,27 +135,30 @@ export class TokenFamily {
       const serials = (await tx.listKeys(this.name.id)).map((k) => k.serial);
       serial = Math.max(Number((await tx.getMeta(this.highestSerialKey)) ?? '0'), ...serials) + 1;
       await this.putKeyRow(tx, serial, publicPem, privatePem);
+      await also?.(tx, serial);
       return [keyChange(this.name.id, serial, 'put')];
     });
     return this.keyInMemory(serial);
   }
 
   /** Stores a key given as PEM (private or public) under `serial`, replacing one with that serial. */
-  async putKeyPem(serial: number, pem: string): Promise<SigningKey> {
+  async putKeyPem(serial: number, pem: string, also?: AlsoInTransaction): Promise<SigningKey> {
     this.guard();
     const { publicPem, privatePem } = parseKeyPem(pem);
     await this.commit(async (tx) => {
       await this.putKeyRow(tx, serial, publicPem, privatePem ?? null);
+      await also?.(tx);
       return [keyChange(this.name.id, serial, 'put')];
     });
     return this.keyInMemory(serial);
   }
 
-  async deleteKey(serial: number): Promise<boolean> {
+  async deleteKey(serial: number, also?: AlsoInTransaction): Promise<boolean> {
     this.guard();
     let deleted = false;
     await this.commit(async (tx) => {
       deleted = (await tx.deleteKeys(this.name.id, [serial])).length > 0;
+      if (deleted) await also?.(tx);
       return deleted ? [keyChange(this.name.id, serial, 'delete')] : [];
     });
     return deleted;
@@ -177,12 +183,28 @@ export class TokenFamily {
 
   // --- revocations --------------------------------------------------------------------------
   /** Returns false when already revoked. */
-  async revoke(jti: string, expiresAt: number | null = null): Promise<boolean> {
+  async revoke(jti: string, expiresAt: number | null = null, also?: AlsoInTransaction): Promise<boolean> {
+    return (await this.revokeMany(async () => [{ jti, expiresAt }], also)).length > 0;
+  }
+
+  /**
+   * Revokes, in one transaction, the tokens `pick` finds there (so a token recorded by another
+   * replica a moment ago is among them); returns the jtis not revoked before. Each goes into the
+   * change log like any revocation, and so to every replica and, for user tokens, every zone.
+   */
+  async revokeMany(
+    pick: (tx: StoreTx) => Promise<{ jti: string; expiresAt: number | null }[]>,
+    also?: (tx: StoreTx, added: string[]) => Promise<void>,
+  ): Promise<string[]> {
     this.guard();
-    let added = false;
+    let added: string[] = [];
     await this.commit(async (tx) => {
-      added = (await tx.addRevocations(this.name.id, [{ jti, revokedAt: this.storage.clock.now(), expiresAt }])).length > 0;
-      return added ? [revocationChange(this.name.id, jti, 'put', expiresAt)] : [];
+      const rows = await pick(tx);
+      const now = this.storage.clock.now();
+      added = await tx.addRevocations(this.name.id, rows.map((r) => ({ ...r, revokedAt: now })));
+      await also?.(tx, added);
+      const expiry = new Map(rows.map((r) => [r.jti, r.expiresAt]));
+      return added.map((jti) => revocationChange(this.name.id, jti, 'put', expiry.get(jti) ?? null));
     });
     return added;
   }
@@ -191,10 +213,11 @@ export class TokenFamily {
    * The docs' interface: writing the list replaces the set. The difference is taken inside the
    * transaction, against what the store holds, so a revocation another replica just made is seen.
    */
-  async replaceRevocations(jtis: string[]): Promise<void> {
+  async replaceRevocations(jtis: string[], also?: AlsoInTransaction): Promise<void> {
     this.guard();
     const wanted = new Set(jtis);
     await this.commit(async (tx) => {
+      await also?.(tx);
       const held = await tx.revokedJtis(this.name.id);
       const now = this.storage.clock.now();
       const added = await tx.addRevocations(this.name.id, [...wanted].filter((jti) => !held.has(jti)).map((jti) => ({ jti, revokedAt: now, expiresAt: null })));

@@ -7,6 +7,14 @@ import type { KeyRing } from './key-ring.js';
 /** Backdating nbf allows five minutes of clock skew between planes, as the docs' example shows. */
 export const NOT_BEFORE_SKEW_SECONDS = 300;
 
+/** A token just signed, and its times in ms. */
+export interface SignedToken {
+  token: string;
+  jti: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
 /**
  * Signs tokens of one family with its highest-serial private key. Claims come first in the
  * payload, then exp, nbf, iat, jti — the order of the docs' example token.
@@ -19,6 +27,11 @@ export class TokenIssuer {
   ) {}
 
   async issue(claims: Record<string, unknown>, validForMs: number): Promise<string> {
+    return (await this.sign(claims, validForMs)).token;
+  }
+
+  /** Like `issue`, with what an issued-token record keeps of it. */
+  async sign(claims: Record<string, unknown>, validForMs: number): Promise<SignedToken> {
     const signer = this.keys.signer;
     if (!signer?.privateKey) {
       throw new MeshAuthError('ERR_CONFLICT', `no private ${this.label} signing key here to sign with`);
@@ -31,6 +44,7 @@ export class TokenIssuer {
       iat,
       jti: randomUUID(),
     };
-    return signRs256({ alg: 'RS256', kid: String(signer.serial), typ: 'JWT' }, payload, signer.privateKey);
+    const token = await signRs256({ alg: 'RS256', kid: String(signer.serial), typ: 'JWT' }, payload, signer.privateKey);
+    return { token, jti: payload.jti, issuedAt: iat * 1000, expiresAt: payload.exp * 1000 };
   }
 }

@@ -4,6 +4,7 @@ import { withExamples } from '../help-examples.js';
 import type { CliIo } from '../io.js';
 import { outputOption, render, type OutputFormat } from '../output.js';
 import type { GlobalSecretResource, SecretResource } from '../resource-file.js';
+import { registerRecordCommands } from './get-records.js';
 
 const enc = encodeURIComponent;
 
@@ -63,6 +64,8 @@ export function registerGetCommands(program: Command, io: CliIo): void {
       io.stdout(render(opts.output, { data: secret, rows: [secret], columns: meshColumns }));
     });
   withExamples(meshOne, 'meshctl get secret sample-secret --mesh default -o yaml');
+
+  registerRecordCommands(get, io);
 }
 
 const globalColumns = [

@@ -3,7 +3,7 @@ import { MeshAuthError, syncProto, MAX_SYNC_MESSAGE_BYTES, type GlobalMessage, t
 import { syncServerCredentials } from './sync-server-credentials.js';
 import { authenticateZone } from './zone-authentication.js';
 import { ZoneRegistry } from './zone-registry.js';
-import { ZoneSession } from './zone-session.js';
+import { auditRefusal, ZoneSession } from './zone-session.js';
 import { ZoneSessions } from './zone-sessions.js';
 
 export interface SyncServer {
@@ -41,6 +41,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     registry,
     logger,
     clock,
+    audit: ctx.audit,
   });
   const unsubscribe = feed.onApplied((applied) => sessions.fanOut(applied));
   // A zone-token revocation or key removal (here or on another replica, through the feed) ends its streams at once; the sweep catches the rest.
@@ -60,6 +61,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       const auth = authenticateZone(call.metadata, ctx.families.zone.verifier);
       if (!auth.ok) {
         logger.warn({ peer: call.getPeer(), reason: auth.reason }, 'sync: zone refused');
+        auditRefusal(sessions, `unauthenticated (peer ${call.getPeer()})`, auth.reason);
         call.emit('error', { code: auth.code, details: auth.reason });
         return;
       }

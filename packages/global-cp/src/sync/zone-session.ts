@@ -30,6 +30,8 @@ export interface ZoneSessionOwner {
   readonly allowed: SyncMode;
   readonly logger: Logger;
   now(): number;
+  /** Appends an audit entry of the stream's acceptance or refusal (rejects when it cannot be written). */
+  audit(zone: string, action: 'sync.accept' | 'sync.refuse', result: string): Promise<void>;
   /** What Welcome carries: the store's epoch and the version this replica has applied. */
   welcome(): { epoch: string; version: number };
   /** Hello accepted: the owner records it (and drops an older stream of the same zone). */
@@ -205,14 +207,29 @@ export class ZoneSession {
     );
     this.deps.register(this, hello);
     this.deps.logger.info({ zone: this.zone, asked: fromProtoMode(hello.mode), effective: this.mode, appliedVersion: hello.appliedVersion }, 'sync: zone connected');
-    if (!this.recheckCredential()) return;
-    this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), ...this.deps.welcome() } });
-    if (this.mode !== 'off') this.deps.initialSync(this, hello);
+    // Nothing is sent before the acceptance is in the audit log; a log that cannot be written ends the stream.
+    this.deps.audit(this.zone, 'sync.accept', `accepted (mode ${this.mode})`).then(
+      () => {
+        if (!this.recheckCredential()) return;
+        this.call.write({ welcome: { effectiveMode: toProtoMode(this.mode), ...this.deps.welcome() } });
+        if (this.mode !== 'off') this.deps.initialSync(this, hello);
+      },
+      (error: unknown) => {
+        this.deps.logger.error({ err: error, zone: this.zone }, 'sync: cannot write the audit entry of an accepted zone; stream ended');
+        this.end(status.UNAVAILABLE, 'global cannot write its audit log; try again later');
+      },
+    );
   }
 
   private refuse(code: status, reason: string): void {
     this.deps.logger.warn({ zone: this.credential.zone, reason }, 'sync: zone refused');
+    auditRefusal(this.deps, this.credential.zone, reason);
     if (this.zone) this.deps.failed(this.zone, reason);
     this.end(code, reason);
   }
+}
+
+/** A refusal stands whether or not its entry is written: a failure to write is logged. */
+export function auditRefusal(owner: Pick<ZoneSessionOwner, 'audit' | 'logger'>, zone: string, reason: string): void {
+  owner.audit(zone, 'sync.refuse', `refused: ${reason}`).catch((error: unknown) => owner.logger.error({ err: error, zone }, 'sync: cannot write the audit entry of a refused zone'));
 }

@@ -1,6 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import {
   encodeBatch,
+  type AuditLog,
   fromProtoMode,
   type AppliedVersion,
   type Batch,
@@ -35,6 +36,8 @@ export interface ZoneSessionsOptions {
   registry: ZoneRegistry;
   logger: Logger;
   clock: Clock;
+  /** Where accepted and refused streams are recorded. */
+  audit: AuditLog;
 }
 
 /**
@@ -61,8 +64,10 @@ export class ZoneSessions implements ZoneSessionOwner {
   private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<Batch[]> }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
   private readonly credentials = new CredentialSweep(CREDENTIAL_SWEEP_MS);
+  private readonly auditLog: AuditLog;
 
   constructor(options: ZoneSessionsOptions) {
+    this.auditLog = options.audit;
     ({ store: this.store, feed: this.feed, familyId: this.familyId, stateSize: this.stateSize, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
   }
 
@@ -73,6 +78,10 @@ export class ZoneSessions implements ZoneSessionOwner {
 
   now(): number {
     return this.clock.now();
+  }
+
+  audit(zone: string, action: 'sync.accept' | 'sync.refuse', result: string): Promise<void> {
+    return this.auditLog.append({ actor: { name: `zone ${zone}`, groups: [] }, action, target: `sync stream of zone ${zone}`, result, requestId: '' });
   }
 
   acked(zone: string, version: number): void {

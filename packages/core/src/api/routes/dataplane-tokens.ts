@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { issueDataplaneToken } from '../../dataplane/issue-dataplane-token.js';
+import { actorOf, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
+import { requireAccess } from '../require-access.js';
 import { meshNamePattern, parseValidFor } from '../validate.js';
 
 export const dataplaneTypes = ['dataplane', 'ingress', 'egress'] as const;
@@ -35,12 +37,13 @@ interface DataplaneTokenBody {
 /** POST /tokens/dataplane: a token a proxy presents to this plane's dp-server (both planes serve it). */
 export function registerDataplaneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', { schema: { body: dataplaneTokenBody } }, async (request, reply) => {
-    ctx.access.require(request.identity, 'generateDpToken');
+    await requireAccess(ctx, request, 'generateDpToken');
     const { name, mesh, tags = {}, type = 'dataplane', validFor } = request.body;
     const validForMs = parseValidFor(validFor, ctx.maxValidForMs);
     const token = await issueDataplaneToken(
-      { families: ctx.families, zone: ctx.zoneName ?? '', logger: ctx.logger },
+      { families: ctx.families, records: ctx.issuedTokens, zone: ctx.zoneName ?? '', logger: ctx.logger },
       { name, mesh, tags, type, validForMs },
+      { issuedBy: actorOf(request).name, also: auditIn(ctx, request, 'dataplane-token.generate', `dataplane ${name} in mesh ${mesh} (type ${type})`) },
     );
     ctx.metrics.tokensIssued.inc({ kind: 'dataplane' });
     request.log.info({ dataplane: name, mesh, type, by: request.identity.name }, 'dataplane token issued');

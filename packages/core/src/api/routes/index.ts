@@ -9,6 +9,8 @@ import { registerMetricsRoute } from './metrics.js';
 import { registerDataplaneTokenRoutes } from './dataplane-tokens.js';
 import { registerChangeRoutes } from './changes.js';
 import { registerGuiRoutes } from './gui.js';
+import { registerIssuedTokenRoutes } from './issued-tokens.js';
+import { registerAuditRoutes } from './audit.js';
 
 /** Routes both planes serve. */
 export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): void {
@@ -20,5 +22,7 @@ export function registerCoreRoutes(app: FastifyInstance, ctx: PlaneContext): voi
   registerSecretRoutes(app, ctx);
   registerChangeRoutes(app, ctx);
   registerGuiRoutes(app);
+  registerIssuedTokenRoutes(app, ctx);
+  registerAuditRoutes(app, ctx);
   if (ctx.config.metrics.enabled) registerMetricsRoute(app, ctx);
 }

@@ -2,8 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import { badRequest, isMeshAuthError } from '../../errors.js';
 import type { UserClaims } from '../../tokens/claims.js';
 import type { SignatureCheck, TokenVerifier } from '../../tokens/token-verifier.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { auditEvent, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
 import { limitQuery, parseLimit } from '../validate.js';
+import { requireAccess } from '../require-access.js';
 
 const body = {
   type: 'object',
@@ -13,6 +16,8 @@ const body = {
   properties: {
     jti: { type: 'string', minLength: 1, maxLength: 128 },
     token: { type: 'string', minLength: 1, maxLength: 8192 },
+    name: { type: 'string', minLength: 1, maxLength: 253 },
+    group: { type: 'string', minLength: 1, maxLength: 253 },
   },
 } as const;
 
@@ -24,15 +29,45 @@ const listQuery = {
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+interface RevocationBody {
+  jti?: string;
+  token?: string;
+  name?: string;
+  group?: string;
+}
+
 /** First-class revocation: one record per jti, kept until the token would have expired anyway. */
 export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   const { family: user, verifier } = ctx.families.user;
 
-  app.post<{ Body: { jti?: string; token?: string } }>('/tokens/user/revocations', { schema: { body } }, async (request, reply) => {
-    ctx.access.require(request.identity, 'adminResources');
+  /** `{"name"}` / `{"group"}`: every unexpired token recorded for that subject, in one transaction. */
+  const revokeSubject = async (request: FastifyRequest<{ Body: RevocationBody }>, reply: FastifyReply) => {
+    const { name, group } = request.body;
+    const subject = name !== undefined ? { name } : { group: group! };
+    const target = name !== undefined ? `user ${name}` : `group ${group}`;
+    const revoked = await ctx.issuedTokens.revokeAll(user, subject, (tx, added) =>
+      ctx.audit.write(tx, auditEvent(request, 'user-token.revoke', `every token of ${target}`, `revoked ${added.length}`)),
+    );
+    request.log.info({ ...subject, revoked: revoked.length, by: request.identity.name }, 'user tokens revoked by subject');
+    const unrecordedBefore = ctx.issuedTokens.unrecordedBefore();
+    return reply.send({
+      revoked: revoked.length,
+      jtis: revoked,
+      ...(unrecordedBefore === undefined
+        ? {}
+        : {
+            unrecordedBefore: new Date(unrecordedBefore).toISOString(),
+            warning: `tokens issued before ${new Date(unrecordedBefore).toISOString()} were not recorded and may still be valid; revoke them by jti or rotate the signing key`,
+          }),
+    });
+  };
+
+  app.post<{ Body: RevocationBody }>('/tokens/user/revocations', { schema: { body } }, async (request, reply) => {
+    await requireAccess(ctx, request, 'adminResources');
+    if (request.body.name !== undefined || request.body.group !== undefined) return revokeSubject(request, reply);
     const { jti, expiresAt, verified } =
       request.body.token === undefined ? { jti: request.body.jti!, expiresAt: null, verified: undefined } : revocationOf(verifier, request.body.token);
-    const added = await user.revoke(jti, expiresAt);
+    const added = await user.revoke(jti, expiresAt, auditIn(ctx, request, 'user-token.revoke', `user token ${jti}`));
     request.log.info({ jti, by: request.identity.name, ...(verified === undefined ? {} : { tokenVerified: verified }) }, 'user token revoked');
     const row = (await ctx.store.read.getRevocation(user.name.id, jti))!;
     return reply.code(added ? 201 : 200).send({ jti: row.jti, revokedAt: iso(row.revokedAt), expiresAt: iso(row.expiresAt) });

@@ -1,13 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { reissueAdminToken } from '../../plane/bootstrap-credentials.js';
+import { auditEvent } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
+import { requireAccess } from '../require-access.js';
 
 /** Rotation as the docs describe it, without hand-made PEMs; and the public keys for anyone. */
 export function registerSigningKeyRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   const user = ctx.families.user.family;
 
   app.get('/tokens/user/signing-keys', async (request) => {
-    ctx.access.require(request.identity, 'adminResources');
+    await requireAccess(ctx, request, 'adminResources');
     const signer = user.keys.signer?.serial;
     return {
       items: user.keys.list().map((k) => ({
@@ -22,9 +24,9 @@ export function registerSigningKeyRoutes(app: FastifyInstance, ctx: PlaneContext
   });
 
   app.post('/tokens/user/signing-keys', async (request, reply) => {
-    ctx.access.require(request.identity, 'adminResources');
-    const key = await user.generateKey();
-    const adminTokenReissued = await reissueAdminToken(ctx.store, ctx.families.user);
+    await requireAccess(ctx, request, 'adminResources');
+    const key = await user.generateKey((tx, serial) => ctx.audit.write(tx, auditEvent(request, 'signing-key.create', `${user.name.label} signing key ${serial}`)));
+    const adminTokenReissued = await reissueAdminToken(ctx);
     request.log.info({ serial: key.serial, by: request.identity.name, adminTokenReissued }, 'user-token signing key created');
     return reply.code(201).send({ serial: key.serial });
   });

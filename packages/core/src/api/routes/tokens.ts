@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { MeshAuthError } from '../../errors.js';
 import type { PlaneContext } from '../plane-context.js';
+import { requireAccess } from '../require-access.js';
+import { actorOf, auditIn } from '../audit-actor.js';
 import { parseValidFor } from '../validate.js';
 
 const userTokenBody = {
@@ -20,11 +22,18 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: PlaneContext): vo
     '/tokens/user',
     { schema: { body: userTokenBody } },
     async (request, reply) => {
-      ctx.access.require(request.identity, 'generateUserToken');
+      await requireAccess(ctx, request, 'generateUserToken');
       const refusal = ctx.userTokenIssuingRefusal();
       if (refusal) throw new MeshAuthError('ERR_CONFLICT', refusal);
       const { name, groups = [], validFor } = request.body;
-      const token = await ctx.families.user.issuer.issue({ Name: name, Groups: groups }, parseValidFor(validFor, ctx.maxValidForMs));
+      const token = await ctx.issuedTokens.issue(
+        ctx.families.user,
+        { Name: name, Groups: groups },
+        parseValidFor(validFor, ctx.maxValidForMs),
+        { kind: 'user', name, groups },
+        actorOf(request).name,
+        auditIn(ctx, request, 'user-token.generate', `user ${name}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`),
+      );
       ctx.metrics.tokensIssued.inc({ kind: 'user' });
       request.log.info({ user: name, groups, by: request.identity.name }, 'user token issued');
       return reply.type('text/plain').send(token);

@@ -13,7 +13,7 @@ import { waitFor } from './support/wait-for.js';
 /**
  * GET /gui in a real headless Chromium against a real global and a synced zone.
  * MESHAUTH_GUI_SCREENSHOT=docs/status-page.png pnpm -s vitest run test/gui.test.ts
- * regenerates the README's screenshot (the global page at 1280×800).
+ * regenerates the README's screenshot (the whole global page, 1280 wide).
  */
 const dir = tempDir();
 let global: Global;
@@ -103,8 +103,12 @@ describe('status page (GET /gui)', () => {
       expect(await page.$eval('#keys tr[data-serial="1"] td[data-column="signs"]', (td) => td.textContent)).toContain('signs new tokens');
       expect(await page.$eval('#plane-summary', (p) => p.textContent)).toContain('store sqlite');
       expect(await page.$eval('#whoami', (p) => p.textContent)).toContain('mesh-system:admin');
-      for (const section of ['zones', 'keys', 'revocations', 'changes']) expect(await noteOf(page, section)).toBe('');
-      if (process.env.MESHAUTH_GUI_SCREENSHOT) await page.screenshot({ path: process.env.MESHAUTH_GUI_SCREENSHOT as `${string}.png` });
+      for (const section of ['zones', 'keys', 'revocations', 'changes', 'audit']) expect(await noteOf(page, section)).toBe('');
+      // The newest admin actions, in GET /audit's order (here: the bootstrap and the zones' streams).
+      const audit = (await http('GET', `${global.url}/audit?size=10`, { token: global.adminToken })).json.items as Record<string, any>[];
+      expect(audit.map((a) => a.action)).toContain('sync.accept');
+      await page.waitForFunction((expected) => JSON.stringify(Array.from(document.querySelectorAll('#audit tbody tr')).map((r) => r.getAttribute('data-action'))) === expected, {}, JSON.stringify(audit.map((a) => a.action)));
+      if (process.env.MESHAUTH_GUI_SCREENSHOT) await page.screenshot({ path: process.env.MESHAUTH_GUI_SCREENSHOT as `${string}.png`, fullPage: true });
       expect(problems).toEqual([]);
     });
   });
@@ -128,6 +132,30 @@ describe('status page (GET /gui)', () => {
     });
   });
 
+  it('audit: an admin action is listed as it happens, its markup shown as text', async () => {
+    const { page, problems } = await open(`${global.url}/gui`);
+    await withScreenshotOnFailure(page, 'audit', async () => {
+      await page.waitForSelector('#audit tbody tr');
+      // Revoked while the page is open: the next poll lists it.
+      const jti = `gui-audit ${MARKUP}`;
+      expect((await http('POST', `${global.url}/tokens/user/revocations`, { token: global.adminToken, body: { jti } })).status).toBe(201);
+      const [entry] = (await http('GET', `${global.url}/audit?action=user-token.revoke&size=1`, { token: global.adminToken })).json.items;
+      expect(entry.target).toBe(`user token ${jti}`);
+      await page.waitForFunction((target) => document.querySelector('#audit tbody tr td[data-column="target"]')?.textContent === target, {}, entry.target);
+      const cell = (column: string) => page.$eval(`#audit tbody tr td[data-column="${column}"]`, (td) => td.textContent ?? '');
+      expect(await cell('action')).toBe('user-token.revoke');
+      expect(await cell('actor')).toBe(entry.actorGroups.length ? `${entry.actor} (${entry.actorGroups.join(', ')})` : entry.actor);
+      expect(await cell('result')).toBe('success');
+      expect(await cell('instance')).toBe(`${entry.instance} (this replica)`);
+      expect(await page.$eval('#audit tbody tr time', (t) => t.getAttribute('datetime'))).toBe(entry.time);
+      expect(await page.$$eval('#audit tbody tr', (rows) => rows.length)).toBeLessThanOrEqual(10);
+
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      expect(await page.$$('main img, main script')).toHaveLength(0);
+      expect(problems).toEqual([]);
+    });
+  });
+
   it('markup in a zone error and in a token name is shown as text and never runs; a non-admin is told what it may not see', async () => {
     // A zone's last error, from a stream global refused a batch on (the zone nacked it with this reason).
     const zoneToken = readFileSync(await writeZoneToken(global, dir.path, 'zone-b'), 'utf8');
@@ -140,6 +168,8 @@ describe('status page (GET /gui)', () => {
     const name = `eve ${MARKUP}`;
     const userToken = await issueUserToken(global.url, global.adminToken, name, ['team-a']);
     const { page, problems } = await open(`${global.url}/gui`);
+    let polls = 0;
+    page.on('request', (request) => void (new URL(request.url()).pathname === '/who-am-i' && polls++));
     await withScreenshotOnFailure(page, 'markup', async () => {
       await page.waitForFunction(() => (document.querySelector('tr[data-zone="zone-b"] td[data-column="lastError"]')?.textContent ?? '').includes('<img src=x'));
       expect(await cellText(page, 'zone-b', 'lastError')).toContain(MARKUP);
@@ -153,6 +183,14 @@ describe('status page (GET /gui)', () => {
       await page.waitForFunction(() => /Your user may not see the signing keys/.test(document.querySelector('#keys .note')?.textContent ?? ''));
       expect(await noteOf(page, 'revocations')).toContain('Your user may not see the revocations');
       expect(await noteOf(page, 'changes')).toContain('Your user may not see the recent changes');
+      await page.waitForFunction(() => /Your user may not see the recent admin actions/.test(document.querySelector('#audit .note')?.textContent ?? ''));
+      expect(await page.$$('#audit tbody tr')).toHaveLength(0);
+      // Each refusal is audited, so the page asks once per token, not every poll: after two more
+      // polls the log holds one refusal of this user per audited read.
+      const seen = polls;
+      await waitFor('two more polls', () => polls >= seen + 2);
+      const refusals = (await http('GET', `${global.url}/audit?action=access.refuse`, { token: global.adminToken })).json.items as Record<string, any>[];
+      expect(refusals.filter((a) => a.actor === name).map((a) => a.target).sort()).toEqual(['GET /audit', 'GET /tokens/user/signing-keys']);
       expect(await noteOf(page, 'zones')).toBe('');
       expect(await page.$$('#keys tbody tr')).toHaveLength(0);
 
@@ -193,7 +231,15 @@ describe('status page (GET /gui)', () => {
       expect(await page.$eval('#zones', (s) => (s as HTMLElement).hidden)).toBe(true);
       await page.waitForSelector('#keys tr[data-serial="1"]');
       expect(await page.$eval('#keys tr[data-serial="1"] td[data-column="origin"]', (td) => td.textContent)).toBe('synced from global');
-      await page.waitForFunction(() => document.querySelector('#revocations td[data-column="jti"]')?.textContent === 'gui-test-jti');
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#revocations td[data-column="jti"]')).some((td) => td.textContent === 'gui-test-jti'));
+      // The zone's own audit log: its bootstrap, and here a refusal by a user token global issued.
+      const jane = await issueUserToken(global.url, global.adminToken, 'jane', ['team-a']);
+      expect((await http('GET', `${zone.url}/tokens/user/signing-keys`, { token: jane })).status).toBe(403);
+      const [refusal] = (await http('GET', `${zone.url}/audit?size=1`)).json.items;
+      expect(refusal).toMatchObject({ actor: 'jane', action: 'access.refuse', target: 'GET /tokens/user/signing-keys', plane: 'zone' });
+      await page.waitForFunction((expected) => document.querySelector('#audit tbody tr td[data-column="actor"]')?.textContent === expected, {}, `jane (${refusal.actorGroups.join(', ')})`);
+      expect(await page.$eval('#audit tbody tr td[data-column="result"]', (td) => td.textContent)).toBe(`○ ${refusal.result}`);
+      expect(await page.$eval('#audit tbody tr td[data-column="instance"]', (td) => td.textContent)).toBe(`${refusal.instance} (this replica)`);
       expect(problems).toEqual([]);
     });
   });

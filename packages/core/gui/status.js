@@ -186,6 +186,19 @@ function renderChanges(body) {
   );
 }
 
+function renderAudit(body) {
+  if (body.items.length === 0) return el('p', { class: 'muted' }, 'No admin action recorded.');
+  const columns = [
+    { key: 'time', label: 'Time', class: 'nowrap', value: (a) => time(a.time) },
+    { key: 'actor', label: 'Actor', class: 'wrap', value: (a) => [el('span', { class: 'mono' }, a.actor), a.actorGroups.length ? el('span', { class: 'muted' }, ` (${a.actorGroups.join(', ')})`) : ''] },
+    { key: 'action', label: 'Action', class: 'nowrap', value: (a) => el('span', { class: 'mono' }, a.action) },
+    { key: 'target', label: 'Target', class: 'wrap', value: (a) => a.target },
+    { key: 'result', label: 'Result', class: 'wrap', value: (a) => (a.result.startsWith('refused') ? el('span', { class: 'state-bad' }, `○ ${a.result}`) : a.result) },
+    { key: 'instance', label: 'Instance', value: (a) => el('span', { class: 'mono' }, a.instance === plane.instance ? `${a.instance} (this replica)` : a.instance) },
+  ];
+  return table(columns, body.items, (a) => ({ 'data-action': a.action }));
+}
+
 // ---- who is asking ----------------------------------------------------------------------------
 
 function renderWhoAmI(result) {
@@ -208,6 +221,26 @@ function renderWhoAmI(result) {
 
 let plane = { plane: undefined, instance: undefined };
 
+// Every 403 on an admin route is itself audited (access.refuse), so a refused read is asked once
+// per credential, not every poll: a page left open by a user who may not see the signing keys or
+// the audit log would otherwise append two entries to the audit log every 2 s. A read in flight is
+// shared too (a pasted token starts a poll while the last may still run). Another token, Forget
+// token, or a reload asks again.
+const asked = new Map();
+
+function read(path) {
+  const key = `${sessionStorage.getItem(TOKEN_KEY) ?? ''} ${path}`;
+  let answer = asked.get(key);
+  if (!answer) {
+    answer = api(path);
+    asked.set(key, answer);
+    void answer.then((result) => {
+      if (result.status !== 403 && asked.get(key) === answer) asked.delete(key);
+    });
+  }
+  return answer;
+}
+
 async function refresh() {
   const [root, who] = await Promise.all([api('/'), api('/who-am-i')]);
   renderWhoAmI(who);
@@ -223,9 +256,9 @@ async function refresh() {
     $('plane-summary').textContent = root.status === 0 ? `Control plane unreachable; retrying every ${POLL_MS / 1000} s.` : `GET / answered ${root.status}.`;
   }
   const planeSpecific = plane.plane === 'zone' ? ['sync', 'this zone’s sync status', '/sync/status', renderSync] : ['zones', 'the zones', '/zones', renderZones];
-  const sections = [planeSpecific, ['keys', 'the signing keys', '/tokens/user/signing-keys', renderKeys], ['revocations', 'the revocations', '/tokens/user/revocations?limit=10', renderRevocations], ['changes', 'the recent changes', '/changes?limit=10', renderChanges]];
+  const sections = [planeSpecific, ['keys', 'the signing keys', '/tokens/user/signing-keys', renderKeys], ['revocations', 'the revocations', '/tokens/user/revocations?limit=10', renderRevocations], ['changes', 'the recent changes', '/changes?limit=10', renderChanges], ['audit', 'the recent admin actions', '/audit?size=10', renderAudit]];
   if (plane.plane === undefined) sections.shift();
-  const results = await Promise.all(sections.map(([, , path]) => api(path)));
+  const results = await Promise.all(sections.map(([, , path]) => read(path)));
   sections.forEach(([id, what, , render], i) => show(id, what, results[i], render));
   $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${POLL_MS / 1000} s.`;
 }
@@ -257,10 +290,12 @@ $('token-form').addEventListener('submit', (event) => {
   const token = input.value.trim().replace(/^Bearer\s+/i, '');
   input.value = '';
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
+  asked.clear();
   void loop();
 });
 $('token-forget').addEventListener('click', () => {
   sessionStorage.removeItem(TOKEN_KEY);
+  asked.clear();
   void loop();
 });
 $('jti-form').addEventListener('submit', (event) => {

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock.js';
 import { MeshAuthError } from '../errors.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { importSigningKey, parseKeyPem } from './signing-key.js';
 import type { FamilyChange } from './token-family.js';
 import { TokenFamilies } from './token-families.js';
 
@@ -170,5 +171,78 @@ describe('verification', () => {
     user.family.putKeyPem(2, otherKeyPem);
     user.family.deleteKey(1);
     expect(() => user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
+  });
+});
+
+describe('TokenFamily.write, as a zone applies what global sends', () => {
+  const keyOf = (serial: number, pem: string) => importSigningKey({ serial, ...parseKeyPem(pem), createdAt: 0, origin: 'local' });
+
+  it('replaces every key and revocation with a snapshot, in store and memory, marking them synced and logging nothing', () => {
+    const user = new TokenFamilies({ store, clock }).user.family;
+    user.putKeyPem(1, spareKeyPem);
+    user.revoke('local-1');
+    const before = store.version;
+    user.write({ replace: true, origin: 'synced', keysPut: [keyOf(2, otherKeyPem)], revocationsAdded: [{ jti: 'global-1', expiresAt: 5 }] });
+    expect(store.version).toBe(before);
+    for (const family of [user, reopen().user.family]) {
+      expect(family.keys.list().map((k) => [k.serial, k.origin])).toEqual([[2, 'synced']]);
+      expect([...family.revocations.values()]).toEqual(['global-1']);
+    }
+    expect(store.listKeys('user-token').map((k) => k.origin)).toEqual(['synced']);
+  });
+
+  it('applies keys put and deleted together in one write, logging each', () => {
+    const user = families.user.family;
+    user.putKeyPem(1, spareKeyPem);
+    const two = keyOf(2, otherKeyPem);
+    const change = user.write({ keysPut: [two], keysDeleted: [1] });
+    expect(user.keys.list().map((k) => k.serial)).toEqual([2]);
+    expect(store.listKeys('user-token').map((k) => [k.serial, k.origin])).toEqual([[2, 'local']]);
+    expect(store.changesSince(change.version - 1)).toEqual([
+      { version: change.version, entity: 'key', ref: '1', op: 'delete' },
+      { version: change.version, entity: 'key', ref: '2', op: 'put' },
+    ]);
+  });
+
+  it('runs alsoInTransaction with the write, also when the change is empty', () => {
+    const user = families.user.family;
+    let runs = 0;
+    user.write({ alsoInTransaction: () => runs++ });
+    user.write({ revocationsAdded: [{ jti: 'a', expiresAt: null }], alsoInTransaction: () => runs++ });
+    expect(runs).toBe(2);
+    const failing = () => {
+      throw new Error('boom');
+    };
+    expect(() => user.write({ revocationsAdded: [{ jti: 'b', expiresAt: null }], alsoInTransaction: failing })).toThrow(/boom/);
+    expect([...user.revocations.values()]).toEqual(['a']);
+    expect(store.getRevocation('user-token', 'b')).toBeUndefined();
+  });
+
+  it('deleteKey answers false for a key it does not hold, writing nothing', () => {
+    const user = families.user.family;
+    expect(user.deleteKey(1)).toBe(false);
+    user.putKeyPem(1, spareKeyPem);
+    expect(user.deleteKey(1)).toBe(true);
+    expect(store.version).toBe(2);
+  });
+
+  it('stops telling a listener once it unsubscribed', () => {
+    const user = families.user.family;
+    const heard: number[] = [];
+    const stop = user.onChange((change) => heard.push(change.version));
+    user.revoke('a');
+    stop();
+    user.revoke('b');
+    expect(heard).toEqual([1]);
+  });
+
+  it('prunes only up to the limit it is given', () => {
+    const user = families.user.family;
+    for (const jti of ['a', 'b', 'c']) user.revoke(jti, clock.now() - 1);
+    expect(user.pruneExpiredRevocations(2)).toBe(2);
+    expect(user.revocations.size).toBe(1);
+    expect(user.pruneExpiredRevocations()).toBe(1);
+    expect(user.pruneExpiredRevocations()).toBe(0);
+    expect(store.version).toBe(5);
   });
 });

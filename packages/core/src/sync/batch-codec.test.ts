@@ -203,6 +203,11 @@ describe('batch headers and order', () => {
     expect(received.error).toMatch(/^batch 7: signing key 4 is not a usable RSA key/);
   });
 
+  it('names its refusals SyncBatchError', () => {
+    const [, second] = chunked(snapshot, revoking(300));
+    expect(() => receiver.add(second!.batch, 'public')).toThrow(expect.objectContaining({ name: 'SyncBatchError' }));
+  });
+
   it('lets an error of the store through instead of taking it for a bad batch', () => {
     const sent = chunked(snapshot, revoking(300));
     receiver.add(sent[0]!.batch, 'public');
@@ -226,6 +231,10 @@ describe('batch headers and order', () => {
 });
 
 describe('encodeBatch chunk sizes', () => {
+  let spki: string;
+  beforeAll(async () => {
+    spki = parseKeyPem(await generateRsaPrivateKeyPem()).publicPem;
+  });
   const header = (epoch: string, toVersionId: string): BatchHeader => ({ kind: 'delta', epoch, fromVersion: 1, toVersion: 2, toVersionId, committedAt: 1 });
   const jtis = (count: number, length: number) => Array.from({ length: count }, (_, i) => String(i).padStart(length, 'j'));
 
@@ -244,6 +253,21 @@ describe('encodeBatch chunk sizes', () => {
       expect(sent.map((s) => [s.batch.chunk, s.batch.last])).toEqual(sent.map((_, i) => [i, i === sent.length - 1]));
       expect(sent.flatMap((s) => s.batch.removedKeySerials)).toEqual(content.removedKeySerials);
       expect(sent.flatMap((s) => s.batch.addedRevocations.map((r) => r.jti))).toEqual(content.addedRevocations.map((r) => r.jti));
+      expect(sent.flatMap((s) => s.batch.removedJtis)).toEqual(content.removedJtis);
+    }
+  });
+
+  it('counts each key and each removed jti, however short, against the limit', () => {
+    const keys = Array.from({ length: 200 }, (_, i) => ({ serial: i + 1, publicPem: spki, createdAt: 1 }));
+    const removedJtis = Array.from({ length: 6_000 }, (_, i) => String(i % 10));
+    for (const content of [
+      { keys, removedKeySerials: [], addedRevocations: [], removedJtis: [] },
+      { keys: [], removedKeySerials: [], addedRevocations: [], removedJtis },
+    ]) {
+      const sent = wire(encodeBatch(header('e', ''), content, 'public', 16_384));
+      expect(sent.length).toBeGreaterThan(2);
+      for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(16_384);
+      expect(sent.flatMap((s) => s.batch.keys.map((k) => k.serial))).toEqual(content.keys.map((k) => k.serial));
       expect(sent.flatMap((s) => s.batch.removedJtis)).toEqual(content.removedJtis);
     }
   });

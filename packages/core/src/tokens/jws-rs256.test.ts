@@ -93,6 +93,10 @@ describe('decodeJws header cache', () => {
     const longer = `${Buffer.from(`${short}\u0001`).toString('base64url')}.${part('{}')}.c2ln`;
     expect(longer.startsWith(part(short))).toBe(true);
     expect(() => decodeJws(longer)).toThrow(new JwsFormatError('header is not JSON'));
+    // A token ending in the last header's text, with a header of that length, still gets its own.
+    const seen = part(header(5));
+    decodeJws(`${seen}.${part('{}')}.c2ln`);
+    expect(decodeJws(`${part(header(6))}.${part('{}')}.${seen}`).header.kid).toBe('6');
   });
 
   it('shares one frozen header object between tokens of the same header text', () => {

@@ -73,9 +73,13 @@ describe('TokenFamilies', () => {
     expect(families.familiesIn('mesh-a')).toEqual([a.family]);
     expect(families.familiesIn('').map((f) => f.name.id)).toEqual(['user-token', 'zone-token']);
     a.family.putKeyPem(1, keyPem);
+    families.user.family.putKeyPem(1, keyPem);
+    families.zone.family.putKeyPem(1, keyPem);
     const again = new TokenFamilies({ store, clock });
     expect(again.findDataplane('mesh-a')?.family.keys.list().map((k) => k.serial)).toEqual([1]);
     expect(again.findDataplane('mesh-b')).toBeUndefined();
+    // The user and zone families' keys do not pass for a mesh's.
+    expect(again.findDataplane('')).toBeUndefined();
   });
 
   it('gives each kind its own issuer and verifier over its own keys, naming the kind in refusals', async () => {

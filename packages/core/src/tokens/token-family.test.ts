@@ -204,6 +204,26 @@ describe('TokenFamily.write, as a zone applies what global sends', () => {
     ]);
   });
 
+  it('logs a key put as exactly that, and tells listeners no more', () => {
+    const heard: FamilyChange[] = [];
+    families.user.family.onChange((change) => heard.push(change));
+    families.user.family.putKeyPem(1, spareKeyPem);
+    expect(store.changesSince(0)).toEqual([{ version: 1, entity: 'key', ref: '1', op: 'put' }]);
+    expect(heard.map((c) => ({ put: c.keysPut.map((k) => k.serial), deleted: c.keysDeleted }))).toEqual([{ put: [1], deleted: [] }]);
+  });
+
+  it('leaves revocations staged for one family alone when another family writes', () => {
+    store.transaction(() => store.stageRevocations([{ jti: 'staged-for-user', op: 'put', expiresAt: null }]));
+    const mesh = families.dataplane('default').family;
+    mesh.revoke('dp-1');
+    families.zone.family.putKeyPem(1, spareKeyPem);
+    expect([...mesh.revocations.values()]).toEqual(['dp-1']);
+    expect(store.getRevocation('dataplane-token/default', 'staged-for-user')).toBeUndefined();
+    expect([...store.iterateStagedRevocations()].map((r) => r.jti)).toEqual(['staged-for-user']);
+    families.user.family.write({ origin: 'synced', stagedRevocations: true });
+    expect([...families.user.family.revocations.values()]).toEqual(['staged-for-user']);
+  });
+
   it('runs alsoInTransaction with the write, also when the change is empty', () => {
     const user = families.user.family;
     let runs = 0;

@@ -94,3 +94,38 @@ describe('createAuthenticator (adminClientCerts)', () => {
     expect(lenient({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
   });
 });
+
+describe('bearerToken header forms', () => {
+  it.each([
+    [{ authorization: 'BEARER abc' }, 'abc'],
+    [{ authorization: 'Bearer\tabc' }, 'abc'],
+    [{ authorization: 'Bearer   abc\t ' }, 'abc'],
+    [{ authorization: ['Bearer abc', 'Bearer def'] }, 'abc'],
+    [{ authorization: 'Bearer abc', authentication: 'Bearer def' }, 'abc'],
+    [{ authentication: 'Bearer def' }, 'def'],
+  ])('reads %j as %j', (headers, token) => {
+    expect(bearerToken(headers)).toBe(token);
+  });
+
+  it.each([{ authorization: 'Bearerabc' }, { authorization: [] }, { authorization: '' }, { authentication: 'Token abc' }])('refuses %j', (headers) => {
+    expect(() => bearerToken(headers)).toThrow(new MeshAuthError('ERR_TOKEN_MALFORMED', 'the Authorization header must be "Bearer <token>"'));
+  });
+});
+
+describe('createAuthenticator identities', () => {
+  it('hands back the same identity while the verifier remembers the token, and a new one for another token', async () => {
+    const authenticate = createAuthenticator({ type: 'tokens', localhostIsAdmin: false, userTokens });
+    const [john, jane] = await Promise.all([issuer.issue({ Name: 'john', Groups: [] }, 3_600_000), issuer.issue({ Name: 'jane', Groups: ['team-b'] }, 3_600_000)]);
+    const request = (token: string) => ({ remoteAddress: '10.1.1.1', target: '/who-am-i', clientCertVerified: false, headers: { authorization: `Bearer ${token}` } });
+    const first = authenticate(request(john));
+    expect(authenticate(request(john))).toBe(first);
+    expect(authenticate(request(jane))).toEqual({ name: 'jane', groups: ['team-b', 'mesh-system:authenticated'] });
+    expect(first).toEqual({ name: 'john', groups: ['mesh-system:authenticated'] });
+  });
+
+  it('with client certificates, still makes a tokenless local request admin when localhostIsAdmin is on', () => {
+    const authenticate = createAuthenticator({ type: 'adminClientCerts', localhostIsAdmin: true, userTokens });
+    expect(authenticate({ ...fromLocalhost, headers: { host: 'localhost' } })).toBe(admin);
+    expect(authenticate({ remoteAddress: '10.1.1.1', target: '/', clientCertVerified: false, headers: { host: 'localhost' } })).toBe(anonymous);
+  });
+});

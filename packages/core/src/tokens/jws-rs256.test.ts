@@ -1,5 +1,6 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeJws, JwsFormatError } from './jws-rs256.js';
+import { decodeJws, JwsFormatError, signRs256, verifyRs256 } from './jws-rs256.js';
 
 const part = (json: string) => Buffer.from(json).toString('base64url');
 const token = (payloadJson: string, headerJson = '{"alg":"RS256","kid":"1","typ":"JWT"}') => `${part(headerJson)}.${part(payloadJson)}.c2ln`;
@@ -65,5 +66,100 @@ describe('decodeJws', () => {
     expect(Buffer.from('e31', 'base64url').toString()).toBe('{}');
     expect(() => decodeJws(`${part('{"alg":"RS256"}')}.e31.c2ln`)).toThrow(/payload is not canonical base64url/);
     expect(() => decodeJws(`e31.${part('{}')}.c2ln`)).toThrow(/header is not canonical base64url/);
+  });
+});
+
+describe('decodeJws refusals', () => {
+  it.each([
+    ['two parts', 'a.b', 'expected three dot-separated base64url parts'],
+    ['four parts', 'a.b.c.d', 'expected three dot-separated base64url parts'],
+    ['an empty header', '.b.c', 'expected three dot-separated base64url parts'],
+    ['an empty payload', 'a..c', 'expected three dot-separated base64url parts'],
+    ['a header outside base64url', 'a+.b.c', 'not base64url'],
+    ['a signature outside base64url', 'a.b.c=', 'not base64url'],
+    ['whitespace', 'a.b .c', 'not base64url'],
+  ])('names %s', (_what, t, message) => {
+    expect(() => decodeJws(t)).toThrow(new JwsFormatError(message));
+  });
+
+  it.each([
+    ['header', (json: string) => token('{}', json)],
+    ['payload', (json: string) => token(json)],
+  ])('refuses a %s that is not a JSON object, not JSON, or not UTF-8', (what, tokenWith) => {
+    for (const json of ['[]', '[{}]', 'null', '1', '"{}"', 'true']) expect(() => decodeJws(tokenWith(json))).toThrow(new JwsFormatError(`${what} is not a JSON object`));
+    for (const json of ['{', '{"a":1}x', '\uFEFF{}', "{'a':1}"]) expect(() => decodeJws(tokenWith(json))).toThrow(new JwsFormatError(`${what} is not JSON`));
+    const invalidUtf8 = `${Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x22, 0x7d]).toString('base64url')}`;
+    const t = what === 'header' ? `${invalidUtf8}.${part('{}')}.c2ln` : `${part('{"alg":"RS256"}')}.${invalidUtf8}.c2ln`;
+    expect(() => decodeJws(t)).toThrow(new JwsFormatError(`${what} is not UTF-8`));
+  });
+
+  it('accepts a real U+FFFD in a string, and other non-ASCII text', () => {
+    expect(decodeJws(token('{"Name":"\uFFFD jöhn ✓"}')).payload).toEqual({ Name: '\uFFFD jöhn ✓' });
+  });
+
+  it('hands back the signing input and the signature bytes', () => {
+    const t = token('{"Name":"john"}');
+    const decoded = decodeJws(t);
+    expect(decoded.token.slice(0, decoded.signingInputLength)).toBe(t.slice(0, t.lastIndexOf('.')));
+    expect(decoded.signature).toEqual(Buffer.from('sig'));
+  });
+});
+
+describe('decodeJws header cache', () => {
+  const header = (kid: number) => `{"alg":"RS256","kid":"${kid}","typ":"JWT"}`;
+
+  it('parses each token by its own header, also after one of the same length or one it starts with', () => {
+    expect(decodeJws(token('{}', header(1))).header.kid).toBe('1');
+    expect(decodeJws(token('{}', header(2))).header.kid).toBe('2');
+    expect(decodeJws(token('{}', header(1))).header.kid).toBe('1');
+    // 25 bytes: its base64url is a prefix of that of the same bytes plus a control byte (invalid JSON).
+    const short = '{"alg":"RS256","kid":"1"}';
+    expect(decodeJws(token('{}', short)).header).toEqual({ alg: 'RS256', kid: '1' });
+    const longer = `${Buffer.from(`${short}\u0001`).toString('base64url')}.${part('{}')}.c2ln`;
+    expect(longer.startsWith(part(short))).toBe(true);
+    expect(() => decodeJws(longer)).toThrow(new JwsFormatError('header is not JSON'));
+    // A token ending in the last header's text, with a header of that length, still gets its own.
+    const seen = part(header(5));
+    decodeJws(`${seen}.${part('{}')}.c2ln`);
+    expect(decodeJws(`${part(header(6))}.${part('{}')}.${seen}`).header.kid).toBe('6');
+  });
+
+  it('shares one frozen header object between tokens of the same header text', () => {
+    const first = decodeJws(token('{"a":1}', header(3))).header;
+    decodeJws(token('{}', header(4)));
+    expect(decodeJws(token('{"b":2}', header(3))).header).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+  });
+
+  it('keeps a bounded number of headers: recent ones stay, long-unseen ones are parsed again', () => {
+    const first = decodeJws(token('{}', header(100))).header;
+    let recent: Record<string, unknown> | undefined;
+    for (let kid = 101; kid < 1_100; kid++) {
+      const parsed = decodeJws(token('{}', header(kid))).header;
+      if (kid === 1_098) recent = parsed;
+    }
+    expect(decodeJws(token('{}', header(1_098))).header).toBe(recent);
+    const again = decodeJws(token('{}', header(100))).header;
+    expect(again).not.toBe(first);
+    expect(again).toEqual(first);
+  });
+});
+
+describe('verifyRs256 and signRs256', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  it('verifies what signRs256 signed, however long the signing input', async () => {
+    for (const size of [10, 9_000]) {
+      const signed = await signRs256({ alg: 'RS256', kid: '1' }, { pad: 'x'.repeat(size) }, privateKey);
+      expect(verifyRs256(decodeJws(signed), publicKey)).toBe(true);
+      const [h, p] = signed.split('.');
+      expect(verifyRs256(decodeJws(`${h}.${p}.${part('not the signature')}`), publicKey)).toBe(false);
+    }
+  });
+
+  it('rejects when the key cannot sign', async () => {
+    // An X25519 key gets as far as the signing thread, which reports the failure back.
+    await expect(signRs256({ alg: 'RS256' }, {}, generateKeyPairSync('x25519').privateKey)).rejects.toThrow(/not supported for this keytype/);
+    await expect(signRs256({ alg: 'RS256' }, {}, publicKey)).rejects.toThrow(/expected private/);
   });
 });

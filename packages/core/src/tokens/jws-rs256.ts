@@ -72,6 +72,7 @@ function requireCanonical(token: string, start: number, end: number, what: strin
  */
 const headerCache = new Map<string, Record<string, unknown>>();
 const HEADER_CACHE_SIZE = 64;
+// Stryker disable next-line StringLiteral: any start value that is no base64url header only makes the first token miss the fast path
 let lastHeader = { text: '', value: {} as Record<string, unknown> };
 
 function parseHeader(token: string, end: number): Record<string, unknown> {
@@ -110,13 +111,16 @@ function parseJsonObject(part: string, what: string): Record<string, unknown> {
  * nested member nor a duplicate. Anything else gets the full scan.
  */
 function mayHaveDuplicateMember(text: string, value: object): boolean {
+  // Stryker disable next-line Regex: a pattern matching more texts only sends them to the full scan, which gives the same answer
   if (/[\s\\]/.test(text)) return true;
   let names = 0;
+  // Stryker disable next-line ConditionalExpression,UpdateOperator: a count that is off only sends the text to the full scan, same answer
   for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) names++;
   return names !== Object.keys(value).length;
 }
 
 /** Holds the signing input for the one synchronous verify call at a time, instead of a new Buffer per token. */
+// Stryker disable next-line ArithmeticOperator: a smaller buffer only sends every signing input down the Buffer.from path, same bytes
 const signingInputBytes = Buffer.allocUnsafe(8 * 1024);
 
 export function verifyRs256(decoded: DecodedJws, publicKey: KeyObject): boolean {
@@ -124,7 +128,9 @@ export function verifyRs256(decoded: DecodedJws, publicKey: KeyObject): boolean 
   // latin1: the input is base64url (checked by decodeJws), so a byte per char without UTF-8 encoding.
   const input =
     length <= signingInputBytes.length
+      // Stryker disable next-line StringLiteral: the input is base64url (ASCII), which every Buffer encoding writes byte for byte
       ? signingInputBytes.subarray(0, signingInputBytes.write(token, 0, length, 'latin1'))
+      // Stryker disable next-line StringLiteral: base64url is ASCII, which every Buffer encoding reads byte for byte
       : Buffer.from(token.slice(0, length), 'latin1');
   return verify('sha256', input, publicKey, signature);
 }

@@ -155,7 +155,9 @@ describe('TokenVerifier refuses, naming the reason', () => {
     expectRefused(await sign(claims()), 'ERR_TOKEN_NOT_YET_VALID', /is not valid before 2021-11-12T13:49:34.000Z/);
   });
 
-  it('revoked', async () => {
+  it('revoked, and only by its own jti', async () => {
+    revocations.add('another-jti');
+    expect(verifier.verify(await sign(claims())).Name).toBe('john');
     revocations.add(claims().jti);
     expectRefused(await sign(claims()), 'ERR_TOKEN_REVOKED', /^user token is revoked$/);
   });
@@ -399,5 +401,43 @@ describe('TokenVerifier.checkSignature (for revoking a token)', () => {
     keys.set(rsaKey(2));
     expect(() => check(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_SIGNATURE' }));
     expectRefused(token, 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
+  });
+});
+
+describe('TokenVerifier keys and cache bounds', () => {
+  it('verifies a multi-digit kid with its own key, not the key of its first digit', async () => {
+    const key10 = rsaKey(10);
+    keys.set(key10);
+    expect(verifier.verify(await sign(claims(), {}, key10)).Name).toBe('john');
+    expectRefused(await sign(claims(), { kid: '10' }, key1), 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
+    expectRefused(await sign(claims(), { kid: '1' }, key10), 'ERR_TOKEN_SIGNATURE', /signature is invalid/);
+  });
+
+  // A hit hands back the claims object verified before (the authenticator keys identities by it).
+  it('remembers at most cacheSize tokens, forgetting the oldest first', async () => {
+    verifier = new TokenVerifier<UserClaims>({ keys, revocations, clock, label: 'user token', checkClaims: checkUserClaims, cacheSize: 2 });
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((jti) => sign(claims({ jti }))));
+    const first = [a!, b!].map((t) => verifier.verify(t));
+    expect([a!, b!].map((t) => verifier.verify(t))).toEqual(first);
+    expect(verifier.verify(a!)).toBe(first[0]);
+    expect(verifier.verify(b!)).toBe(first[1]);
+    const third = verifier.verify(c!);
+    expect(verifier.verify(c!)).toBe(third);
+    expect(verifier.verify(b!)).toBe(first[1]);
+    const again = verifier.verify(a!);
+    expect(again).not.toBe(first[0]);
+    expect(again).toEqual(first[0]);
+  });
+
+  it('remembers nothing with cacheSize 0', async () => {
+    verifier = new TokenVerifier<UserClaims>({ keys, revocations, clock, label: 'user token', checkClaims: checkUserClaims, cacheSize: 0 });
+    const token = await sign(claims());
+    const first = verifier.verify(token);
+    expect(verifier.verify(token)).not.toBe(first);
+  });
+
+  it('remembers a token by default', async () => {
+    const token = await sign(claims());
+    expect(verifier.verify(token)).toBe(verifier.verify(token));
   });
 });

@@ -1,0 +1,32 @@
+// Mutation testing of the security-critical code: `pnpm test:mutation` (not part of `pnpm test` or CI).
+// Each mutant is a small change to the code (a condition flipped, a check deleted); a mutant the
+// unit tests do not fail on marks behaviour no test pins. Reports go to reports/mutation/.
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'vitest',
+  // pnpm does not hoist the runner where Stryker's own plugin discovery looks, so it is named by path.
+  plugins: ['./node_modules/@stryker-mutator/vitest-runner/dist/src/index.js'],
+  vitest: { configFile: 'vitest.mutation.config.ts' },
+  mutate: [
+    'packages/core/src/tokens/**/*.ts',
+    'packages/core/src/authn/**/*.ts',
+    'packages/core/src/sync/**/*.ts',
+    '!packages/core/src/**/*.test.ts',
+  ],
+  // Not needed in the sandbox: the end-to-end suites, benchmarks, build output.
+  ignorePatterns: ['/bench', '/test', '/scripts', '/packages/*/dist', '/reports', '/data', '/.demo'],
+  coverageAnalysis: 'perTest',
+  // Two cores, shared: one vitest worker per core.
+  concurrency: 2,
+  // Only mutants whose code or tests changed since the last run are run again (reports/ is not committed).
+  incremental: true,
+  incrementalFile: 'reports/mutation/stryker-incremental.json',
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 90, break: null },
+  // Beyond the dry run's time per test: a mutant that loops forever is cut off after this long.
+  timeoutMS: 10_000,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+};

@@ -1,0 +1,18 @@
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The tests `pnpm test:mutation` runs against each mutant: core's unit tests only. The end-to-end
+ * suites under test/ start daemons, far too slow to run per mutant, and they test wiring that the
+ * unit tests already pin for the mutated folders.
+ */
+export default defineConfig({
+  test: {
+    include: ['packages/core/src/**/*.test.ts'],
+    // The differential fuzz runs once per mutant here: 1,000 tokens reach every rule it checks.
+    env: { MESHAUTH_FUZZ_RUNS: '1000' },
+    exclude: [...configDefaults.exclude],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    reporters: ['default'],
+  },
+});

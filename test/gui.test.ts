@@ -103,7 +103,12 @@ describe('status page (GET /gui)', () => {
       expect(await page.$eval('#keys tr[data-serial="1"] td[data-column="signs"]', (td) => td.textContent)).toContain('signs new tokens');
       expect(await page.$eval('#plane-summary', (p) => p.textContent)).toContain('store sqlite');
       expect(await page.$eval('#whoami', (p) => p.textContent)).toContain('mesh-system:admin');
-      for (const section of ['zones', 'keys', 'revocations', 'changes', 'audit']) expect(await noteOf(page, section)).toBe('');
+      for (const section of ['replicas', 'zones', 'keys', 'revocations', 'changes', 'audit']) expect(await noteOf(page, section)).toBe('');
+      // The replicas sharing the store, as GET /replicas lists them; the answering one marked.
+      const replicas = (await http('GET', `${global.url}/replicas`, { token: global.adminToken })).json.items as { instance: string }[];
+      const instance = (await http('GET', `${global.url}/`)).json.instance as string;
+      expect(replicas.map((r) => r.instance)).toEqual([instance]);
+      expect(await page.$eval(`#replicas tr[data-replica="${instance}"] td[data-column="instance"]`, (td) => td.textContent)).toBe(`${instance} (this replica)`);
       // The newest admin actions, in GET /audit's order (here: the bootstrap and the zones' streams).
       const audit = (await http('GET', `${global.url}/audit?size=10`, { token: global.adminToken })).json.items as Record<string, any>[];
       expect(audit.map((a) => a.action)).toContain('sync.accept');

@@ -42,6 +42,13 @@ describe('global replicas on PostgreSQL', () => {
     const [rootA, rootB] = [(await http('GET', `${a.url}/`)).json, (await http('GET', `${b.url}/`)).json];
     expect(rootA.store).toBe('postgres');
     expect(rootA.instance).not.toBe(rootB.instance);
+    // Each replica lists both, from the instances they heartbeat into the store.
+    for (const global of [a, b]) {
+      await waitFor('both replicas listed', async () => {
+        const listed = ((await http('GET', `${global.url}/replicas`)).json.items as { instance: string }[]).map((r) => r.instance).sort();
+        return JSON.stringify(listed) === JSON.stringify([rootA.instance, rootB.instance].sort());
+      }, 10_000);
+    }
     expect(a.daemon.ready.store).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/meshauth$/);
     expect(a.daemon.output.join('\n')).not.toContain(pg.settings.password);
   });

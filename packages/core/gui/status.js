@@ -131,6 +131,15 @@ function renderZones(body) {
   return el('div', {}, el('p', {}, `${online} of ${body.items.length} zones online.`), table(columns, body.items, (z) => ({ 'data-zone': z.zone })));
 }
 
+function renderReplicas(body) {
+  const columns = [
+    { key: 'instance', label: 'Instance', value: (r) => el('span', { class: 'mono' }, r.instance === plane.instance ? `${r.instance} (this replica)` : r.instance) },
+    { key: 'startedAt', label: 'Started', value: (r) => time(r.startedAt) },
+    { key: 'lastSeenAt', label: 'Last seen', value: (r) => time(r.lastSeenAt) },
+  ];
+  return el('div', {}, el('p', {}, `${body.items.length} ${body.items.length === 1 ? 'replica' : 'replicas'} alive on this store.`), table(columns, body.items, (r) => ({ 'data-replica': r.instance })));
+}
+
 function renderSync(s) {
   const kind = s.state === 'connected' ? 'ok' : s.state === 'standby' || s.state === 'disabled' ? 'warn' : 'bad';
   const stats = s.stats ? `${s.stats.snapshots} snapshots, ${s.stats.deltas} deltas, ${s.stats.nacks} refused (nacked)` : '—';
@@ -255,9 +264,12 @@ async function refresh() {
   } else {
     $('plane-summary').textContent = root.status === 0 ? `Control plane unreachable; retrying every ${POLL_MS / 1000} s.` : `GET / answered ${root.status}.`;
   }
-  const planeSpecific = plane.plane === 'zone' ? ['sync', 'this zone’s sync status', '/sync/status', renderSync] : ['zones', 'the zones', '/zones', renderZones];
-  const sections = [planeSpecific, ['keys', 'the signing keys', '/tokens/user/signing-keys', renderKeys], ['revocations', 'the revocations', '/tokens/user/revocations?limit=10', renderRevocations], ['changes', 'the recent changes', '/changes?limit=10', renderChanges], ['audit', 'the recent admin actions', '/audit?size=10', renderAudit]];
-  if (plane.plane === undefined) sections.shift();
+  const planeSpecific =
+    plane.plane === 'zone'
+      ? [['sync', 'this zone’s sync status', '/sync/status', renderSync]]
+      : [['replicas', 'the global replicas', '/replicas', renderReplicas], ['zones', 'the zones', '/zones', renderZones]];
+  const sections = [...planeSpecific, ['keys', 'the signing keys', '/tokens/user/signing-keys', renderKeys], ['revocations', 'the revocations', '/tokens/user/revocations?limit=10', renderRevocations], ['changes', 'the recent changes', '/changes?limit=10', renderChanges], ['audit', 'the recent admin actions', '/audit?size=10', renderAudit]];
+  if (plane.plane === undefined) sections.splice(0, planeSpecific.length);
   const results = await Promise.all(sections.map(([, , path]) => read(path)));
   sections.forEach(([id, what, , render], i) => show(id, what, results[i], render));
   $('updated').textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${POLL_MS / 1000} s.`;

@@ -1,4 +1,4 @@
-import type { Clock, Logger, Store, SyncMode, ZoneStatusRow } from '@meshauth/core';
+import type { Clock, InstanceRow, Logger, Store, SyncMode, ZoneStatusRow } from '@meshauth/core';
 
 /** What GET /zones shows for one zone. */
 export interface ZoneStatusView {
@@ -51,6 +51,8 @@ export class ZoneRegistry {
   /** Everyone's rows as last read, and the replicas alive then. */
   private shared = new Map<string, ZoneStatusRow>();
   private alive = new Set<string>();
+  /** The replicas seen heartbeating in the store at the last exchange. */
+  private replicaRows: InstanceRow[] = [];
   private readonly commitTimes = new Map<number, number>();
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | undefined;
@@ -79,6 +81,7 @@ export class ZoneRegistry {
     try {
       const alive = await store.heartbeatInstance({ instance, plane: 'global', startedAt: this.startedAt, lastSeenAt: now }, now - INSTANCE_GONE_MS);
       this.alive = new Set(alive.map((i) => i.instance));
+      this.replicaRows = alive;
       const rows = [...this.dirty].map((zone) => this.own.get(zone)!.row);
       this.dirty.clear();
       try {
@@ -104,6 +107,14 @@ export class ZoneRegistry {
     }
     await this.sharing;
     await this.exchange();
+  }
+
+  /** Every global replica alive in the store (heartbeat within the last 10 s), oldest first. */
+  replicas(): { instance: string; startedAt: string; lastSeenAt: string }[] {
+    const rows = this.replicaRows.length > 0 ? this.replicaRows : [{ instance: this.options.instance, plane: 'global', startedAt: this.startedAt, lastSeenAt: this.options.clock.now() }];
+    return [...rows]
+      .sort((a, b) => a.startedAt - b.startedAt)
+      .map((r) => ({ instance: r.instance, startedAt: new Date(r.startedAt).toISOString(), lastSeenAt: new Date(r.lastSeenAt).toISOString() }));
   }
 
   committed(version: number, at: number): void {

@@ -12,7 +12,7 @@ async function zonesApi(env: Record<string, string>) {
   const store = SqliteStore.open(':memory:');
   const ctx = await createPlaneContext({ instance: 'test-instance', plane: 'global', config: loadConfig({ env }), store, logger: createLogger({ level: 'silent', name: 'test' }), clock: systemClock });
   const zone = { zone: 'zone-1', connected: true };
-  const app = createApiApp(ctx, { routes: (a) => registerZonesRoute(a, ctx.access, { list: () => [zone] as never, share: async () => {} }) });
+  const app = createApiApp(ctx, { routes: (a) => registerZonesRoute(a, ctx.access, { list: () => [zone] as never, share: async () => {}, replicas: () => [] }) });
   closers.push(async () => {
     await app.close();
     ctx.families.feed.stop();

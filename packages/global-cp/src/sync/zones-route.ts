@@ -2,7 +2,14 @@ import { registerGauge, type ApiApp, type PlaneContext } from '@meshauth/core';
 import type { ZoneRegistry } from './zone-registry.js';
 
 /** GET /zones for any authenticated caller, and the same numbers as Prometheus gauges. */
-export function registerZonesRoute(app: ApiApp, access: PlaneContext['access'], registry: Pick<ZoneRegistry, 'list' | 'share'>): void {
+export function registerZonesRoute(app: ApiApp, access: PlaneContext['access'], registry: Pick<ZoneRegistry, 'list' | 'share' | 'replicas'>): void {
+  // The global replicas sharing this store, as the status page lists them.
+  app.get('/replicas', async (request) => {
+    access.requireAuthenticated(request.identity, 'list the global replicas');
+    await registry.share();
+    return { items: registry.replicas() };
+  });
+
   app.get('/zones', async (request) => {
     access.requireAuthenticated(request.identity, 'list zones');
     // Fresh from the store: a zone that just connected to another replica is listed too.

@@ -52,6 +52,30 @@ describe('AccessRules', () => {
   });
 });
 
+describe('AccessRules.requireAuthenticated', () => {
+  it('refuses the anonymous caller with 403 naming what it may not do and how to authenticate', () => {
+    let refusal: unknown;
+    try {
+      rules.requireAuthenticated(anonymous, 'list audit entries');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(MeshAuthError);
+    expect({ code: (refusal as MeshAuthError).code, status: (refusal as MeshAuthError).status, message: (refusal as MeshAuthError).message }).toEqual({
+      code: 'ERR_FORBIDDEN',
+      status: 403,
+      message: 'user "mesh-system:anonymous" may not list audit entries; authenticate with a user token',
+    });
+  });
+
+  it('lets any token holder and the admin through, whatever the access rules allow them', () => {
+    expect(() => rules.requireAuthenticated(userIdentity('carol', ['team-b']), 'read')).not.toThrow();
+    expect(() => rules.requireAuthenticated(admin, 'read')).not.toThrow();
+    // Judged by identity, not by name: only the anonymous identity itself is refused.
+    expect(() => rules.requireAuthenticated(userIdentity('nobody', []), 'read')).not.toThrow();
+  });
+});
+
 describe('identities', () => {
   it('are the names and groups the spec gives', () => {
     expect(admin).toEqual({ name: 'mesh-system:admin', groups: ['mesh-system:admin'] });

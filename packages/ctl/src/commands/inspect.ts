@@ -40,7 +40,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       const decoded = decodeJwt(raw);
       const verification = opts.verify === true ? await verifyAgainstControlPlane(cmd, io, raw) : undefined;
       if (opts.output === 'table') {
-        io.stdout(renderTokenInspection(decoded));
+        io.stdout(renderTokenInspection(decoded, { now: io.now() }));
         if (verification !== undefined) io.stdout(verificationLine(verification));
       } else {
         const { header, payload, signature } = decoded;

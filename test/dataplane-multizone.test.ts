@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeJwt } from 'jose';
@@ -95,14 +96,19 @@ describe('dataplane tokens across zones', () => {
     expect(revoked.json.reason).toBe('revoked');
   });
 
-  it('never syncs dataplane keys: a dataplane token from global is foreign to zone-1', async () => {
+  it('global issues no dataplane token (409, ask the zone), and a dataplane key put on global never reaches zone-1', async () => {
     const fromGlobal = await http('POST', `${global.url}/tokens/dataplane`, { token: admin, body: { name: 'web-1', mesh: 'default', validFor: '1h' } });
-    expect(fromGlobal.status).toBe(200);
+    expect(fromGlobal.status).toBe(409);
+    expect(fromGlobal.json.detail).toMatch(/ask the zone control plane/);
+    const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+    const name = 'dataplane-token-signing-key-default-7';
+    const put = await http('PUT', `${global.url}/meshes/default/secrets/${name}`, { token: admin, body: { type: 'Secret', mesh: 'default', name, data: Buffer.from(pem).toString('base64') } });
+    expect(put.status).toBe(201);
     // Give sync every chance to carry the new key: wait until zone-1 has seen a later global change.
     const marker = await issueUserToken(global.url, admin, 'marker', []);
     const markerJti = decodeJwt(marker).jti!;
     expect((await http('POST', `${global.url}/tokens/user/revocations`, { token: admin, body: { jti: markerJti } })).status).toBeLessThan(300);
     await eventually(async () => expect((await http('GET', `${zone1.url}/who-am-i`, { token: marker })).status).toBe(401));
-    expect((await bootstrap(zone1, fromGlobal.text)).json.reason).toBe('foreign-zone');
+    expect((await http('GET', `${zone1.url}/meshes/default/secrets/${name}`, { token: admin })).status).toBe(404);
   });
 });

@@ -102,9 +102,6 @@ describe('issued-token records, revocation by subject and the audit log', () => 
     secretValues.push(secretData, 'a-secret-value-never-logged');
     expect((await http('PUT', `${global.url}/global-secrets/my-secret`, { token: global.adminToken, body: { type: 'GlobalSecret', name: 'my-secret', data: secretData } })).status).toBe(201);
     expect((await http('DELETE', `${global.url}/global-secrets/my-secret`, { token: global.adminToken })).status).toBe(200);
-    const dp = await http('POST', `${global.url}/tokens/dataplane`, { token: global.adminToken, body: { name: 'web-1', mesh: 'default', validFor: '1h' } });
-    expect(dp.status).toBe(200);
-    secretValues.push(dp.text);
     const created = await http('POST', `${global.url}/tokens/user/signing-keys`, { token: global.adminToken });
     expect(created.status).toBe(201);
     const serial = created.json.serial as number;
@@ -121,7 +118,6 @@ describe('issued-token records, revocation by subject and the audit log', () => 
       ['user-token.generate', { actor: 'bootstrap', target: 'user mesh-system:admin (global secret admin-user-token)' }],
       ['user-token.generate', { actor: 'mesh-system:admin', actorGroups: ['mesh-system:admin', 'mesh-system:authenticated'], target: 'user bob (groups: team-b)' }],
       ['zone-token.generate', { actor: 'localhost admin', target: 'zone zone-1 (scope: cp)' }],
-      ['dataplane-token.generate', { target: 'dataplane web-1 in mesh default (type dataplane)' }],
       ['user-token.revoke', { target: 'every token of user john', result: 'revoked 2' }],
       ['user-token.revoke', { target: 'every token of group team-a', result: 'revoked 1' }],
       ['user-token.revoke', { target: 'user token some-jti' }],

@@ -54,9 +54,25 @@ describe('meshctl with a global and a zone', () => {
     expect(verified).toMatchObject({ code: 0, stderr: '' });
     expect(verified.stdout).toMatch(/\nVerification: valid\n$/);
     expect(jwtPayload(dataplane.stdout)).toMatchObject({ Name: 'web-01', Mesh: 'default', Zone: 'west', Tags: { 'kuma.io/service': ['web'] } });
-    // A zone is not global: inspect zones there fails with the server's own answer, on one line.
+  });
+
+  it('inspect zones on a zone says to ask global; inspect sync shows the zone its own status, and on global says to ask the zone', async () => {
     const zones = await onZone.run(['inspect', 'zones']);
-    expect(zones.code).not.toBe(0);
-    expect(zones.stderr).toMatch(/^Error: 404 Not Found.*\n$/);
+    expect(zones).toMatchObject({ code: 1, stdout: '' });
+    expect(zones.stderr).toMatch(/^Error: 404 Not Found: this is zone control plane "west": the zones are listed by global; ask the global control plane \(.*meshctl inspect zones.*\)\. This zone's own sync status: GET \/sync\/status \(meshctl inspect sync\)\n$/);
+
+    const status = await waitFor('west to report connected', async () => {
+      const run = await onZone.ok('inspect', 'sync', '-o', 'json');
+      return JSON.parse(run.stdout).state === 'connected' ? JSON.parse(run.stdout) : undefined;
+    });
+    expect(status).toMatchObject({ zone: 'west', mode: 'public', effectiveMode: 'public', globalAddress: global.syncAddress, leader: true, lastError: null });
+    const table = (await onZone.ok('inspect', 'sync')).stdout.trimEnd().split('\n');
+    expect(table[0]).toMatch(/^ZONE\s+STATE\s+MODE\s+GLOBAL\s+APPLIED VERSION\s+GLOBAL VERSION\s+LAST CONTACT\s+LEADER\s+LAST ERROR$/);
+    expect(table[1]).toMatch(new RegExp(`^west\\s+connected\\s+public\\s+${global.syncAddress.replace(/[.:/]/g, '\\$&')}\\s+${status.appliedVersion}\\s+\\d+\\s+\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\s+yes\\s+-$`));
+    expect(table).toHaveLength(2);
+
+    const onGlobalSync = await onGlobal.run(['inspect', 'sync']);
+    expect(onGlobalSync).toMatchObject({ code: 1, stdout: '' });
+    expect(onGlobalSync.stderr).toMatch(/^Error: 404 Not Found: this is the global control plane: .*ask the zone control plane \(.*meshctl inspect sync.*\)\. Every zone as global sees it: GET \/zones \(meshctl inspect zones\)\n$/);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeJwt } from './jwt-decode.js';
 import { DOCS_TOKEN } from './test-support/docs-token.js';
-import { formatEpochSeconds, renderTokenInspection } from './token-inspection.js';
+import { formatEpochSeconds, formatSpan, renderTokenInspection } from './token-inspection.js';
 
 describe('inspecting the docs example token', () => {
   it('decodes header and payload', () => {
@@ -47,6 +47,19 @@ describe('inspecting the docs example token', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  it('says when the token has expired, or is not valid yet, given the time', () => {
+    const expired = renderTokenInspection(decodeJwt(DOCS_TOKEN), { timeZone: 'UTC', now: new Date((1636811674 + 3 * 86_400 + 7_260) * 1000) });
+    expect(expired).toMatch(/\nExpiration Time: 1636811674 11\/13\/2021, 1:54:34 PM\nExpired: 3d 2h ago\n✻ Signature /);
+    const current = renderTokenInspection(decodeJwt(DOCS_TOKEN), { timeZone: 'UTC', now: new Date(1636725274 * 1000) });
+    expect(current).not.toMatch(/Expired|Not yet valid/);
+    const early = renderTokenInspection(decodeJwt(DOCS_TOKEN), { timeZone: 'UTC', now: new Date((1636724974 - 90) * 1000) });
+    expect(early).toMatch(/\nNot yet valid: for another 1m 30s\n✻ Signature /);
+  });
+
+  it('formats spans by their two largest units', () => {
+    expect([0, 59, 61, 3_600, 97_000, 86_400 * 400].map(formatSpan)).toEqual(['0s', '59s', '1m 1s', '1h', '1d 2h', '400d']);
   });
 
   it('formats times with a plain space before AM/PM', () => {

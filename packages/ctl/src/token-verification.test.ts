@@ -59,6 +59,16 @@ describe('verifying a user token against the control plane', () => {
     });
   });
 
+  it('reports expiry first: an expired token of an unknown key, or of another algorithm, is expired, and nothing is fetched', async () => {
+    const d = { ...deps(), fetchJwks: vi.fn(async () => key.jwks) };
+    const old = userClaims(nowSeconds - 3 * 86_400, 3600);
+    for (const token of [signToken(testKey('7'), old), signToken(key, old, { alg: 'HS256' })]) {
+      expect(await check(token, d)).toEqual({ verdict: 'expired', detail: 'exp passed 2d 23h ago' });
+    }
+    expect(d.fetchJwks).not.toHaveBeenCalled();
+    expect(d.askServer).not.toHaveBeenCalled();
+  });
+
   it('refuses algorithms other than RS256', async () => {
     const token = signToken(key, userClaims(nowSeconds), { alg: 'HS256' });
     expect((await check(token)).verdict).toBe('unsupported algorithm');
@@ -71,7 +81,7 @@ describe('verifying a user token against the control plane', () => {
     expect(verdictFromRejection('user token was signed with signing key 1, which has been rotated out; regenerate the token')).toBe(
       'unknown key',
     );
-    expect(verdictFromRejection('user token was signed with unknown signing key 9')).toBe('unknown key');
+    expect(verdictFromRejection('user token was signed with an unknown key (kid 9): no signing key with that serial was ever held here')).toBe('unknown key');
     expect(verdictFromRejection('user token signature is invalid')).toBe('invalid signature');
     expect(verdictFromRejection('something else')).toBe('rejected');
   });

@@ -1,6 +1,7 @@
 import { createPublicKey, verify, type JsonWebKey } from 'node:crypto';
 import { ResponseError } from './errors.js';
 import type { DecodedJwt } from './jwt-decode.js';
+import { formatSpan } from './token-inspection.js';
 
 export type Verdict =
   | 'valid'
@@ -32,7 +33,7 @@ export interface VerifyDependencies {
 }
 
 /**
- * Checks a user token the way the control plane does — key, signature, expiry — against its
+ * Checks a user token — expiry, then key and signature the way the control plane does — against its
  * published JWKS, then asks the control plane itself, which alone knows about revocations.
  */
 export async function verifyToken(
@@ -40,6 +41,11 @@ export async function verifyToken(
   raw: string,
   deps: VerifyDependencies,
 ): Promise<VerificationResult> {
+  // Expiry first: an old token is expired whatever else is wrong with it, and saying so is the useful answer.
+  const now = deps.now().getTime() / 1000;
+  const { exp, nbf } = token.payload;
+  if (typeof exp === 'number' && exp <= now) return { verdict: 'expired', detail: `exp passed ${formatSpan(now - exp)} ago` };
+  if (typeof nbf === 'number' && nbf > now) return { verdict: 'not yet valid', detail: `nbf is ${formatSpan(nbf - now)} from now` };
   if (token.header['alg'] !== 'RS256') {
     return { verdict: 'unsupported algorithm', detail: `alg is ${String(token.header['alg'])}, expected RS256` };
   }
@@ -52,10 +58,6 @@ export async function verifyToken(
   if (!signatureMatches(token, jwk)) {
     return { verdict: 'invalid signature', detail: `signature does not match key ${String(kid)}` };
   }
-  const now = deps.now().getTime() / 1000;
-  const { exp, nbf } = token.payload;
-  if (typeof exp === 'number' && exp <= now) return { verdict: 'expired', detail: 'exp is in the past' };
-  if (typeof nbf === 'number' && nbf > now) return { verdict: 'not yet valid', detail: 'nbf is in the future' };
   const answer = await deps.askServer(raw);
   if (answer.accepted) return { verdict: 'valid' };
   return { verdict: verdictFromRejection(answer.detail), detail: answer.detail };

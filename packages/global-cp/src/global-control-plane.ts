@@ -16,6 +16,7 @@ import {
   type TokenFamily,
 } from '@meshauth/core';
 import { startSyncServer } from './sync/sync-server.js';
+import { registerZoneOnlyRoutes } from './sync/zone-only-routes.js';
 import { registerZoneMetrics, registerZonesRoute } from './sync/zones-route.js';
 import { syncServerTls } from './sync/sync-server-tls.js';
 
@@ -80,6 +81,7 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     const api = await startApiListeners(ctx, (app) => {
       registerZoneTokenRoutes(app, ctx);
       registerZonesRoute(app, ctx.access, sync.registry);
+      registerZoneOnlyRoutes(app);
     });
     closers.push(() => api.close());
 

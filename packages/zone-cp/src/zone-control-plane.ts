@@ -22,6 +22,7 @@ import {
 } from '@meshauth/core';
 import { downPolicyRefusal } from './sync/down-policy.js';
 import { createSyncClient, type SyncClient } from './sync/sync-client.js';
+import { registerGlobalOnlyRoutes } from './sync/global-only-routes.js';
 import { registerSyncMetrics, registerSyncStatusRoute } from './sync/sync-status-route.js';
 import { SyncedState } from './sync/synced-state.js';
 
@@ -170,7 +171,10 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
       closers.push(() => clearInterval(follow));
     }
 
-    const api = await startApiListeners(ctx, (app) => registerSyncStatusRoute(app, ctx!, sync, lease));
+    const api = await startApiListeners(ctx, (app) => {
+      registerSyncStatusRoute(app, ctx!, sync, lease);
+      registerGlobalOnlyRoutes(app, ctx!);
+    });
     closers.push(() => api.close());
 
     // The dp-server (dataplane bootstrap, 5678): dataplane tokens of this zone's own mesh keys.

@@ -64,18 +64,20 @@ describe('KeyRing', () => {
     expect(ring.signer).toBe(two);
   });
 
-  it('remembers the highest serial it ever held, and one the store remembers, never lowering it', () => {
+  it('remembers exactly the serials it held and removed, and those the store remembers; a serial never held is not removed', () => {
     const ring = new KeyRing();
-    expect(ring.highestSerialEver).toBe(0);
     ring.set(key(2));
     ring.set(key(7, false));
     ring.delete(7);
-    expect(ring.highestSerialEver).toBe(7);
+    ring.delete(5);
+    expect([1, 2, 5, 7].filter((s) => ring.wasRemoved(s))).toEqual([7]);
     ring.replaceAll([key(1)]);
-    expect(ring.highestSerialEver).toBe(7);
-    ring.rememberSerial(9);
-    ring.rememberSerial(8);
-    expect(ring.highestSerialEver).toBe(9);
-    expect(ring.size).toBe(1);
+    expect([1, 2, 5, 7].filter((s) => ring.wasRemoved(s))).toEqual([2, 7]);
+    ring.rememberRemoved([9]);
+    expect(ring.wasRemoved(9)).toBe(true);
+    expect(ring.wasRemoved(8)).toBe(false);
+    ring.set(key(7));
+    expect(ring.wasRemoved(7)).toBe(false);
+    expect(ring.size).toBe(2);
   });
 });

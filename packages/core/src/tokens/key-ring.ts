@@ -8,7 +8,8 @@ import type { SigningKey } from './signing-key.js';
 export class KeyRing {
   private readonly keys = new Map<number, SigningKey>();
   private signerSerial: number | undefined;
-  private highestEver = 0;
+  /** Serials of keys removed here: a token naming one was "rotated out", any other missing kid is unknown. */
+  private readonly removed = new Set<number>();
 
   get(serial: number): SigningKey | undefined {
     return this.keys.get(serial);
@@ -22,14 +23,14 @@ export class KeyRing {
     return [...this.keys.values()].sort((a, b) => a.serial - b.serial);
   }
 
-  /** The highest serial this ring has held, including keys since removed. */
-  get highestSerialEver(): number {
-    return this.highestEver;
+  /** Whether a key with this serial was held here and then removed (a key held now is not "removed"). */
+  wasRemoved(serial: number): boolean {
+    return !this.keys.has(serial) && this.removed.has(serial);
   }
 
-  /** Raises highestSerialEver (from what the store remembers of removed keys). */
-  rememberSerial(serial: number): void {
-    if (serial > this.highestEver) this.highestEver = serial;
+  /** Records serials the store remembers as removed (keys removed before this process loaded). */
+  rememberRemoved(serials: Iterable<number>): void {
+    for (const serial of serials) this.removed.add(serial);
   }
 
   /** The key new tokens are signed with, if this ring holds any private key. */
@@ -43,11 +44,14 @@ export class KeyRing {
   }
 
   delete(serial: number): void {
-    this.keys.delete(serial);
+    if (this.keys.delete(serial)) this.removed.add(serial);
     this.pickSigner();
   }
 
+  /** A key held before and not among `keys` counts as removed. */
   replaceAll(keys: SigningKey[]): void {
+    const kept = new Set(keys.map((k) => k.serial));
+    for (const serial of this.keys.keys()) if (!kept.has(serial)) this.removed.add(serial);
     this.keys.clear();
     for (const key of keys) this.keys.set(key.serial, key);
     this.pickSigner();
@@ -56,7 +60,6 @@ export class KeyRing {
   private pickSigner(): void {
     this.signerSerial = undefined;
     for (const key of this.keys.values()) {
-      this.rememberSerial(key.serial);
       if (key.privateKey && (this.signerSerial === undefined || key.serial > this.signerSerial)) this.signerSerial = key.serial;
     }
   }

@@ -95,6 +95,33 @@ describe('TokenFamily writes', () => {
     expect(() => again.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 
+  it('says "rotated out" only for a serial removed here: a kid it never held is an unknown key, across restarts and snapshots too', async () => {
+    const user = families.user.family;
+    const kidToken = (kid: number) => `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: String(kid), typ: 'JWT' })).toString('base64url')}.e30.c2ln`;
+    const refusalCode = (verify: (token: string) => unknown, kid: number) => {
+      try {
+        verify(kidToken(kid));
+      } catch (error) {
+        return (error as MeshAuthError).code;
+      }
+      return 'accepted';
+    };
+    await user.putKeyPem(3, spareKeyPem);
+    await user.putKeyPem(5, otherKeyPem);
+    await user.deleteKey(5);
+    const codes = (verify: (token: string) => unknown) => [1, 2, 4, 5, 6].map((kid) => refusalCode(verify, kid));
+    expect(codes((t) => families.user.verifier.verify(t))).toEqual(['ERR_TOKEN_KID', 'ERR_TOKEN_KID', 'ERR_TOKEN_KID', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
+    const again = await reopen();
+    expect(codes((t) => again.user.verifier.verify(t))).toEqual(['ERR_TOKEN_KID', 'ERR_TOKEN_KID', 'ERR_TOKEN_KID', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
+    // A snapshot from global replaces the keys: key 3 was held here, so it is rotated out now; 4 arrives.
+    const four = importSigningKey({ serial: 4, publicPem: parseKeyPem(otherKeyPem).publicPem, privatePem: null, createdAt: 0, origin: 'synced' });
+    await again.user.family.applySynced({ replace: true, keysPut: [four], keysDeleted: [], revocationsAdded: [], revocationsDeleted: [], staged: false }, async () => {});
+    expect(refusalCode((t) => again.user.verifier.verify(t), 3)).toBe('ERR_TOKEN_KEY_ROTATED');
+    expect(refusalCode((t) => again.user.verifier.verify(t), 2)).toBe('ERR_TOKEN_KID');
+    const third = await reopen();
+    expect([2, 3, 5].map((kid) => refusalCode((t) => third.user.verifier.verify(t), kid))).toEqual(['ERR_TOKEN_KID', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KEY_ROTATED']);
+  });
+
   it('applies revocations staged in the store, as a snapshot and as a delta, in the same transaction as the keys', async () => {
     const user = families.user.family;
     await user.revoke('kept-local');

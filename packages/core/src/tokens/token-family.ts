@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import type { NewChange, Store, StoreReads, StoreTx } from '../store/store.js';
 import { KeyRing } from './key-ring.js';
 import { RevocationSet } from './revocation-set.js';
+import { highestSerialKey, readRemovedSerials, recordRemovedSerials, recordSerialUsed } from './serial-history.js';
 import { generateRsaPrivateKeyPem, importSigningKey, parseKeyPem, type SigningKey } from './signing-key.js';
 
 /** Names a family of tokens: which keys sign it, where its secrets appear, how it is described. */
@@ -81,21 +82,16 @@ export class TokenFamily {
     return this.storage.store;
   }
 
-  /** Where the highest serial this family ever held is kept, so a removed serial is never reused. */
-  private get highestSerialKey(): string {
-    return `highestSerial/${this.name.id}`;
-  }
-
   /** Replaces memory with what the store holds; what is built is swapped in at once. */
   async load(read: StoreReads): Promise<void> {
     const keys = (await read.listKeys(this.name.id)).map(importSigningKey);
-    const highest = Number((await read.getMeta(this.highestSerialKey)) ?? '0');
+    const removed = await readRemovedSerials(read, this.name.id);
     const revocations = new RevocationSet();
     await read.forEachRevocationPage(this.name.id, (rows) => {
       for (const row of rows) revocations.add(row.jti);
     });
     this.keys.replaceAll(keys);
-    this.keys.rememberSerial(highest);
+    this.keys.rememberRemoved(removed);
     this.revocations.adopt(revocations);
   }
 
@@ -133,7 +129,7 @@ export class TokenFamily {
     let serial = 0;
     await this.commit(async (tx) => {
       const serials = (await tx.listKeys(this.name.id)).map((k) => k.serial);
-      serial = Math.max(Number((await tx.getMeta(this.highestSerialKey)) ?? '0'), ...serials) + 1;
+      serial = Math.max(Number((await tx.getMeta(highestSerialKey(this.name.id))) ?? '0'), ...serials) + 1;
       await this.putKeyRow(tx, serial, publicPem, privatePem);
       await also?.(tx, serial);
       return [keyChange(this.name.id, serial, 'put')];
@@ -158,6 +154,7 @@ export class TokenFamily {
     let deleted = false;
     await this.commit(async (tx) => {
       deleted = (await tx.deleteKeys(this.name.id, [serial])).length > 0;
+      if (deleted) await recordRemovedSerials(tx, this.name.id, [serial]);
       if (deleted) await also?.(tx);
       return deleted ? [keyChange(this.name.id, serial, 'delete')] : [];
     });
@@ -166,12 +163,7 @@ export class TokenFamily {
 
   private async putKeyRow(tx: StoreTx, serial: number, publicPem: string, privatePem: string | null): Promise<void> {
     await tx.putKey({ family: this.name.id, serial, publicPem, privatePem, createdAt: this.storage.clock.now(), origin: 'local' });
-    await this.rememberSerial(tx, serial);
-  }
-
-  private async rememberSerial(tx: StoreTx, serial: number): Promise<void> {
-    const highest = Number((await tx.getMeta(this.highestSerialKey)) ?? '0');
-    if (serial > highest) await tx.setMeta(this.highestSerialKey, String(serial));
+    await recordSerialUsed(tx, this.name.id, serial);
   }
 
   private keyInMemory(serial: number): SigningKey {
@@ -251,6 +243,7 @@ export class TokenFamily {
     const id = this.name.id;
     await this.commit(async (tx) => {
       const now = this.storage.clock.now();
+      const held = batch.replace ? (await tx.listKeys(id)).map((k) => k.serial) : [];
       if (batch.replace) {
         await tx.deleteAllKeys(id);
         await tx.deleteAllRevocations(id);
@@ -258,8 +251,10 @@ export class TokenFamily {
       const keysDeleted = await tx.deleteKeys(id, batch.keysDeleted);
       for (const key of batch.keysPut) {
         await tx.putKey({ family: id, serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? null, createdAt: key.createdAt, origin: 'synced' });
-        await this.rememberSerial(tx, key.serial);
+        await recordSerialUsed(tx, id, key.serial);
       }
+      const put = new Set(batch.keysPut.map((k) => k.serial));
+      await recordRemovedSerials(tx, id, [...held.filter((serial) => !put.has(serial)), ...keysDeleted]);
       const revocationsDeleted = await tx.deleteRevocations(id, batch.revocationsDeleted);
       const revocationsAdded = new Set(await tx.addRevocations(id, batch.revocationsAdded.map((r) => ({ ...r, revokedAt: now }))));
       if (batch.staged) {

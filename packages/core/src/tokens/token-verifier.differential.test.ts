@@ -43,7 +43,7 @@ const stranger = rsaKey(1);
 const ROTATED_OUT = '3';
 const keys = new KeyRing();
 for (const key of present) keys.set(key);
-keys.rememberSerial(3);
+keys.rememberRemoved([3]);
 const REVOKED_JTI = 'revoked-0b5f3c1e';
 const revocations = new RevocationSet();
 revocations.add(REVOKED_JTI);

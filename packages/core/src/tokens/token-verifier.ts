@@ -150,12 +150,12 @@ export class TokenVerifier<C> {
 
   private keyMissing(kid: string): MeshAuthError {
     const label = this.options.label;
-    const rotated = Number(kid) <= this.options.keys.highestSerialEver;
+    const rotated = this.options.keys.wasRemoved(Number(kid));
     return this.fail(
       rotated ? 'ERR_TOKEN_KEY_ROTATED' : 'ERR_TOKEN_KID',
       rotated
         ? `${label} was signed with signing key ${kid}, which has been rotated out; regenerate the token`
-        : `${label} was signed with unknown signing key ${kid}; the key may have been rotated out, regenerate the token`,
+        : `${label} was signed with an unknown key (kid ${kid}): no signing key with that serial was ever held here`,
     );
   }
 

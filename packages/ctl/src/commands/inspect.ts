@@ -7,6 +7,7 @@ import type { CliIo } from '../io.js';
 import { decodeJwt } from '../jwt-decode.js';
 import { outputOption, render, type OutputFormat } from '../output.js';
 import { apiErrorFrom } from '../problem.js';
+import { registerInspectSyncCommand } from './inspect-sync.js';
 import { renderTokenInspection } from '../token-inspection.js';
 import { verifyToken, type Jwks, type ServerAnswer, type VerificationResult } from '../token-verification.js';
 
@@ -24,7 +25,7 @@ interface ZoneStatus {
 }
 
 export function registerInspectCommands(program: Command, io: CliIo): void {
-  const inspect = program.command('inspect').description('inspect tokens and zones');
+  const inspect = program.command('inspect').description('inspect tokens, zones and a zone\'s sync');
   withExamples(inspect, 'meshctl generate user-token --name=john --group=team-a --valid-for=24h | meshctl inspect token -');
 
   const token = inspect
@@ -40,7 +41,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       const decoded = decodeJwt(raw);
       const verification = opts.verify === true ? await verifyAgainstControlPlane(cmd, io, raw) : undefined;
       if (opts.output === 'table') {
-        io.stdout(renderTokenInspection(decoded));
+        io.stdout(renderTokenInspection(decoded, { now: io.now() }));
         if (verification !== undefined) io.stdout(verificationLine(verification));
       } else {
         const { header, payload, signature } = decoded;
@@ -82,6 +83,7 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       );
     });
   withExamples(zones, 'meshctl inspect zones', 'meshctl inspect zones -o json');
+  registerInspectSyncCommand(inspect, io);
 }
 
 async function verifyAgainstControlPlane(cmd: Command, io: CliIo, raw: string): Promise<VerificationResult> {

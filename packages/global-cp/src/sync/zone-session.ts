@@ -41,6 +41,8 @@ export interface ZoneSessionOwner {
   watchCredential(session: ZoneSession): () => void;
   /** Sends the snapshot or delta that brings the zone from what it applied to now, then makes it live. */
   initialSync(session: ZoneSession, hello: Hello__Output): void;
+  /** The zone nacked a batch: send it a snapshot of now (`sendRecoverySnapshot`), then what follows. */
+  resync(session: ZoneSession): void;
   acked(zone: string, version: number): void;
   failed(zone: string, reason: string): void;
 }
@@ -70,6 +72,15 @@ export class ZoneSession {
   private readonly timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | undefined;
   private unwatchCredential: (() => void) | undefined;
+  /** Batches written (each counted once, whatever its chunks) and Acks or Nacks received: the zone answers every batch once, in order. */
+  private batchesSent = 0;
+  private answers = 0;
+  /**
+   * After a Nack: `building` while the snapshot is read (other batches are held back), then `sent`
+   * with the snapshot's place in the batch order, until the zone answers it. An Ack ends it; a Nack
+   * of that snapshot ends the stream.
+   */
+  private recovery: { phase: 'building' } | { phase: 'sent'; answerIndex: number; version: number } | undefined;
 
   constructor(
     private readonly call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>,
@@ -97,9 +108,26 @@ export class ZoneSession {
     this.call.on('close', () => this.cleanUp('stream closed'));
   }
 
-  /** Sends one batch (all its chunks), in order, as fast as the zone takes them. */
+  /** True while the snapshot answering a Nack is being read: batches are held back, not sent. */
+  get resyncing(): boolean {
+    return this.recovery?.phase === 'building';
+  }
+
+  /** Sends one batch (all its chunks), in order, as fast as the zone takes them. Held back while a snapshot after a Nack is built. */
   send(batches: Batch[], toVersion: number): void {
+    if (this.closed || this.recovery?.phase === 'building') return;
+    this.enqueue(batches, toVersion);
+  }
+
+  /** The snapshot answering a Nack: the zone's answer to it decides whether the stream goes on. */
+  sendRecoverySnapshot(batches: Batch[], toVersion: number): void {
     if (this.closed) return;
+    this.recovery = { phase: 'sent', answerIndex: this.batchesSent + 1, version: toVersion };
+    this.enqueue(batches, toVersion);
+  }
+
+  private enqueue(batches: Batch[], toVersion: number): void {
+    this.batchesSent++;
     for (const batch of batches) this.outbox.push({ batch });
     this.sentVersion = toVersion;
     this.flush();
@@ -175,19 +203,40 @@ export class ZoneSession {
       case 'hello':
         return this.hello(message.hello!);
       case 'ack':
+        this.answers++;
+        if (this.recovery?.phase === 'sent' && this.answers >= this.recovery.answerIndex) this.recovery = undefined;
         return this.deps.acked(this.zone, message.ack!.version);
-      case 'nack': {
-        const { version, reason } = message.nack!;
-        this.deps.failed(this.zone, `version ${version}: ${reason}`);
-        this.deps.logger.warn({ zone: this.zone, version, reason }, 'sync: zone could not apply a batch');
-        return;
-      }
+      case 'nack':
+        return this.nacked(message.nack!.version, message.nack!.reason);
       case 'heartbeat':
         if (this.recheckCredential()) this.call.write({ heartbeat: { sentAtMs: this.deps.now() } });
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * A Nack: the zone kept its state and global sends a snapshot of now, once. A Nack of that
+   * snapshot ends the stream FAILED_PRECONDITION with the zone's reason (the zone cannot take what
+   * global holds; reconnecting will not change that). Nacks of batches written before the
+   * snapshot are answers to batches it replaces, and change nothing.
+   */
+  private nacked(version: number, reason: string): void {
+    this.answers++;
+    this.deps.failed(this.zone, `version ${version}: ${reason}`);
+    this.deps.logger.warn({ zone: this.zone, version, reason }, 'sync: zone could not apply a batch');
+    const recovery = this.recovery;
+    if (recovery?.phase === 'sent' && this.answers === recovery.answerIndex) {
+      const why = `zone refused the snapshot global sent after its Nack (version ${version}: ${reason}); stream ended`;
+      this.deps.logger.warn({ zone: this.zone, version, reason }, 'sync: zone refused the snapshot sent after its Nack; stream ended');
+      this.deps.failed(this.zone, why);
+      return this.end(status.FAILED_PRECONDITION, why);
+    }
+    // A zone in mode off is sent no batch, so it has none to refuse.
+    if (recovery || this.mode === 'off') return;
+    this.recovery = { phase: 'building' };
+    this.deps.resync(this);
   }
 
   private hello(hello: Hello__Output): void {

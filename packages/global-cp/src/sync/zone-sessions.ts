@@ -151,11 +151,28 @@ export class ZoneSessions implements ZoneSessionOwner {
     await this.catchUp(session);
   }
 
+  /** After a Nack: a snapshot of now, whatever the zone said it holds, then whatever follows. */
+  resync(session: ZoneSession): void {
+    this.catchingUp.add(session);
+    const recover = async () => {
+      const version = await this.store.read.version();
+      const batches = await this.snapshot(session.mode, version);
+      this.logger.info({ zone: session.zone, reason: 'zone nacked a batch', version, chunks: batches.length }, 'sync: sending snapshot');
+      session.sendRecoverySnapshot(batches, version);
+      await this.catchUp(session);
+    };
+    recover().catch((error: unknown) => {
+      this.catchingUp.delete(session);
+      this.logger.error({ err: error, zone: session.zone }, 'sync: could not resync a zone after its Nack');
+      session.end(status.UNAVAILABLE, `global could not read its store: ${(error as Error).message}`);
+    });
+  }
+
   /** Sends a session whatever this replica applied beyond what it was sent, until there is nothing more. */
   private async catchUp(session: ZoneSession): Promise<void> {
     this.catchingUp.add(session);
     try {
-      while (this.sessions.get(session.zone) === session && this.feed.version > session.sentVersion) {
+      while (this.sessions.get(session.zone) === session && !session.resyncing && this.feed.version > session.sentVersion) {
         await this.sendDelta(session, session.sentVersion, this.feed.version);
       }
     } finally {

@@ -19,18 +19,18 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** A zone's API app over a real SQLite file; team-a may generate dataplane tokens. */
-async function zoneApi(zone = 'zone-1') {
+/** A zone's (or global's) API app over a real SQLite file; team-a may generate dataplane tokens. */
+async function zoneApi(zone = 'zone-1', plane: 'zone' | 'global' = 'zone') {
   const dir = mkdtempSync(join(tmpdir(), 'meshauth-dp-api-'));
   const store = SqliteStore.open(join(dir, 'zone.db'));
   const config = loadConfig({
     env: {
-      MESHAUTH_MULTIZONE_ZONE_NAME: zone,
+      ...(plane === 'zone' ? { MESHAUTH_MULTIZONE_ZONE_NAME: zone } : {}),
       MESHAUTH_API_SERVER_AUTHN_LOCALHOST_IS_ADMIN: 'false',
       MESHAUTH_ACCESS_STATIC_GENERATE_DP_TOKEN_GROUPS: 'team-a',
     },
   });
-  const ctx = await createPlaneContext({ plane: 'zone', config, store, instance: 'test-instance', logger, clock: systemClock });
+  const ctx = await createPlaneContext({ plane, config, store, instance: 'test-instance', logger, clock: systemClock });
   await ensureSigningKey(ctx.families.user.family, logger);
   const app: FastifyInstance = createApiApp(ctx);
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }), () => store.close(), () => ctx.families.feed.stop(), () => app.close());
@@ -55,6 +55,20 @@ describe('POST /tokens/dataplane', () => {
     expect((payload.exp as number) - (payload.iat as number)).toBe(3600);
     expect((await zone.store.read.listKeys('dataplane-token/default')).map((k) => k.serial)).toEqual([1]);
     expect(verifyBootstrap(zone.ctx.families, 'zone-1', { mesh: 'default', name: 'web-1', dataplaneToken: response.body }).tags).toEqual(body.tags);
+    expect(await zone.store.read.listAudit({ limit: 10 })).toContainEqual(
+      expect.objectContaining({ action: 'dataplane-token.generate', actor: 'alice', target: 'dataplane web-1 in mesh default (type dataplane)', plane: 'zone' }),
+    );
+  });
+
+  it('on global: 409 saying to ask the zone, after the access check, and no mesh key is made', async () => {
+    const global = await zoneApi('', 'global');
+    const refused = await global.post(body, await global.userToken('alice', ['team-a']));
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().detail).toBe(
+      "global does not issue dataplane tokens: a dataplane token is checked by the dp-server of the zone it names, with that zone's keys; ask the zone control plane (POST /tokens/dataplane on its API, or meshctl with the zone as the control plane)",
+    );
+    expect((await global.post(body, await global.userToken('bob', ['team-b']))).statusCode).toBe(403);
+    expect(await global.store.read.listKeys('dataplane-token/default')).toEqual([]);
   });
 
   it('defaults tags to none and type to dataplane', async () => {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { MeshAuthError } from '../../errors.js';
 import { issueDataplaneToken } from '../../dataplane/issue-dataplane-token.js';
 import { actorOf, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
@@ -34,10 +35,20 @@ interface DataplaneTokenBody {
   validFor: string;
 }
 
-/** POST /tokens/dataplane: a token a proxy presents to this plane's dp-server (both planes serve it). */
+/**
+ * Why global issues no dataplane tokens: a dataplane token names its zone (`Zone`) and is checked
+ * only by that zone's dp-server, against that zone's own mesh keys, which global neither has nor
+ * syncs. A token from global would name no zone and every zone would refuse it, so global says
+ * where to ask instead of handing out a token that works nowhere.
+ */
+export const globalIssuesNoDataplaneTokens =
+  'global does not issue dataplane tokens: a dataplane token is checked by the dp-server of the zone it names, with that zone\'s keys; ask the zone control plane (POST /tokens/dataplane on its API, or meshctl with the zone as the control plane)';
+
+/** POST /tokens/dataplane: on a zone, a token a proxy presents to its dp-server; global refuses (409). */
 export function registerDataplaneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', { schema: { body: dataplaneTokenBody } }, async (request, reply) => {
     await requireAccess(ctx, request, 'generateDpToken');
+    if (ctx.plane === 'global') throw new MeshAuthError('ERR_CONFLICT', globalIssuesNoDataplaneTokens);
     const { name, mesh, tags = {}, type = 'dataplane', validFor } = request.body;
     const validForMs = parseValidFor(validFor, ctx.maxValidForMs);
     const token = await issueDataplaneToken(

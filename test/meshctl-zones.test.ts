@@ -57,6 +57,6 @@ describe('meshctl with a global and a zone', () => {
     // A zone is not global: inspect zones there fails with the server's own answer, on one line.
     const zones = await onZone.run(['inspect', 'zones']);
     expect(zones.code).not.toBe(0);
-    expect(zones.stderr).toMatch(/^Error: 404 Not Found.*\n$/);
+    expect(zones.stderr).toMatch(/^Error \[ERR_NOT_FOUND\]: 404 Not Found.*\n$/);
   });
 });

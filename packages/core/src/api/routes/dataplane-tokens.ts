@@ -3,7 +3,8 @@ import { issueDataplaneToken } from '../../dataplane/issue-dataplane-token.js';
 import { actorOf, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
-import { meshNamePattern, parseValidFor } from '../validate.js';
+import { problems, text } from '../openapi/responses.js';
+import { meshNamePattern, parseValidFor, validForSchema } from '../validate.js';
 
 export const dataplaneTypes = ['dataplane', 'ingress', 'egress'] as const;
 
@@ -22,7 +23,7 @@ const dataplaneTokenBody = {
       additionalProperties: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 253 } },
     },
     type: { enum: dataplaneTypes },
-    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+    validFor: validForSchema,
   },
 } as const;
 
@@ -36,7 +37,9 @@ interface DataplaneTokenBody {
 
 /** POST /tokens/dataplane: a token a proxy presents to this plane's dp-server (both planes serve it). */
 export function registerDataplaneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
-  app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', { schema: { body: dataplaneTokenBody } }, async (request, reply) => {
+  app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', {
+    schema: { summary: 'Generate a dataplane token (access generateDpToken)', body: dataplaneTokenBody, response: { 200: text('The dataplane token (a JWT)'), ...problems(400, 403, 413, 503) } },
+  }, async (request, reply) => {
     await requireAccess(ctx, request, 'generateDpToken');
     const { name, mesh, tags = {}, type = 'dataplane', validFor } = request.body;
     const validForMs = parseValidFor(validFor, ctx.maxValidForMs);

@@ -46,6 +46,6 @@ describe('global-cp POST /tokens/dataplane', () => {
     const run = await meshctl.run(['generate', 'dataplane-token', '--name=dp-1', '--mesh=default', '--valid-for=24h']);
     expect(run).toMatchObject({ code: 1, stdout: '' });
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(run.stderr).toMatch(/^Error: 409 Conflict: global does not issue dataplane tokens: .*ask the zone control plane/);
+    expect(run.stderr).toMatch(/^Error \[ERR_CONFLICT\]: 409 Conflict: global does not issue dataplane tokens: .*ask the zone control plane/);
   });
 });

@@ -63,12 +63,12 @@ describe.each([
 
   it.each([
     [{}, /data/],
-    [{ data: 'not base64!' }, /data: must be base64/],
-    [{ data: 'abc' }, /data: must be base64/],
+    [{ data: 'not base64!' }, /invalid body: data must be base64/],
+    [{ data: 'abc' }, /invalid body: data must be base64/],
     [{ data: 42 }, /data/],
     [{ data: b64('x'), unexpected: true }, /unexpected is not a known field/],
     [{ type: 'Mesh', data: b64('x') }, /type/],
-    [{ name: 'other', data: b64('x') }, /name: must match the name in the path/],
+    [{ name: 'other', data: b64('x') }, /invalid body: name must match the name in the path/],
   ])('refuses body %j with 400', async (body, detail) => {
     expectProblem(await http('PUT', url('bad-body'), { body }), 400, detail);
     expect((await http('GET', url('bad-body'))).status).toBe(404);
@@ -111,7 +111,15 @@ describe('mesh secrets', () => {
   });
 
   it('refuses a body whose mesh differs from the path', async () => {
-    expectProblem(await http('PUT', `${global.url}/meshes/mesh-a/secrets/x`, { body: { mesh: 'mesh-b', data: b64('x') } }), 400, /mesh: must match/);
+    expectProblem(await http('PUT', `${global.url}/meshes/mesh-a/secrets/x`, { body: { mesh: 'mesh-b', data: b64('x') } }), 400, /mesh must match/);
+  });
+
+  it('names every invalid field of a body at once', async () => {
+    const both = await http('PUT', `${global.url}/meshes/mesh-a/secrets/x`, { body: { name: 'y', mesh: 'mesh-b', data: b64('x') } });
+    expect(both.json.invalid_parameters.map((p: { field: string }) => p.field)).toEqual(['name', 'mesh']);
+    const schema = await http('PUT', `${global.url}/meshes/mesh-a/secrets/x`, { body: { type: 'Mesh', data: 'abc', extra: 1 } });
+    expect(schema.json).toMatchObject({ code: 'ERR_BAD_REQUEST' });
+    expect(schema.json.invalid_parameters.map((p: { field: string }) => p.field).sort()).toEqual(['data', 'extra', 'type']);
   });
 });
 

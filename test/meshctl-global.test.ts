@@ -121,7 +121,7 @@ describe('meshctl against a global control plane', () => {
     const bob = await withToken(as('bob'), byToken);
     const refused = await bob.run(['who-am-i']);
     expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toBe('Error: 401 Unauthorized: user token is revoked\n');
+    expect(refused.stderr).toBe('Error [ERR_TOKEN_REVOKED]: 401 Unauthorized: user token is revoked\n');
   });
 
   it('an expired token: --verify says expired and the control plane answers 401 with the reason', async () => {
@@ -136,7 +136,7 @@ describe('meshctl against a global control plane', () => {
     const refused = await brief.run(['get', 'global-secrets']);
     expect(refused.code).not.toBe(0);
     expect(refused.stdout).toBe('');
-    expect(refused.stderr).toMatch(/^Error: 401 Unauthorized: user token expired at \d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
+    expect(refused.stderr).toMatch(/^Error \[ERR_TOKEN_EXPIRED\]: 401 Unauthorized: user token expired at \d{4}-\d\d-\d\dT[\d:.]+Z\n$/);
   });
 
   it('a user outside adminResources gets a 403 naming the rule; --verbose adds the stack', async () => {
@@ -145,7 +145,7 @@ describe('meshctl against a global control plane', () => {
     expect(JSON.parse(me.stdout)).toEqual({ name: 'john', groups: ['team-a', 'mesh-system:authenticated'] });
     expect(plain.code).not.toBe(0);
     expect(plain.stdout).toBe('');
-    expect(plain.stderr).toMatch(/^Error: 403 Forbidden: user "john" \(groups: team-a, mesh-system:authenticated\) is not allowed to adminResources; allowed by access\.static\.adminResources users\/groups\n$/);
+    expect(plain.stderr).toMatch(/^Error \[ERR_FORBIDDEN\]: 403 Forbidden: user "john" \(groups: team-a, mesh-system:authenticated\) is not allowed to adminResources; allowed by access\.static\.adminResources users\/groups\n$/);
     expect(verbose.code).not.toBe(0);
     expect(verbose.stderr.split('\n')[0]).toBe(plain.stderr.trim());
     expect(verbose.stderr).toMatch(stackFrame);
@@ -153,7 +153,7 @@ describe('meshctl against a global control plane', () => {
     const piped = await john.shell('meshctl generate user-token --name=mallory --group=mesh-system:admin --valid-for=1h | meshctl inspect token -');
     expect(piped.code).not.toBe(0);
     expect(piped.stdout).toBe('');
-    expect(piped.stderr).toMatch(/^Error: 403 Forbidden: user "john" .* not allowed to generateUserToken; [^\n]+\nError: no token on stdin\n$/);
+    expect(piped.stderr).toMatch(/^Error \[ERR_FORBIDDEN\]: 403 Forbidden: user "john" .* not allowed to generateUserToken; [^\n]+\nError: no token on stdin\n$/);
   });
 
   it('generate zone-token prints only its token, with the claims asked for; dataplane-token says to ask the zone', async () => {
@@ -168,7 +168,7 @@ describe('meshctl against a global control plane', () => {
     expect(jwtPayload(zone.stdout).exp - jwtPayload(zone.stdout).iat).toBe(720 * 3600);
     expect(jwtPayload(zoneAll.stdout)).toMatchObject({ Zone: 'east', Scope: ['ingress', 'egress'] });
     expect(dataplane).toMatchObject({ code: 1, stdout: '' });
-    expect(dataplane.stderr).toMatch(/^Error: 409 Conflict: global does not issue dataplane tokens: .*; ask the zone control plane \(.*\)\n$/);
+    expect(dataplane.stderr).toMatch(/^Error \[ERR_CONFLICT\]: 409 Conflict: global does not issue dataplane tokens: .*; ask the zone control plane \(.*\)\n$/);
   });
 
   it('apply -f creates and updates GlobalSecrets and Secrets from YAML and JSON; get and delete show and remove them', async () => {
@@ -222,7 +222,7 @@ describe('meshctl against a global control plane', () => {
     expect(deletedSecret.stdout).toBe('deleted Secret "db-password" in mesh "payments"\n');
     const [gone, goneSecret] = await Promise.all([admin.run(['get', 'global-secret', 'sample-global']), admin.run(['get', 'secrets', '--mesh', 'payments'])]);
     expect(gone.code).not.toBe(0);
-    expect(gone.stderr).toMatch(/^Error: 404 Not Found: .*sample-global.*\n$/);
+    expect(gone.stderr).toMatch(/^Error \[ERR_NOT_FOUND\]: 404 Not Found: .*sample-global.*\n$/);
     expect(goneSecret).toMatchObject({ code: 0, stdout: 'MESH   NAME   TYPE\n' });
 
     const bad = await admin.run(['apply', '-f', file('bad.yaml', 'type: Mesh\nname: default\n')]);
@@ -269,7 +269,7 @@ describe('meshctl against a global control plane', () => {
     expect(unknown.stdout).toMatch(/\nVerification: unknown key \(the control plane has no signing key with kid 1\)\n$/);
     const dave = await withToken(as('dave'), oldToken);
     const refused = await dave.run(['who-am-i']);
-    expect(refused.stderr).toBe('Error: 401 Unauthorized: user token was signed with signing key 1, which has been rotated out; regenerate the token\n');
+    expect(refused.stderr).toBe('Error [ERR_TOKEN_KEY_ROTATED]: 401 Unauthorized: user token was signed with signing key 1, which has been rotated out; regenerate the token\n');
 
     // Compromised key: rotate and remove in one go; meshctl's own token (key 2) goes last.
     const removed = await admin.ok('rotate', 'signing-key', '--remove-old');

@@ -59,7 +59,7 @@ describe('meshctl with a global and a zone', () => {
   it('inspect zones on a zone says to ask global; inspect sync shows the zone its own status, and on global says to ask the zone', async () => {
     const zones = await onZone.run(['inspect', 'zones']);
     expect(zones).toMatchObject({ code: 1, stdout: '' });
-    expect(zones.stderr).toMatch(/^Error: 404 Not Found: this is zone control plane "west": the zones are listed by global; ask the global control plane \(.*meshctl inspect zones.*\)\. This zone's own sync status: GET \/sync\/status \(meshctl inspect sync\)\n$/);
+    expect(zones.stderr).toMatch(/^Error \[ERR_NOT_FOUND\]: 404 Not Found: this is zone control plane "west": the zones are listed by global; ask the global control plane \(.*meshctl inspect zones.*\)\. This zone's own sync status: GET \/sync\/status \(meshctl inspect sync\)\n$/);
 
     const status = await waitFor('west to report connected', async () => {
       const run = await onZone.ok('inspect', 'sync', '-o', 'json');
@@ -73,6 +73,6 @@ describe('meshctl with a global and a zone', () => {
 
     const onGlobalSync = await onGlobal.run(['inspect', 'sync']);
     expect(onGlobalSync).toMatchObject({ code: 1, stdout: '' });
-    expect(onGlobalSync.stderr).toMatch(/^Error: 404 Not Found: this is the global control plane: .*ask the zone control plane \(.*meshctl inspect sync.*\)\. Every zone as global sees it: GET \/zones \(meshctl inspect zones\)\n$/);
+    expect(onGlobalSync.stderr).toMatch(/^Error \[ERR_NOT_FOUND\]: 404 Not Found: this is the global control plane: .*ask the zone control plane \(.*meshctl inspect sync.*\)\. Every zone as global sees it: GET \/zones \(meshctl inspect zones\)\n$/);
   });
 });

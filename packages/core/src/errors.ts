@@ -20,6 +20,7 @@ export const errorRegistry = {
   ERR_NOT_FOUND: { status: 404, title: 'Not Found' },
   ERR_CONFLICT: { status: 409, title: 'Conflict' },
   ERR_PAYLOAD_TOO_LARGE: { status: 413, title: 'Payload Too Large' },
+  ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported Media Type' },
   ERR_STORE_UNAVAILABLE: { status: 503, title: 'Store Unavailable' },
   ERR_AUDIT_UNAVAILABLE: { status: 503, title: 'Audit Log Unavailable' },
   ERR_INTERNAL: { status: 500, title: 'Internal Server Error' },
@@ -55,6 +56,11 @@ export class MeshAuthError extends Error {
 /** Shorthand for the common 400 naming one field. */
 export function badRequest(field: string, reason: string): MeshAuthError {
   return new MeshAuthError('ERR_BAD_REQUEST', `${field}: ${reason}`, { invalidParameters: [{ field, reason }] });
+}
+
+/** A 400 naming every invalid field at once (`what`: body, querystring, …). */
+export function invalidFields(what: string, params: InvalidParameter[]): MeshAuthError {
+  return new MeshAuthError('ERR_BAD_REQUEST', `invalid ${what}: ${params.map((p) => `${p.field} ${p.reason}`).join('; ')}`, { invalidParameters: params });
 }
 
 export function isMeshAuthError(error: unknown): error is MeshAuthError {

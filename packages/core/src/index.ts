@@ -69,7 +69,8 @@ export { parseRequestTarget, shownPath, MAX_SHOWN_PATH_CHARS, type RequestTarget
 
 export { createApiApp, type ApiApp, type ApiAppOptions } from './api/create-api-app.js';
 export type { PlaneContext } from './api/plane-context.js';
-export { sendProblem, problemErrorHandler, type Problem } from './api/problem.js';
+export { sendProblem, problemHandlers, type Problem, type ProblemHandlers } from './api/problem.js';
+export { problems, json, text, exactly, isoTime, isoTimeOrNull } from './api/openapi/responses.js';
 export { parseValidFor, decodeBase64, resourceNamePattern, meshNamePattern } from './api/validate.js';
 export { SecretViews, type SecretResource } from './api/secret-views.js';
 export { registerZoneTokenRoutes } from './api/routes/zone-tokens.js';

@@ -44,6 +44,10 @@ export interface Problem {
   status: number;
   title: string;
   detail?: string;
+  /** The control plane's stable error code (ERR_TOKEN_REVOKED, …; README "Errors"). */
+  code?: string;
+  /** The request id, as the control plane's log lines name it (reqId). */
+  instance?: string;
   invalid_parameters?: Array<{ field: string; reason: string }>;
 }
 
@@ -71,11 +75,13 @@ export class SilentFailure extends MeshctlError {
 /**
  * The line(s) to print for an error: one line normally, the stack (with causes) when verbose.
  * Unexpected errors (bugs) get the same one-line treatment so users never see a raw trace by default.
+ * A control plane's refusal names its code the way Node names its own: `Error [ERR_TOKEN_REVOKED]: …`.
  */
 export function formatError(err: unknown, verbose: boolean): string {
   if (err instanceof SilentFailure) return '';
   const message = err instanceof Error ? err.message : String(err);
-  const line = `Error: ${oneLine(message)}\n`;
+  const code = err instanceof ApiError ? err.problem?.code : undefined;
+  const line = `Error${code ? ` [${code}]` : ''}: ${oneLine(message)}\n`;
   if (!verbose || !(err instanceof Error)) return line;
   return line + stackWithCauses(err) + '\n';
 }

@@ -39,6 +39,9 @@ function parseProblem(body: string): Problem | undefined {
   };
   if (typeof v['type'] === 'string') problem.type = v['type'];
   if (typeof v['detail'] === 'string') problem.detail = v['detail'];
+  // Printed in brackets on one line: a code is a short token of capitals and underscores, nothing else.
+  if (typeof v['code'] === 'string' && /^[A-Z][A-Z0-9_]{0,63}$/.test(v['code'])) problem.code = v['code'];
+  if (typeof v['instance'] === 'string') problem.instance = v['instance'];
   if (Array.isArray(v['invalid_parameters'])) {
     problem.invalid_parameters = v['invalid_parameters']
       .filter((p): p is Record<string, unknown> => typeof p === 'object' && p !== null)

@@ -9,6 +9,7 @@ import {
   startApiListeners,
   startLeaderWork,
   systemClock,
+  type ApiApp,
   type Clock,
   type Logger,
   type MeshAuthConfig,
@@ -16,9 +17,9 @@ import {
   type TokenFamily,
 } from '@meshauth/core';
 import { startSyncServer } from './sync/sync-server.js';
-import { registerZoneOnlyRoutes } from './sync/zone-only-routes.js';
 import { registerZoneMetrics, registerZonesRoute } from './sync/zones-route.js';
 import { syncServerTls } from './sync/sync-server-tls.js';
+import type { ZoneRegistry } from './sync/zone-registry.js';
 
 export interface GlobalControlPlane {
   ctx: PlaneContext;
@@ -26,6 +27,14 @@ export interface GlobalControlPlane {
   httpsPort: number | undefined;
   syncPort: number;
   close(): Promise<void>;
+}
+
+/** The routes only global serves, beside core's (the contract test builds its app with these too). */
+export function globalApiRoutes(ctx: PlaneContext, registry: ZoneRegistry): (app: ApiApp) => void {
+  return (app) => {
+    registerZoneTokenRoutes(app, ctx);
+    registerZonesRoute(app, ctx.access, registry);
+  };
 }
 
 async function pruneExpiredRevocations(families: TokenFamily[]): Promise<void> {
@@ -78,11 +87,7 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     closers.push(() => sync.close());
     registerZoneMetrics(ctx, sync.registry);
 
-    const api = await startApiListeners(ctx, (app) => {
-      registerZoneTokenRoutes(app, ctx);
-      registerZonesRoute(app, ctx.access, sync.registry);
-      registerZoneOnlyRoutes(app);
-    });
+    const api = await startApiListeners(ctx, globalApiRoutes(ctx, sync.registry));
     closers.push(() => api.close());
 
     return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, syncPort: sync.port, close };

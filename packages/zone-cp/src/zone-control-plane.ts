@@ -22,7 +22,6 @@ import {
 } from '@meshauth/core';
 import { downPolicyRefusal } from './sync/down-policy.js';
 import { createSyncClient, type SyncClient } from './sync/sync-client.js';
-import { registerGlobalOnlyRoutes } from './sync/global-only-routes.js';
 import { registerSyncMetrics, registerSyncStatusRoute } from './sync/sync-status-route.js';
 import { SyncedState } from './sync/synced-state.js';
 
@@ -173,7 +172,6 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
 
     const api = await startApiListeners(ctx, (app) => {
       registerSyncStatusRoute(app, ctx!, sync, lease);
-      registerGlobalOnlyRoutes(app, ctx!);
     });
     closers.push(() => api.close());
 

@@ -64,3 +64,30 @@ describe('authentication refusals in the log', () => {
     expect(lines).toHaveLength(refusalLogDefaults.linesPerWindow + 1);
   });
 });
+
+describe('problem+json', () => {
+  it("carries the registry's code and the request id as instance, and that id is on the request's log line", async () => {
+    const api = await apiWithLog();
+    const refused = await api.app.inject({ method: 'GET', url: '/who-am-i', headers: { authorization: 'Bearer x.y.z' } });
+    const missing = await api.app.inject({ method: 'GET', url: '/global-secrets/nothing-here' });
+    const invalid = await api.app.inject({ method: 'POST', url: '/tokens/user', payload: { name: '', validFor: 'forever' } });
+    const problems = [refused, missing, invalid].map((r) => r.json() as { code: string; instance: string; status: number });
+    expect(problems.map((p) => [p.status, p.code])).toEqual([
+      [401, 'ERR_TOKEN_MALFORMED'],
+      [404, 'ERR_NOT_FOUND'],
+      [400, 'ERR_BAD_REQUEST'],
+    ]);
+    expect(new Set(problems.map((p) => p.instance)).size).toBe(3);
+    const lines = api.parsed();
+    for (const problem of problems) {
+      expect(lines.filter((l) => l.reqId === problem.instance), problem.code).toEqual([expect.objectContaining({ level: 30, reqId: problem.instance })]);
+    }
+    expect(lines.find((l) => l.reqId === problems[2]!.instance)).toMatchObject({ msg: 'request refused', status: 400, code: 'ERR_BAD_REQUEST', path: '/tokens/user' });
+  });
+
+  it('is answered for a route-less path with ERR_NOT_FOUND, and its log lines are limited per client like refusals', async () => {
+    const api = await apiWithLog();
+    for (let i = 0; i < 30; i += 1) expect((await api.app.inject({ method: 'GET', url: `/nothing/${i}` })).json()).toMatchObject({ status: 404, code: 'ERR_NOT_FOUND' });
+    expect(api.parsed().filter((l) => l.msg === 'request refused')).toHaveLength(refusalLogDefaults.linesPerWindow);
+  });
+});

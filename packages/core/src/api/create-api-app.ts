@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from '../authn/authenticator.js';
@@ -5,9 +6,12 @@ import { MeshAuthError } from '../errors.js';
 import { anonymous } from '../authn/identity.js';
 import { shownPath } from '../http/request-target.js';
 import type { PlaneContext } from './plane-context.js';
-import { problemErrorHandler, routeNotFound, sendProblem } from './problem.js';
+import { registerOpenApi, registerOpenApiRoute } from './openapi/openapi.js';
+import { problemSchema } from './openapi/problem-schema.js';
+import { problemHandlers, sendProblem } from './problem.js';
 import { serverRefusalLog } from './refusal-log.js';
 import { registerCoreRoutes } from './routes/index.js';
+import { schemaKeywords } from './schema-keywords.js';
 
 /** The app plane-specific routes are registered on (daemons need no fastify dependency of their own). */
 export type ApiApp = FastifyInstance;
@@ -31,7 +35,10 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
     routerOptions: { maxParamLength: 512 },
     // Per-request info lines would cost more than authentication itself; failures are still logged.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false } },
+    // allErrors: a 400 names every invalid field; the x- keywords check durations and the like in the same pass.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: false, keywords: schemaKeywords({ maxValidForMs: ctx.maxValidForMs }) } },
+    // Unique across replicas and restarts: a problem's `instance`, the log lines' reqId, the audit entries' requestId.
+    genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: true,
   };
@@ -69,16 +76,30 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
       if (refusalLog.admit(socket.remoteAddress)) {
         request.log.info({ method: request.method, path: shownPath(request.url), remoteAddress: socket.remoteAddress, reason: error.code }, 'authentication refused');
       }
-      sendProblem(reply, error.status, error.title, error.message);
+      sendProblem(reply, error);
       return;
     }
     (request.identity === anonymous ? counted.anonymous : counted.authenticated).inc();
     done();
   });
 
-  app.setErrorHandler(problemErrorHandler);
-  app.setNotFoundHandler(routeNotFound);
-  registerCoreRoutes(app, ctx);
-  options.routes?.(app);
+  const problems = problemHandlers(refusalLog, ctx);
+  app.setErrorHandler(problems.errorHandler);
+  app.setNotFoundHandler(problems.notFound);
+  registerOpenApi(app, {
+    info: {
+      title: `meshauth ${ctx.plane} control plane API`,
+      version: ctx.version,
+      description: `The ${ctx.plane === 'global' ? 'global' : 'zone'} control plane's API server (5681 HTTP, 5682 HTTPS).`,
+    },
+    schemas: [problemSchema],
+    bearerAuth: true,
+  });
+  // Registered once the OpenAPI plugin is loaded, so it sees every route (and so may a test's onRoute hook).
+  void app.register(async (routes) => {
+    registerCoreRoutes(routes, ctx);
+    options.routes?.(routes);
+    registerOpenApiRoute(routes);
+  });
   return app;
 }

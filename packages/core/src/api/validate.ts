@@ -23,13 +23,25 @@ export function decodeBase64(value: string, field = 'data'): Buffer {
   return Buffer.from(value, 'base64');
 }
 
-/** A `limit` query parameter already matched by `limitQuery`: at most `max`, `fallback` when absent. */
-export function parseLimit(value: string | undefined, fallback: number, max: number, field = 'limit'): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (n > max) throw badRequest(field, `must be at most ${max}, got ${n}`);
-  return n;
+/** A `limit` query parameter already checked by its `limitQuery` schema; `fallback` when absent. */
+export function parseLimit(value: string | undefined, fallback: number): number {
+  return value === undefined ? fallback : Number(value);
 }
 
-/** The JSON schema of a `limit` query parameter (query strings are strings: no type coercion here). */
-export const limitQuery = { type: 'string', pattern: '^[1-9][0-9]{0,5}$' } as const;
+/** The JSON schema of a `limit` query parameter at most `max` (query strings are strings: no type coercion here). */
+export function limitQuery(max: number) {
+  return { type: 'string', pattern: '^[1-9][0-9]{0,5}$', 'x-at-most': max, description: `A decimal integer, at most ${max}` } as const;
+}
+
+/** The JSON schema of every `validFor` (checked by the x-duration keyword, see schema-keywords.ts). */
+export const validForSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  'x-duration': true,
+  description: 'Go duration (24h, 1h30m, 90s): at least 1s, at most apiServer.authn.tokens.maxValidFor (8760h by default)',
+  examples: ['24h'],
+} as const;
+
+/** Strict base64 (checked by the x-base64 keyword). */
+export const base64Schema = { type: 'string', 'x-base64': true, description: 'base64 of the value' } as const;

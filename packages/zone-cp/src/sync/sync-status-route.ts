@@ -1,5 +1,39 @@
-import { registerGauge, type ApiApp, type PlaneContext, type StoreLease } from '@meshauth/core';
+import { exactly, isoTimeOrNull, json, problems, registerGauge, type ApiApp, type PlaneContext, type StoreLease } from '@meshauth/core';
 import type { SyncClient } from './sync-client.js';
+
+const mode = { enum: ['off', 'public', 'private'] } as const;
+const replica = {
+  leader: { type: 'boolean', description: 'This replica holds the sync stream' },
+  instance: { type: 'string' },
+  downPolicy: { type: 'string', description: 'keep, or deny-after:<duration>' },
+};
+
+/** Sync off: what the zone would dial, and who answered. */
+const disabled = exactly({ zone: { type: 'string' }, state: { const: 'disabled' }, mode: { const: 'off' }, globalAddress: { type: ['string', 'null'] }, ...replica });
+
+const syncing = exactly({
+  globalAddress: { type: 'string', description: 'The global replica connected to (or dialed next)' },
+  globalAddresses: { type: 'array', items: { type: 'string' } },
+  zone: { type: 'string' },
+  mode,
+  effectiveMode: { enum: ['off', 'public', 'private', null] },
+  state: { enum: ['connecting', 'connected', 'backoff', 'stopped', 'standby'], description: 'standby: another replica holds the stream' },
+  globalEpoch: { type: 'string' },
+  appliedVersion: { type: 'integer', minimum: 0 },
+  appliedVersionId: { type: 'string' },
+  globalVersion: { type: ['integer', 'null'] },
+  lastSyncAt: isoTimeOrNull,
+  lastContactAt: isoTimeOrNull,
+  lastError: { type: ['string', 'null'] },
+  reconnects: { type: 'integer', minimum: 0 },
+  stats: exactly({ snapshots: { type: 'integer', minimum: 0 }, deltas: { type: 'integer', minimum: 0 }, nacks: { type: 'integer', minimum: 0 } }),
+  ...replica,
+});
+
+const statusSchema = {
+  summary: "This zone's sync with global (zone)",
+  response: { 200: json('Sync status', { oneOf: [disabled, syncing] }), ...problems(403, 503) },
+};
 
 /**
  * GET /sync/status: this zone's view of its sync with global (`disabled` when it does not sync).
@@ -7,7 +41,7 @@ import type { SyncClient } from './sync-client.js';
  * position the leader recorded in the store.
  */
 export function registerSyncStatusRoute(app: ApiApp, ctx: PlaneContext, client: SyncClient | undefined, lease: StoreLease): void {
-  app.get('/sync/status', async (request) => {
+  app.get('/sync/status', { schema: statusSchema }, async (request) => {
     ctx.access.requireAuthenticated(request.identity, 'read the sync status');
     const replica = { leader: lease.held, instance: ctx.instance, downPolicy: ctx.config.multizone.zone.downPolicy };
     if (!client) return { zone: ctx.zoneName, state: 'disabled', mode: 'off', globalAddress: ctx.config.multizone.zone.globalAddress || null, ...replica };

@@ -1,8 +1,32 @@
 import type { FastifyInstance } from 'fastify';
 import type { PlaneContext } from '../plane-context.js';
+import { exactly, isoTimeOrNull, json, problems } from '../openapi/responses.js';
 import { limitQuery, parseLimit } from '../validate.js';
 
-const query = { type: 'object', additionalProperties: false, properties: { limit: limitQuery } } as const;
+const query = { type: 'object', additionalProperties: false, properties: { limit: limitQuery(50) } } as const;
+
+const changeLog = exactly({
+  version: { type: 'integer', minimum: 0 },
+  floor: { type: 'integer', minimum: 0, description: 'Versions at or below this were pruned from the log' },
+  items: {
+    type: 'array',
+    items: exactly({
+      version: { type: 'integer' },
+      committedAt: isoTimeOrNull,
+      changes: {
+        type: 'array',
+        items: exactly({ family: { type: 'string' }, entity: { enum: ['key', 'revocation', 'family'] }, ref: { type: 'string' }, op: { enum: ['put', 'delete', 'reload'] } }),
+      },
+      more: { type: 'boolean', description: 'The version changed more items than listed' },
+    }),
+  },
+});
+
+const changesSchema = {
+  summary: 'The newest versions of the change log (names and serials only)',
+  querystring: query,
+  response: { 200: json('Newest first', changeLog), ...problems(400, 403, 503) },
+};
 
 /** Items shown per version: replacing the docs' revocations secret can log a million rows under one. */
 const ITEMS_PER_VERSION = 5;
@@ -13,9 +37,9 @@ const ITEMS_PER_VERSION = 5;
  * material or a secret's value is never in the log.
  */
 export function registerChangeRoutes(app: FastifyInstance, ctx: PlaneContext): void {
-  app.get<{ Querystring: { limit?: string } }>('/changes', { schema: { querystring: query } }, async (request) => {
+  app.get<{ Querystring: { limit?: string } }>('/changes', { schema: changesSchema }, async (request) => {
     ctx.access.require(request.identity, 'adminResources');
-    const limit = parseLimit(request.query.limit, 10, 50);
+    const limit = parseLimit(request.query.limit, 10);
     const { read } = ctx.store;
     const [version, floor] = await Promise.all([read.version(), read.changeLogFloor()]);
     const versions = await read.versionsBetween(Math.max(floor, version - limit), version);

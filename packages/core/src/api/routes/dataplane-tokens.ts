@@ -4,7 +4,8 @@ import { issueDataplaneToken } from '../../dataplane/issue-dataplane-token.js';
 import { actorOf, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
-import { meshNamePattern, parseValidFor } from '../validate.js';
+import { problems, text } from '../openapi/responses.js';
+import { meshNamePattern, parseValidFor, validForSchema } from '../validate.js';
 
 export const dataplaneTypes = ['dataplane', 'ingress', 'egress'] as const;
 
@@ -23,7 +24,7 @@ const dataplaneTokenBody = {
       additionalProperties: { type: 'array', minItems: 1, maxItems: 64, items: { type: 'string', minLength: 1, maxLength: 253 } },
     },
     type: { enum: dataplaneTypes },
-    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+    validFor: validForSchema,
   },
 } as const;
 
@@ -46,7 +47,9 @@ export const globalIssuesNoDataplaneTokens =
 
 /** POST /tokens/dataplane: on a zone, a token a proxy presents to its dp-server; global refuses (409). */
 export function registerDataplaneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
-  app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', { schema: { body: dataplaneTokenBody } }, async (request, reply) => {
+  app.post<{ Body: DataplaneTokenBody }>('/tokens/dataplane', {
+    schema: { summary: 'Generate a dataplane token (access generateDpToken)', body: dataplaneTokenBody, response: { 200: text('The dataplane token (a JWT)'), ...problems(400, 403, 413, 503) } },
+  }, async (request, reply) => {
     await requireAccess(ctx, request, 'generateDpToken');
     if (ctx.plane === 'global') throw new MeshAuthError('ERR_CONFLICT', globalIssuesNoDataplaneTokens);
     const { name, mesh, tags = {}, type = 'dataplane', validFor } = request.body;

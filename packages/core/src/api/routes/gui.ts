@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { problems, text } from '../openapi/responses.js';
 
 /**
  * The status page's policy: its own script, style and API calls only. No inline script or style
@@ -29,7 +30,8 @@ export function registerGuiRoutes(app: FastifyInstance): void {
   for (const { file } of Object.values(assets)) if (!bodies.has(file)) bodies.set(file, readFileSync(new URL(file, guiDir)));
   for (const [path, { file, type }] of Object.entries(assets)) {
     const body = bodies.get(file)!;
-    app.get(path, async (_request, reply) => secured(reply).type(type).send(body));
+    const schema = { summary: 'Status page', response: { 200: text(file, type.split(';')[0]), ...problems() } };
+    app.get(path, { schema }, async (_request, reply) => secured(reply).type(type).send(body));
   }
 }
 

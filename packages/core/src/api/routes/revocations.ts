@@ -5,6 +5,7 @@ import type { SignatureCheck, TokenVerifier } from '../../tokens/token-verifier.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { auditEvent, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
+import { exactly, isoTime, isoTimeOrNull, json, problems } from '../openapi/responses.js';
 import { limitQuery, parseLimit } from '../validate.js';
 import { requireAccess } from '../require-access.js';
 
@@ -24,8 +25,41 @@ const body = {
 const listQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { jti: { type: 'string', minLength: 1, maxLength: 128 }, limit: limitQuery },
+  properties: { jti: { type: 'string', minLength: 1, maxLength: 128 }, limit: limitQuery(100) },
 } as const;
+
+const revocationRecord = exactly({
+  jti: { type: 'string' },
+  revokedAt: isoTime,
+  expiresAt: { ...isoTimeOrNull, description: "The token's exp, after which the record may be dropped; null: kept until removed" },
+});
+
+const subjectRevocation = exactly(
+  {
+    revoked: { type: 'integer', minimum: 0 },
+    jtis: { type: 'array', items: { type: 'string' } },
+    unrecordedBefore: { ...isoTime, description: 'Tokens issued before this were not recorded' },
+    warning: { type: 'string' },
+  },
+  ['unrecordedBefore', 'warning'],
+);
+
+const revokeSchema = {
+  summary: 'Revoke a user token by jti or token, or every token of a name or group',
+  description: 'Exactly one of jti, token, name, group.',
+  body,
+  response: {
+    200: json('Already revoked (jti, token), or the tokens of the subject revoked now', { oneOf: [revocationRecord, subjectRevocation] }),
+    201: json('Revoked now', revocationRecord),
+    ...problems(400, 403, 413, 503),
+  },
+};
+
+const listSchema = {
+  summary: 'How many revocations, and the newest few (or the one a jti names)',
+  querystring: listQuery,
+  response: { 200: json('Revocations', exactly({ count: { type: 'integer', minimum: 0 }, items: { type: 'array', items: revocationRecord } })), ...problems(400, 403, 503) },
+};
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -62,7 +96,7 @@ export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext
     });
   };
 
-  app.post<{ Body: RevocationBody }>('/tokens/user/revocations', { schema: { body } }, async (request, reply) => {
+  app.post<{ Body: RevocationBody }>('/tokens/user/revocations', { schema: revokeSchema }, async (request, reply) => {
     await requireAccess(ctx, request, 'adminResources');
     if (request.body.name !== undefined || request.body.group !== undefined) return revokeSubject(request, reply);
     const { jti, expiresAt, verified } =
@@ -75,10 +109,10 @@ export function registerRevocationRoutes(app: FastifyInstance, ctx: PlaneContext
 
   // What the status page shows: how many (from memory, which follows the change log: no count(*)
   // over a million rows every poll), the newest few, or the one record a jti names.
-  app.get<{ Querystring: { jti?: string; limit?: string } }>('/tokens/user/revocations', { schema: { querystring: listQuery } }, async (request) => {
+  app.get<{ Querystring: { jti?: string; limit?: string } }>('/tokens/user/revocations', { schema: listSchema }, async (request) => {
     ctx.access.require(request.identity, 'adminResources');
     const { jti } = request.query;
-    const limit = parseLimit(request.query.limit, 10, 100);
+    const limit = parseLimit(request.query.limit, 10);
     const rows = jti === undefined ? await ctx.store.read.recentRevocations(user.name.id, limit) : [await ctx.store.read.getRevocation(user.name.id, jti)].filter((r) => r !== undefined);
     return { count: user.revocations.size, items: rows.map((r) => ({ jti: r.jti, revokedAt: iso(r.revokedAt), expiresAt: iso(r.expiresAt) })) };
   });

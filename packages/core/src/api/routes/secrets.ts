@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { MeshAuthError, badRequest } from '../../errors.js';
+import { MeshAuthError, invalidFields, type InvalidParameter } from '../../errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { AuditAction } from '../../audit/audit-log.js';
 import type { StoreTx } from '../../store/store.js';
@@ -8,7 +8,8 @@ import { reissueAdminToken } from '../../plane/bootstrap-credentials.js';
 import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
 import { SecretViews, type SecretResource } from '../secret-views.js';
-import { decodeBase64, meshNamePattern, resourceNamePattern } from '../validate.js';
+import { emptyObject, exactly, json, problems } from '../openapi/responses.js';
+import { base64Schema, decodeBase64, meshNamePattern, resourceNamePattern } from '../validate.js';
 
 const nameParams = {
   type: 'object',
@@ -27,11 +28,40 @@ function secretBody(type: 'GlobalSecret' | 'Secret') {
     additionalProperties: false,
     properties: {
       type: { const: type },
-      name: { type: 'string' },
-      mesh: { type: 'string' },
-      data: { type: 'string' },
+      name: { type: 'string', description: 'If given, the name in the path' },
+      mesh: { type: 'string', description: 'If given, the mesh in the path' },
+      data: base64Schema,
     },
   } as const;
+}
+
+const globalSecret = exactly({ type: { const: 'GlobalSecret' }, name: { type: 'string' }, data: { type: 'string', description: 'base64' } });
+const meshSecret = exactly({ type: { const: 'Secret' }, mesh: { type: 'string' }, name: { type: 'string' }, data: { type: 'string', description: 'base64' } });
+
+function secretSchemas(type: 'GlobalSecret' | 'Secret') {
+  const resource = type === 'GlobalSecret' ? globalSecret : meshSecret;
+  const what = type === 'GlobalSecret' ? 'global secret' : 'secret of the mesh';
+  const params = type === 'GlobalSecret' ? { type: 'object', properties: { name: nameParams.properties.name }, required: ['name'] } : { ...nameParams, required: ['mesh', 'name'] };
+  return {
+    list: {
+      summary: `List every ${what}`,
+      ...(type === 'Secret' ? { params: { ...meshParams, required: ['mesh'] } } : {}),
+      response: { 200: json('Every one', exactly({ total: { type: 'integer', minimum: 0 }, items: { type: 'array', items: resource }, next: { type: 'null' } })), ...problems(400, 403, 503) },
+    },
+    get: { summary: `Read a ${what}`, params, response: { 200: json(type, resource), ...problems(400, 403, 404, 503) } },
+    put: {
+      summary: `Create or replace a ${what}`,
+      params,
+      body: secretBody(type),
+      response: { 200: json('Replaced', emptyObject), 201: json('Created', emptyObject), ...problems(400, 403, 409, 413, 503) },
+    },
+    delete: {
+      summary: `Delete a ${what}`,
+      params,
+      querystring: forceQuery,
+      response: { 200: json('Deleted', emptyObject), ...problems(400, 403, 404, 409, 503) },
+    },
+  };
 }
 
 function toJson(secret: SecretResource) {
@@ -56,14 +86,15 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
   ];
   for (const { path, type } of prefixes) {
     type Params = { name: string; mesh?: string };
+    const schemas = secretSchemas(type);
 
-    app.get<{ Params: { mesh?: string } }>(path, { schema: { params: meshParams } }, async (request) => {
+    app.get<{ Params: { mesh?: string } }>(path, { schema: schemas.list }, async (request) => {
       await requireAccess(ctx, request, 'adminResources');
       const items = (await views.list(request.params.mesh ?? '')).map(toJson);
       return { total: items.length, items, next: null };
     });
 
-    app.get<{ Params: Params }>(`${path}/:name`, { schema: { params: nameParams } }, async (request) => {
+    app.get<{ Params: Params }>(`${path}/:name`, { schema: schemas.get }, async (request) => {
       await requireAccess(ctx, request, 'adminResources');
       const mesh = request.params.mesh ?? '';
       const secret = await views.get(mesh, request.params.name);
@@ -73,13 +104,15 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
 
     app.put<{ Params: Params; Body: { name?: string; mesh?: string; data: string } }>(
       `${path}/:name`,
-      { schema: { params: nameParams, body: secretBody(type) } },
+      { schema: schemas.put },
       async (request, reply: FastifyReply) => {
         await requireAccess(ctx, request, 'adminResources');
         const mesh = request.params.mesh ?? '';
         const { name } = request.params;
-        if (request.body.name !== undefined && request.body.name !== name) throw badRequest('name', `must match the name in the path (${name})`);
-        if (request.body.mesh !== undefined && request.body.mesh !== mesh) throw badRequest('mesh', `must match the mesh in the path (${mesh})`);
+        const mismatched: InvalidParameter[] = [];
+        if (request.body.name !== undefined && request.body.name !== name) mismatched.push({ field: 'name', reason: `must match the name in the path (${name})` });
+        if (request.body.mesh !== undefined && request.body.mesh !== mesh) mismatched.push({ field: 'mesh', reason: `must match the mesh in the path (${mesh})` });
+        if (mismatched.length > 0) throw invalidFields('body', mismatched);
         const created = await views.put(mesh, name, decodeBase64(request.body.data), audited(request, mesh, name));
         // A user-token key put that now signs: the stored admin token follows it (see reissueAdminToken).
         const view = ctx.families.secretView(mesh, name);
@@ -89,7 +122,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
       },
     );
 
-    app.delete<{ Params: Params; Querystring: { force?: 'true' | 'false' } }>(`${path}/:name`, { schema: { params: nameParams, querystring: forceQuery } }, async (request) => {
+    app.delete<{ Params: Params; Querystring: { force?: 'true' | 'false' } }>(`${path}/:name`, { schema: schemas.delete }, async (request) => {
       await requireAccess(ctx, request, 'adminResources');
       const mesh = request.params.mesh ?? '';
       await views.delete(mesh, request.params.name, audited(request, mesh, request.params.name), { force: request.query.force === 'true' });

@@ -100,7 +100,20 @@ describe('POST /tokens/user', () => {
     expect((await api.issue({ name: 'john', validFor: '1h' })).statusCode).toBe(200);
     const response = await api.issue({ name: 'john', validFor: '61m' });
     expect(response.statusCode).toBe(400);
-    expect(response.json().detail).toBe('validFor: must be at most 1h, got "61m"');
+    expect(response.json()).toMatchObject({ code: 'ERR_BAD_REQUEST', detail: 'invalid body: validFor must be at most 1h, got "61m"' });
+  });
+
+  it('names every invalid field, the duration checks included, with the code and the request id', async () => {
+    const response = await (await shared()).issue({ name: '', validFor: 'forever' });
+    expect(response.statusCode).toBe(400);
+    const problem = response.json();
+    expect(problem.invalid_parameters).toEqual([
+      { field: 'name', reason: 'must NOT have fewer than 1 characters' },
+      { field: 'validFor', reason: 'invalid duration "forever": expected a Go duration such as "24h" or "1h30m"' },
+    ]);
+    expect(problem).toMatchObject({ status: 400, code: 'ERR_BAD_REQUEST', instance: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    const tooShort = (await (await shared()).issue({ name: 'john', groups: [''], validFor: '0s' })).json();
+    expect(tooShort.invalid_parameters.map((p: { field: string }) => p.field)).toEqual(['groups.0', 'validFor']);
   });
 
   it('answers 409 with the reason where this plane may not issue user tokens', async () => {

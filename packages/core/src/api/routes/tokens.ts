@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { MeshAuthError } from '../../errors.js';
+import { problems, text } from '../openapi/responses.js';
 import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
 import { actorOf, auditIn } from '../audit-actor.js';
-import { parseValidFor } from '../validate.js';
+import { parseValidFor, validForSchema } from '../validate.js';
 
 const userTokenBody = {
   type: 'object',
@@ -12,7 +13,7 @@ const userTokenBody = {
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 253 },
     groups: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 253 } },
-    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+    validFor: validForSchema,
   },
 } as const;
 
@@ -20,7 +21,13 @@ const userTokenBody = {
 export function registerTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
   app.post<{ Body: { name: string; groups?: string[]; validFor: string } }>(
     '/tokens/user',
-    { schema: { body: userTokenBody } },
+    {
+      schema: {
+        summary: 'Generate a user token (access generateUserToken)',
+        body: userTokenBody,
+        response: { 200: text('The user token (a JWT)'), ...problems(400, 403, 409, 413, 503) },
+      },
+    },
     async (request, reply) => {
       await requireAccess(ctx, request, 'generateUserToken');
       const refusal = ctx.userTokenIssuingRefusal();

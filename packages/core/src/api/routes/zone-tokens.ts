@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { actorOf, auditIn } from '../audit-actor.js';
 import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
-import { meshNamePattern, parseValidFor } from '../validate.js';
+import { problems, text } from '../openapi/responses.js';
+import { meshNamePattern, parseValidFor, validForSchema } from '../validate.js';
 
 const zoneTokenBody = {
   type: 'object',
@@ -13,7 +14,7 @@ const zoneTokenBody = {
   properties: {
     zone: { type: 'string', pattern: meshNamePattern },
     scope: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: zoneScopes } },
-    validFor: { type: 'string', minLength: 1, maxLength: 64 },
+    validFor: validForSchema,
   },
 } as const;
 
@@ -23,6 +24,8 @@ const ingressBody = {
   additionalProperties: false,
   properties: { zone: zoneTokenBody.properties.zone, validFor: zoneTokenBody.properties.validFor },
 } as const;
+
+const issued = { 200: text('The zone token (a JWT)'), ...problems(400, 403, 413, 503) };
 
 /** Global only: tokens a zone control plane (scope cp) or its ingress/egress present to global. */
 export function registerZoneTokenRoutes(app: FastifyInstance, ctx: PlaneContext): void {
@@ -39,7 +42,7 @@ export function registerZoneTokenRoutes(app: FastifyInstance, ctx: PlaneContext)
     return token;
   };
 
-  app.post<{ Body: { zone: string; scope?: ZoneScope[]; validFor: string } }>('/tokens/zone', { schema: { body: zoneTokenBody } }, async (request, reply) => {
+  app.post<{ Body: { zone: string; scope?: ZoneScope[]; validFor: string } }>('/tokens/zone', { schema: { summary: 'Generate a zone token (global; access generateZoneToken)', body: zoneTokenBody, response: issued } }, async (request, reply) => {
     await requireAccess(ctx, request, 'generateZoneToken');
     const { zone, scope = ['cp', 'ingress', 'egress'], validFor } = request.body;
     const token = await issue(request, zone, scope, validFor);
@@ -48,7 +51,7 @@ export function registerZoneTokenRoutes(app: FastifyInstance, ctx: PlaneContext)
   });
 
   // The docs list "zone ingress token": a zone token scoped to ingress.
-  app.post<{ Body: { zone: string; validFor: string } }>('/tokens/zone-ingress', { schema: { body: ingressBody } }, async (request, reply) => {
+  app.post<{ Body: { zone: string; validFor: string } }>('/tokens/zone-ingress', { schema: { summary: 'Generate a zone token scoped to ingress (global)', body: ingressBody, response: issued } }, async (request, reply) => {
     await requireAccess(ctx, request, 'generateZoneToken');
     const token = await issue(request, request.body.zone, ['ingress'], request.body.validFor);
     request.log.info({ zone: request.body.zone, by: request.identity.name }, 'zone ingress token issued');

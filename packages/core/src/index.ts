@@ -102,7 +102,8 @@ export {
 
 export { syncProto, protoRoot, syncLoaderOptions } from './sync/sync-proto.js';
 export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
-export { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
+export { BatchEncoder, encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
+export { BULK_SLICE_ROWS, yieldToLoop } from './yield-to-loop.js';
 export { BatchReceiver, SyncBatchError, type ReceivedBatch } from './sync/batch-receiver.js';
 export { emptyContent, type SyncContent, type SyncKey, type SyncRevocation, type BatchHeader, type BatchKind } from './sync/sync-content.js';
 export type { GlobalMessage, GlobalMessage__Output } from './gen/meshauth/v1/GlobalMessage.js';

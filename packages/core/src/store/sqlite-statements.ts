@@ -18,6 +18,7 @@ import type {
   VersionInfo,
   ZoneStatusRow,
 } from './store.js';
+import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
 
 /** Revocations are read in pages of this many rows (keyset pagination by jti). */
@@ -201,7 +202,9 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async deleteAllRevocations(family: string): Promise<void> {
-    this.statement('DELETE FROM revocations WHERE family = ?').run(family);
+    // In slices, the event loop let through between them (a zone replacing a million).
+    const slice = this.statement('DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM revocations WHERE family = ? ORDER BY jti LIMIT ?)');
+    while (slice.run(family, family, BULK_SLICE_ROWS).changes > 0) await yieldToLoop();
   }
 
   async revokedJtis(family: string): Promise<Set<string>> {
@@ -209,7 +212,8 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async clearStagedRevocations(): Promise<void> {
-    this.statement('DELETE FROM staged_revocations').run();
+    const slice = this.statement('DELETE FROM staged_revocations WHERE jti IN (SELECT jti FROM staged_revocations ORDER BY jti LIMIT ?)');
+    while (slice.run(BULK_SLICE_ROWS).changes > 0) await yieldToLoop();
   }
 
   async stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void> {
@@ -219,10 +223,21 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {
-    this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete')").run(family);
-    this.statement(
-      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' ON CONFLICT DO NOTHING",
-    ).run(family, revokedAt);
+    // Range by range of staged jtis (each jti is staged once, so the order across ranges does not
+    // matter), with the event loop let through between them.
+    const end = this.statement('SELECT max(jti) FROM (SELECT jti FROM staged_revocations WHERE jti > ? ORDER BY jti LIMIT ?)').pluck();
+    const remove = this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete' AND jti > ? AND jti <= ?)");
+    const insert = this.statement(
+      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' AND jti > ? AND jti <= ? ON CONFLICT DO NOTHING",
+    );
+    for (let after = ''; ; ) {
+      const last = end.get(after, BULK_SLICE_ROWS) as string | null;
+      if (last === null) return;
+      remove.run(family, after, last);
+      insert.run(family, revokedAt, after, last);
+      after = last;
+      await yieldToLoop();
+    }
   }
 
   async putSecret(row: SecretRow): Promise<boolean> {

@@ -36,6 +36,7 @@ export { decodeJws, encodeSigningInput, signRs256, verifyRs256, JwsFormatError, 
 export { generateRsaPrivateKeyPem, parseKeyPem, importSigningKey, MIN_RSA_BITS, type SigningKey } from './tokens/signing-key.js';
 export { KeyRing } from './tokens/key-ring.js';
 export { RevocationSet } from './tokens/revocation-set.js';
+export { isCanonicalUuid, readUuids, UUID_BYTES } from './tokens/uuid-jti.js';
 export { TokenFamily, emptyFamilyChange, type AlsoInTransaction, type TokenFamilyName, type FamilyChange, type SyncedBatch } from './tokens/token-family.js';
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';

@@ -77,4 +77,22 @@ describe('200,000 revocations', () => {
     probe.close();
     await waitFor('zone refuses it', async () => (await http('GET', `${zone.url}/who-am-i`, { token })).status === 401);
   });
+
+  it('a bulk replace while the zone is connected (one reload row in the log) reaches it as a snapshot of the new list', async () => {
+    const token = await issueUserToken(global.url, global.adminToken, 'bulk', []);
+    await waitFor('zone accepts it', async () => (await http('GET', `${zone.url}/who-am-i`, { token })).status === 200);
+    const next = [...Array.from({ length: 20_000 }, () => randomUUID()), jtiOf(token), 'not-a-uuid', randomUUID().toUpperCase()];
+    const put = await http('PUT', `${global.url}/global-secrets/user-token-revocations`, {
+      body: { type: 'GlobalSecret', name: 'user-token-revocations', data: Buffer.from(next.join(',')).toString('base64') },
+    });
+    expect(put.status).toBeLessThan(300);
+    await waitFor(
+      'zone holds the new list',
+      async () => (await http('GET', `${zone.url}/metrics`)).text.match(/meshauth_revocations\{[^}]*family="user-token"[^}]*\} (\d+)/)?.[1] === String(next.length),
+      60_000,
+    );
+    expect((await http('GET', `${zone.url}/who-am-i`, { token })).status).toBe(401);
+    // The old list is gone: its revoked token is accepted again.
+    expect((await http('GET', `${zone.url}/who-am-i`, { token: revokedToken })).status).toBe(200);
+  }, 120_000);
 });

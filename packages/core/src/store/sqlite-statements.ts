@@ -199,7 +199,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     const clock = new SliceClock();
     for (const r of rows) {
       if (insert.run(family, r.jti, r.revokedAt, r.expiresAt).changes > 0) added.push(r.jti);
-      await clock.tick();
+      if (clock.due()) await clock.pause();
     }
     return added;
   }
@@ -210,7 +210,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     const clock = new SliceClock();
     for (const jti of jtis) {
       if (remove.run(family, jti).changes > 0) deleted.push(jti);
-      await clock.tick();
+      if (clock.due()) await clock.pause();
     }
     return deleted;
   }
@@ -236,7 +236,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     const clock = new SliceClock();
     for (const row of rows) {
       stage.run(row.jti, row.op, row.expiresAt);
-      await clock.tick();
+      if (clock.due()) await clock.pause();
     }
   }
 

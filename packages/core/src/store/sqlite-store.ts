@@ -134,7 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.checkpointer?.stop();
+    if (this.checkpointer) await this.checkpointer.stop();
     await this.writeLock.run(async () => {
       if (this.readerDb !== this.db && this.readerDb.open) this.readerDb.close();
       if (this.db.open) this.db.close();

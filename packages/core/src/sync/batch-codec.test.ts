@@ -214,7 +214,7 @@ describe('batch headers and order', () => {
   it('lets an error of the store through instead of taking it for a bad batch', async () => {
     const sent = chunked(snapshot, revoking(800));
     await receiver.add(sent[0]!.batch, 'public');
-    store.close();
+    await store.close();
     await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(expect.not.objectContaining({ name: 'SyncBatchError' }));
     store = SqliteStore.open(':memory:');
   });

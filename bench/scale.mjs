@@ -8,6 +8,13 @@
  *   fullSyncSeconds  a fresh zone-cp process, started after the import, until its /sync/status
  *                    shows global's version applied (process start included; from its ready
  *                    line too, beside it). It must then refuse a token whose jti was imported.
+ *   snapshotWireMb   bytes global sent that zone for that sync (10^6 bytes), counted by a TCP
+ *                    proxy between them (HTTP/2 + gRPC framing included).
+ *   globalRssMb      global's RSS once the import returned.
+ *   *StallMs         the longest GET /who-am-i (one after another, 10 ms apart) on global while
+ *                    it imports, on the zone from its ready line until it applied the snapshot,
+ *                    and on global while it serves that snapshot; beside each, the longest on the
+ *                    same plane idle (the baseline: global just before the work, the zone after).
  *   zoneRssMb        that zone's RSS once synced; beside it, its RSS restarted on its own store
  *                    (holding the same revocations without the snapshot's transient peak).
  *   deltaBytes       bytes global sent that zone for one further revocation, counted by a TCP
@@ -22,6 +29,7 @@ import { call, expectOk, issueUserToken, readAdminToken } from './lib/http.mjs';
 import { issueZoneTokens, now, startSyncedZone, waitFor, whoAmIStatus } from './lib/mesh.mjs';
 import { progress, runIfMain } from './lib/standalone.mjs';
 import { median, round } from './lib/stats.mjs';
+import { idleMs, startStallProbe } from './lib/stall-probe.mjs';
 import { verifyWithRevocations } from './lib/verify-with-revocations.mjs';
 
 const DELTA_SAMPLES = 3;
@@ -49,32 +57,43 @@ async function importAndSync(cfg, result) {
   const admin = await readAdminToken(global.url);
   const victim = await issueUserToken(global.url, admin, 'victim', []);
   const victimJti = JSON.parse(Buffer.from(victim.split('.')[1], 'base64url').toString()).jti;
+  const prober = await issueUserToken(global.url, admin, 'prober', []);
   const jtis = Array.from({ length: n - 1 }, () => randomUUID());
   jtis.push(victimJti);
   const body = JSON.stringify({ type: 'GlobalSecret', name: 'user-token-revocations', data: Buffer.from(jtis.join(',')).toString('base64') });
   progress('scale', `importing ${n} revocations (${round(body.length / 1e6, 1)} MB request)`);
+  result.globalIdleStallMs = await idleMs(global.url, prober);
+  let probe = startStallProbe(global.url, prober);
   let t = now();
   await expectOk('PUT', `${global.url}/global-secrets/user-token-revocations`, { token: admin, body });
   result.importSeconds = round((now() - t) / 1000, 2);
+  result.globalImportStallMs = (await probe.stop()).maxMs;
   result.importMethod = 'PUT /global-secrets/user-token-revocations (one request)';
   result.importRequestMb = round(body.length / 1e6, 1);
   result.globalRssMb = global.rssMb();
-  progress('scale', `imported in ${result.importSeconds} s; global RSS ${result.globalRssMb} MB`);
+  progress('scale', `imported in ${result.importSeconds} s; global RSS ${result.globalRssMb} MB; longest who-am-i meanwhile ${result.globalImportStallMs} ms (idle ${result.globalIdleStallMs} ms)`);
 
   const proxy = await startCountingProxy(global.syncPort);
   const [{ zone, token }] = await issueZoneTokens(global.url, admin, ['zone-scale']);
+  result.globalIdleStallMs = Math.max(result.globalIdleStallMs, await idleMs(global.url, prober));
+  probe = startStallProbe(global.url, prober);
   t = now();
   // A long heartbeat keeps heartbeats out of the byte count of one delta.
   const zoneCp = await startSyncedZone({ address: `grpc://127.0.0.1:${proxy.port}`, zone, token, env: { MESHAUTH_MULTIZONE_ZONE_HEARTBEAT_INTERVAL: '60s' } });
   const readyAt = now();
+  const zoneProbe = startStallProbe(zoneCp.url, prober);
   const target = await globalVersionOf(zoneCp);
   await waitApplied(zoneCp, target, 600_000);
   const syncedAt = now();
+  result.globalSnapshotStallMs = (await probe.stop()).maxMs;
+  result.zoneApplyStallMs = (await zoneProbe.stop()).maxMs;
+  result.zoneIdleStallMs = await idleMs(zoneCp.url, prober);
   result.fullSyncSeconds = round((syncedAt - t) / 1000, 2);
   result.fullSyncFromReadySeconds = round((syncedAt - readyAt) / 1000, 2);
   result.fullSyncBytes = proxy.counts.downstream;
+  result.snapshotWireMb = round(proxy.counts.downstream / 1e6, 1);
   if ((await whoAmIStatus(zoneCp.url, victim)) !== 401) throw new Error('the synced zone still accepts a token whose jti was imported');
-  progress('scale', `fresh zone synced in ${result.fullSyncSeconds} s (${round(proxy.counts.downstream / 1e6, 1)} MB on the wire)`);
+  progress('scale', `fresh zone synced in ${result.fullSyncSeconds} s (${result.snapshotWireMb} MB on the wire); longest who-am-i meanwhile: global ${result.globalSnapshotStallMs} ms, zone ${result.zoneApplyStallMs} ms (zone idle ${result.zoneIdleStallMs} ms)`);
   await new Promise((r) => setTimeout(r, cfg.quick ? 200 : 2_000));
   result.zoneRssMb = zoneCp.rssMb();
   progress('scale', `zone RSS once synced: ${result.zoneRssMb} MB`);

@@ -36,6 +36,7 @@ export { decodeJws, encodeSigningInput, signRs256, verifyRs256, JwsFormatError, 
 export { generateRsaPrivateKeyPem, parseKeyPem, importSigningKey, MIN_RSA_BITS, type SigningKey } from './tokens/signing-key.js';
 export { KeyRing } from './tokens/key-ring.js';
 export { RevocationSet } from './tokens/revocation-set.js';
+export { isCanonicalUuid, readUuids, UUID_BYTES } from './tokens/uuid-jti.js';
 export { TokenFamily, emptyFamilyChange, type AlsoInTransaction, type TokenFamilyName, type FamilyChange, type SyncedBatch } from './tokens/token-family.js';
 export { userTokenFamily, zoneTokenFamily, dataplaneTokenFamily } from './tokens/family-names.js';
 export { TokenFamilies, type TokenKind, type SecretView } from './tokens/token-families.js';
@@ -103,7 +104,8 @@ export {
 
 export { syncProto, protoRoot, syncLoaderOptions } from './sync/sync-proto.js';
 export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
-export { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
+export { BatchEncoder, encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
+export { BULK_SLICE_ROWS, yieldToLoop } from './yield-to-loop.js';
 export { BatchReceiver, SyncBatchError, type ReceivedBatch } from './sync/batch-receiver.js';
 export { emptyContent, type SyncContent, type SyncKey, type SyncRevocation, type BatchHeader, type BatchKind } from './sync/sync-content.js';
 export type { GlobalMessage, GlobalMessage__Output } from './gen/meshauth/v1/GlobalMessage.js';

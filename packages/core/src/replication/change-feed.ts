@@ -81,12 +81,19 @@ export class ChangeFeed {
   untilApplied(version: number): Promise<void> {
     if (this.applied >= version) return Promise.resolve();
     const waiting = new Promise<void>((resolve, reject) => {
-      const timeout = setTimeout(() => {
-        const at = this.waiters.indexOf(waiter);
-        if (at >= 0) this.waiters.splice(at, 1);
-        reject(new MeshAuthError('ERR_STORE_UNAVAILABLE', `the change was committed as version ${version}, but the store's change log could not be read back within ${APPLY_TIMEOUT_MS / 1000} s; it takes effect once ${this.options.store.location} answers again`));
-      }, APPLY_TIMEOUT_MS);
+      let timeout: NodeJS.Timeout;
+      const arm = (): void => {
+        timeout = setTimeout(() => {
+          // A read still under way is the log being read (a million-revocation reload takes
+          // seconds on a busy machine): wait on; only a store that does not answer fails the write.
+          if (this.running && !this.stopped) return arm();
+          const at = this.waiters.indexOf(waiter);
+          if (at >= 0) this.waiters.splice(at, 1);
+          reject(new MeshAuthError('ERR_STORE_UNAVAILABLE', `the change was committed as version ${version}, but the store's change log could not be read back within ${APPLY_TIMEOUT_MS / 1000} s; it takes effect once ${this.options.store.location} answers again`));
+        }, APPLY_TIMEOUT_MS);
+      };
       const waiter = { version, resolve: () => (clearTimeout(timeout), resolve()) };
+      arm();
       this.waiters.push(waiter);
     });
     void this.catchUp();

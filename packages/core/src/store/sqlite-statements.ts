@@ -18,8 +18,11 @@ import type {
   VersionInfo,
   ZoneStatusRow,
 } from './store.js';
+import { SliceClock, yieldToLoop } from '../yield-to-loop.js';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
 
+/** Rows one bulk statement moves before the event loop gets a turn (a few ms of work). */
+const SQL_SLICE_ROWS = 1_000;
 /** Revocations are read in pages of this many rows (keyset pagination by jti). */
 const PAGE_ROWS = 10_000;
 
@@ -192,16 +195,30 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
 
   async addRevocations(family: string, rows: { jti: string; revokedAt: number; expiresAt: number | null }[]): Promise<string[]> {
     const insert = this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
-    return rows.filter((r) => insert.run(family, r.jti, r.revokedAt, r.expiresAt).changes > 0).map((r) => r.jti);
+    const added: string[] = [];
+    const clock = new SliceClock();
+    for (const r of rows) {
+      if (insert.run(family, r.jti, r.revokedAt, r.expiresAt).changes > 0) added.push(r.jti);
+      if (clock.due()) await clock.pause();
+    }
+    return added;
   }
 
   async deleteRevocations(family: string, jtis: string[]): Promise<string[]> {
     const remove = this.statement('DELETE FROM revocations WHERE family = ? AND jti = ?');
-    return jtis.filter((jti) => remove.run(family, jti).changes > 0);
+    const deleted: string[] = [];
+    const clock = new SliceClock();
+    for (const jti of jtis) {
+      if (remove.run(family, jti).changes > 0) deleted.push(jti);
+      if (clock.due()) await clock.pause();
+    }
+    return deleted;
   }
 
   async deleteAllRevocations(family: string): Promise<void> {
-    this.statement('DELETE FROM revocations WHERE family = ?').run(family);
+    // In slices, the event loop let through between them (a zone replacing a million).
+    const slice = this.statement('DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM revocations WHERE family = ? ORDER BY jti LIMIT ?)');
+    while (slice.run(family, family, SQL_SLICE_ROWS).changes > 0) await yieldToLoop();
   }
 
   async revokedJtis(family: string): Promise<Set<string>> {
@@ -209,20 +226,36 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async clearStagedRevocations(): Promise<void> {
-    this.statement('DELETE FROM staged_revocations').run();
+    const slice = this.statement('DELETE FROM staged_revocations WHERE jti IN (SELECT jti FROM staged_revocations ORDER BY jti LIMIT ?)');
+    while (slice.run(SQL_SLICE_ROWS).changes > 0) await yieldToLoop();
   }
 
   async stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void> {
     // A jti staged twice keeps its last operation.
     const stage = this.statement('INSERT OR REPLACE INTO staged_revocations (jti, op, expires_at) VALUES (?, ?, ?)');
-    for (const row of rows) stage.run(row.jti, row.op, row.expiresAt);
+    const clock = new SliceClock();
+    for (const row of rows) {
+      stage.run(row.jti, row.op, row.expiresAt);
+      if (clock.due()) await clock.pause();
+    }
   }
 
   async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {
-    this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete')").run(family);
-    this.statement(
-      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' ON CONFLICT DO NOTHING",
-    ).run(family, revokedAt);
+    // Range by range of staged jtis (each jti is staged once, so the order across ranges does not
+    // matter), with the event loop let through between them.
+    const end = this.statement('SELECT max(jti) FROM (SELECT jti FROM staged_revocations WHERE jti > ? ORDER BY jti LIMIT ?)').pluck();
+    const remove = this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete' AND jti > ? AND jti <= ?)");
+    const insert = this.statement(
+      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' AND jti > ? AND jti <= ? ON CONFLICT DO NOTHING",
+    );
+    for (let after = ''; ; ) {
+      const last = end.get(after, SQL_SLICE_ROWS) as string | null;
+      if (last === null) return;
+      remove.run(family, after, last);
+      insert.run(family, revokedAt, after, last);
+      after = last;
+      await yieldToLoop();
+    }
   }
 
   async putSecret(row: SecretRow): Promise<boolean> {

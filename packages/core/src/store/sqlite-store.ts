@@ -6,6 +6,7 @@ import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { MeshAuthError } from '../errors.js';
 import { AsyncMutex } from './async-mutex.js';
 import { migrate } from './sqlite-migrations.js';
+import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteReads, SqliteWrites } from './sqlite-statements.js';
 import type { InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
 
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   private readonly writeLock = new AsyncMutex();
   private readonly namedLocks = new Map<string, AsyncMutex>();
   private readonly hints = new EventEmitter();
+  private readonly checkpointer: SqliteCheckpointer | undefined;
 
   private constructor(db: Database, readerDb: Database, path: string) {
     this.db = db;
@@ -35,6 +37,10 @@ export class SqliteStore implements Store {
     this.read = new SqliteReads(readerDb);
     this.writes = new SqliteWrites(db);
     this.epoch = this.writes.epochOrCreate(randomUUID());
+    if (path !== ':memory:') {
+      db.pragma('wal_autocheckpoint = 0');
+      this.checkpointer = new SqliteCheckpointer(path);
+    }
   }
 
   /** Opens (creating if needed) the store; a file it cannot open or write is a one-line 503 naming why. */
@@ -128,6 +134,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.checkpointer) await this.checkpointer.stop();
     await this.writeLock.run(async () => {
       if (this.readerDb !== this.db && this.readerDb.open) this.readerDb.close();
       if (this.db.open) this.db.close();

@@ -65,7 +65,7 @@ describe('batch encoding and receiving', () => {
   });
 
   it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', async () => {
-    const big = content(60_000);
+    const big = content(150_000);
     const sent = wire(encodeBatch(header, big, 'public'));
     expect(sent.length).toBeGreaterThan(1);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
@@ -84,7 +84,7 @@ describe('batch encoding and receiving', () => {
     expect(received.staged).toBe(true);
     expect(received.revocationsAdded).toEqual([]);
     // The next batch of several chunks starts from an empty staging table.
-    const next = content(60_000);
+    const next = content(150_000);
     await receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, next, 'public')), 'public');
     expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
   });
@@ -101,7 +101,7 @@ describe('batch encoding and receiving', () => {
   });
 
   it('refuses chunks out of order', async () => {
-    const sent = wire(encodeBatch(header, content(60_000), 'public'));
+    const sent = wire(encodeBatch(header, content(150_000), 'public'));
     await receiver.add(sent[0]!.batch, 'public');
     await expect(receiver.add(sent[2]!.batch, 'public')).rejects.toThrow(SyncBatchError);
   });
@@ -140,7 +140,7 @@ describe('batch headers and order', () => {
     ['a snapshot', snapshot],
     ['a delta', delta],
   ])('receives %s as sent, in one chunk and in several', async (_what, header) => {
-    for (const content of [revoking(1), revoking(300)]) {
+    for (const content of [revoking(1), revoking(800)]) {
       const sent = chunked(header, content);
       expect(sent.map((s) => s.batch.kind)).toEqual(sent.map(() => (header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA')));
       expect((await receive(receiver, sent, 'public')).header).toEqual(header);
@@ -148,10 +148,10 @@ describe('batch headers and order', () => {
   });
 
   it('refuses, mid-batch, a chunk of another epoch, version or kind, and then takes a new batch from chunk 0', async () => {
-    const sent = chunked(snapshot, revoking(300));
+    const sent = chunked(snapshot, revoking(800));
     expect(sent.length).toBeGreaterThan(2);
     for (const other of [{ ...snapshot, epoch: 'epoch-2' }, { ...snapshot, toVersion: 8 }, { ...snapshot, kind: 'delta' as const }]) {
-      const foreign = chunked(other, revoking(300));
+      const foreign = chunked(other, revoking(800));
       expect(await receiver.add(sent[0]!.batch, 'public')).toBeUndefined();
       await expect(receiver.add(foreign[1]!.batch, 'public')).rejects.toThrow(new SyncBatchError(`batch ${other.toVersion}: got chunk 1, expected chunk 1 of the same batch`));
       // The refused batch is dropped whole: its next chunk does not continue it either.
@@ -162,7 +162,7 @@ describe('batch headers and order', () => {
   });
 
   it('refuses a batch that does not start at chunk 0, or that repeats a chunk', async () => {
-    const sent = chunked(snapshot, revoking(300));
+    const sent = chunked(snapshot, revoking(800));
     await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(new SyncBatchError('batch 7: got chunk 1, expected chunk 0 of the same batch'));
     await receiver.add(sent[0]!.batch, 'public');
     await expect(receiver.add(sent[0]!.batch, 'public')).rejects.toThrow(new SyncBatchError('batch 7: got chunk 0, expected chunk 1 of the same batch'));
@@ -197,7 +197,7 @@ describe('batch headers and order', () => {
   });
 
   it('keeps the reason of the first chunk that fails, and still takes the chunks after it in order', async () => {
-    const content = revoking(300);
+    const content = revoking(800);
     content.keys = [{ serial: 4, publicPem: 'garbage', createdAt: 1 }];
     content.removedJtis = [''];
     const sent = chunked(snapshot, content);
@@ -207,14 +207,14 @@ describe('batch headers and order', () => {
   });
 
   it('names its refusals SyncBatchError', async () => {
-    const [, second] = chunked(snapshot, revoking(300));
+    const [, second] = chunked(snapshot, revoking(800));
     await expect(receiver.add(second!.batch, 'public')).rejects.toThrow(expect.objectContaining({ name: 'SyncBatchError' }));
   });
 
   it('lets an error of the store through instead of taking it for a bad batch', async () => {
-    const sent = chunked(snapshot, revoking(300));
+    const sent = chunked(snapshot, revoking(800));
     await receiver.add(sent[0]!.batch, 'public');
-    store.close();
+    await store.close();
     await expect(receiver.add(sent[1]!.batch, 'public')).rejects.toThrow(expect.not.objectContaining({ name: 'SyncBatchError' }));
     store = SqliteStore.open(':memory:');
   });
@@ -230,6 +230,66 @@ describe('batch headers and order', () => {
       createdAt: 5,
       origin: 'synced',
     });
+  });
+});
+
+describe('packed UUID jtis on the wire', () => {
+  let store: SqliteStore;
+  let receiver: BatchReceiver;
+  beforeEach(() => {
+    store = SqliteStore.open(':memory:');
+    receiver = new BatchReceiver(store);
+  });
+  afterEach(() => store.close());
+  const header: BatchHeader = { kind: 'delta', epoch: 'e', fromVersion: 1, toVersion: 2, toVersionId: 'v', committedAt: 1 };
+  const lower = randomUUID();
+  const mixed: SyncContent = {
+    keys: [],
+    removedKeySerials: [],
+    addedRevocations: [
+      { jti: lower, expiresAt: 2_000_000_000_000 },
+      { jti: lower.toUpperCase(), expiresAt: null },
+      { jti: 'not-a-uuid', expiresAt: 5 },
+      { jti: randomUUID(), expiresAt: null },
+    ],
+    removedJtis: [randomUUID(), 'gone', randomUUID().toUpperCase()],
+  };
+
+  it('packs canonical UUIDs as 16 bytes each and sends every other jti as its string, losing nothing', async () => {
+    const [sent] = wire(encodeBatch(header, mixed, 'public'));
+    expect(sent!.batch.addedUuidJtis).toHaveLength(32);
+    expect(sent!.batch.addedUuidExpiresAtMs).toEqual([2_000_000_000_000, 0]);
+    expect(sent!.batch.addedRevocations.map((r) => r.jti)).toEqual([lower.toUpperCase(), 'not-a-uuid']);
+    expect(sent!.batch.removedUuidJtis).toHaveLength(16);
+    expect(sent!.batch.removedJtis).toEqual(['gone', mixed.removedJtis[2]]);
+    const received = await receive(receiver, [sent!], 'public');
+    const byJti = (list: { jti: string }[]) => [...list].sort((a, b) => a.jti.localeCompare(b.jti));
+    expect(byJti(received.revocationsAdded)).toEqual(byJti(mixed.addedRevocations));
+    expect([...received.revocationsDeleted].sort()).toEqual([...mixed.removedJtis].sort());
+  });
+
+  it('sends no expiry list when no packed jti has one', () => {
+    const [sent] = wire(encodeBatch(header, { ...mixed, addedRevocations: [{ jti: randomUUID(), expiresAt: null }] }, 'public'));
+    expect(sent!.batch.addedUuidExpiresAtMs).toEqual([]);
+  });
+
+  it('takes a million-revocation snapshot in under 20 MB of messages (36-character strings took 42 MB)', () => {
+    const jtis = Array.from({ length: 1_000_000 }, () => ({ jti: randomUUID(), expiresAt: null }));
+    const sent = wire(encodeBatch({ ...header, kind: 'snapshot' }, { keys: [], removedKeySerials: [], addedRevocations: jtis, removedJtis: [] }, 'public'));
+    const bytes = sent.reduce((sum, s) => sum + s.bytes, 0);
+    expect(bytes).toBeGreaterThan(16_000_000);
+    expect(bytes).toBeLessThan(17_000_000);
+    for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
+  });
+
+  it('fails a batch whose packed field is not a whole number of UUIDs, or whose expiry list does not match it', async () => {
+    const [sent] = wire(encodeBatch(header, mixed, 'public'));
+    const cut = { ...sent!.batch, addedUuidJtis: sent!.batch.addedUuidJtis.subarray(0, 20) };
+    expect((await receiver.add(cut, 'public'))!.error).toBe('batch 2: added_uuid_jtis holds 20 bytes, not a whole number of 16-byte UUIDs');
+    const removed = { ...sent!.batch, removedUuidJtis: Buffer.alloc(15) };
+    expect((await receiver.add(removed, 'public'))!.error).toBe('batch 2: removed_uuid_jtis holds 15 bytes, not a whole number of 16-byte UUIDs');
+    const expiries = { ...sent!.batch, addedUuidExpiresAtMs: [1, 2, 3] };
+    expect((await receiver.add(expiries, 'public'))!.error).toBe('batch 2: 3 expiry times for 2 packed jtis');
   });
 });
 

@@ -1,6 +1,7 @@
 import type { SyncMode } from '../config/defaults.js';
 import type { Batch } from '../gen/meshauth/v1/Batch.js';
-import type { BatchHeader, SyncContent } from './sync-content.js';
+import { isCanonicalUuid, UUID_BYTES, writeUuid } from '../tokens/uuid-jti.js';
+import type { BatchHeader, SyncContent, SyncKey, SyncRevocation } from './sync-content.js';
 
 /** No sync message is larger than this (gRPC's default receive limit is 4 MiB; we stay at 1). */
 export const MAX_SYNC_MESSAGE_BYTES = 1_048_576;
@@ -12,61 +13,141 @@ const keyBytes = (pem: number, privatePem: number) => pem + privatePem + 48;
 const revocationBytes = (jti: number) => jti + 24;
 const removedJtiBytes = (jti: number) => jti + 6;
 const removedSerialBytes = 6;
+// A packed UUID: its 16 bytes, and its exp in the packed list beside (1 byte when 0, at most 10).
+const uuidRevocationBytes = (expiresAt: number | null) => UUID_BYTES + (expiresAt ? 10 : 1);
 
-/**
- * Turns one batch into gRPC messages of at most `maxBytes` each, in order, the last one marked.
- * This is the one place key material is put on the wire, so it is also the one place that makes
- * sure a private key is sent only in private mode.
- */
-export function encodeBatch(header: BatchHeader, content: SyncContent, mode: SyncMode, maxBytes = MAX_SYNC_MESSAGE_BYTES): Batch[] {
-  const budget = maxBytes - HEADER_ALLOWANCE - header.epoch.length - header.toVersionId.length;
-  const sendPrivate = mode === 'private';
-  const chunks: Batch[] = [];
-  let current = newChunk(header, 0);
-  let used = 0;
-  const room = (bytes: number) => {
-    if (used + bytes > budget && used > 0) {
-      chunks.push(current);
-      current = newChunk(header, chunks.length);
-      used = 0;
+/** Packed UUIDs of one chunk, grown as they come: a one-revocation delta stays small. */
+class UuidRun {
+  private bytes = new Uint8Array(0);
+  length = 0;
+
+  /** `jti` must be a canonical UUID. */
+  push(jti: string): void {
+    if (this.bytes.length < (this.length + 1) * UUID_BYTES) {
+      const grown = new Uint8Array(Math.max(16 * UUID_BYTES, this.bytes.length * 2));
+      grown.set(this.bytes);
+      this.bytes = grown;
     }
-    used += bytes;
-  };
-  for (const key of content.keys) {
-    const privatePem = sendPrivate ? (key.privatePem ?? '') : '';
-    room(keyBytes(key.publicPem.length, privatePem.length));
-    current.keys!.push({ serial: key.serial, publicPem: key.publicPem, privatePem, createdAtMs: key.createdAt });
+    writeUuid(jti, this.bytes, this.length * UUID_BYTES);
+    this.length++;
   }
-  for (const serial of content.removedKeySerials) {
-    room(removedSerialBytes);
-    current.removedKeySerials!.push(serial);
+
+  take(): Buffer {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.length * UUID_BYTES);
   }
-  for (const r of content.addedRevocations) {
-    room(revocationBytes(Buffer.byteLength(r.jti)));
-    current.addedRevocations!.push({ jti: r.jti, expiresAtMs: r.expiresAt ?? 0 });
-  }
-  for (const jti of content.removedJtis) {
-    room(removedJtiBytes(Buffer.byteLength(jti)));
-    current.removedJtis!.push(jti);
-  }
-  chunks.push(current);
-  chunks[chunks.length - 1]!.last = true;
-  return chunks;
 }
 
-function newChunk(header: BatchHeader, index: number): Batch {
-  return {
-    kind: header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA',
-    epoch: header.epoch,
-    fromVersion: header.fromVersion,
-    toVersion: header.toVersion,
-    toVersionId: header.toVersionId,
-    committedAtMs: header.committedAt,
-    chunk: index,
-    last: false,
-    keys: [],
-    removedKeySerials: [],
-    addedRevocations: [],
-    removedJtis: [],
-  };
+interface OpenChunk {
+  batch: Batch;
+  added: UuidRun;
+  addedExpiries: number[];
+  removed: UuidRun;
+}
+
+/**
+ * Builds one batch's gRPC messages item by item (a snapshot is fed from the store page by page),
+ * each at most `maxBytes`, in order, the last one marked. Canonical UUID jtis go packed (see
+ * sync.proto), every other jti as its string. This is the one place key material is put on the
+ * wire, so it is also the one place that makes sure a private key is sent only in private mode.
+ */
+export class BatchEncoder {
+  private readonly budget: number;
+  private readonly sendPrivate: boolean;
+  private readonly chunks: Batch[] = [];
+  private current: OpenChunk;
+  private used = 0;
+
+  constructor(
+    private readonly header: BatchHeader,
+    mode: SyncMode,
+    maxBytes = MAX_SYNC_MESSAGE_BYTES,
+  ) {
+    this.budget = maxBytes - HEADER_ALLOWANCE - header.epoch.length - header.toVersionId.length;
+    this.sendPrivate = mode === 'private';
+    this.current = this.open();
+  }
+
+  addKey(key: SyncKey): void {
+    const privatePem = this.sendPrivate ? (key.privatePem ?? '') : '';
+    this.room(keyBytes(key.publicPem.length, privatePem.length));
+    this.current.batch.keys!.push({ serial: key.serial, publicPem: key.publicPem, privatePem, createdAtMs: key.createdAt });
+  }
+
+  removeKey(serial: number): void {
+    this.room(removedSerialBytes);
+    this.current.batch.removedKeySerials!.push(serial);
+  }
+
+  addRevocation(r: SyncRevocation): void {
+    if (isCanonicalUuid(r.jti)) {
+      this.room(uuidRevocationBytes(r.expiresAt));
+      this.current.added.push(r.jti);
+      this.current.addedExpiries.push(r.expiresAt ?? 0);
+    } else {
+      this.room(revocationBytes(Buffer.byteLength(r.jti)));
+      this.current.batch.addedRevocations!.push({ jti: r.jti, expiresAtMs: r.expiresAt ?? 0 });
+    }
+  }
+
+  removeJti(jti: string): void {
+    if (isCanonicalUuid(jti)) {
+      this.room(UUID_BYTES);
+      this.current.removed.push(jti);
+    } else {
+      this.room(removedJtiBytes(Buffer.byteLength(jti)));
+      this.current.batch.removedJtis!.push(jti);
+    }
+  }
+
+  finish(): Batch[] {
+    this.seal();
+    this.chunks[this.chunks.length - 1]!.last = true;
+    return this.chunks;
+  }
+
+  private room(bytes: number): void {
+    if (this.used + bytes > this.budget && this.used > 0) {
+      this.seal();
+      this.current = this.open();
+      this.used = 0;
+    }
+    this.used += bytes;
+  }
+
+  private seal(): void {
+    const { batch, added, addedExpiries, removed } = this.current;
+    batch.addedUuidJtis = added.take();
+    batch.addedUuidExpiresAtMs = addedExpiries.some((ms) => ms !== 0) ? addedExpiries : [];
+    batch.removedUuidJtis = removed.take();
+    this.chunks.push(batch);
+  }
+
+  private open(): OpenChunk {
+    const { header } = this;
+    const batch: Batch = {
+      kind: header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA',
+      epoch: header.epoch,
+      fromVersion: header.fromVersion,
+      toVersion: header.toVersion,
+      toVersionId: header.toVersionId,
+      committedAtMs: header.committedAt,
+      chunk: this.chunks.length,
+      last: false,
+      keys: [],
+      removedKeySerials: [],
+      addedRevocations: [],
+      removedJtis: [],
+    };
+    return { batch, added: new UuidRun(), addedExpiries: [], removed: new UuidRun() };
+  }
+}
+
+/** One batch's whole content at once (a live change, a delta). */
+export function encodeBatch(header: BatchHeader, content: SyncContent, mode: SyncMode, maxBytes = MAX_SYNC_MESSAGE_BYTES): Batch[] {
+  const encoder = new BatchEncoder(header, mode, maxBytes);
+  for (const key of content.keys) encoder.addKey(key);
+  for (const serial of content.removedKeySerials) encoder.removeKey(serial);
+  for (const r of content.addedRevocations) encoder.addRevocation(r);
+  for (const jti of content.removedJtis) encoder.removeJti(jti);
+  return encoder.finish();
 }

@@ -3,6 +3,8 @@ import type { Batch__Output } from '../gen/meshauth/v1/Batch.js';
 import type { Store } from '../store/store.js';
 import { importSigningKey, parseKeyPem, type SigningKey } from '../tokens/signing-key.js';
 import type { BatchHeader } from './sync-content.js';
+import { readUuids, UUID_BYTES } from '../tokens/uuid-jti.js';
+import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
 
 /** A batch a zone cannot apply; the message is the reason it nacks with. */
 export class SyncBatchError extends Error {
@@ -83,10 +85,20 @@ export class BatchReceiver {
     for (const key of chunk.keys) batch.keysPut.push(decodeKey(key, mode === 'private', version));
     batch.keysDeleted.push(...chunk.removedKeySerials);
     const rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[] = [];
+    const packedExpiries = chunk.addedUuidExpiresAtMs ?? [];
+    const added = packedUuids(chunk.addedUuidJtis, version, 'added_uuid_jtis');
+    if (packedExpiries.length !== 0 && packedExpiries.length !== added.length) {
+      throw new SyncBatchError(`batch ${version}: ${packedExpiries.length} expiry times for ${added.length} packed jtis`);
+    }
+    for (let i = 0; i < added.length; i++) {
+      const ms = packedExpiries[i] ?? 0;
+      rows.push({ jti: added[i]!, op: 'put', expiresAt: ms > 0 ? ms : null });
+    }
     for (const r of chunk.addedRevocations) {
       checkJti(r.jti, version);
       rows.push({ jti: r.jti, op: 'put', expiresAt: r.expiresAtMs > 0 ? r.expiresAtMs : null });
     }
+    for (const jti of packedUuids(chunk.removedUuidJtis, version, 'removed_uuid_jtis')) rows.push({ jti, op: 'delete', expiresAt: null });
     for (const jti of chunk.removedJtis) {
       checkJti(jti, version);
       rows.push({ jti, op: 'delete', expiresAt: null });
@@ -97,9 +109,22 @@ export class BatchReceiver {
         else batch.revocationsDeleted.push(row.jti);
       }
     } else if (rows.length > 0) {
-      await this.store.transaction((tx) => tx.stageRevocations(rows));
+      // In slices with the event loop let through between them: requests keep being answered.
+      await this.store.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += BULK_SLICE_ROWS) {
+          await tx.stageRevocations(rows.slice(i, i + BULK_SLICE_ROWS));
+          await yieldToLoop();
+        }
+      });
     }
   }
+}
+
+/** The jtis of a packed field (16 bytes each); a field that is not a whole number of them fails the batch. */
+function packedUuids(bytes: Buffer | undefined, version: number, field: string): string[] {
+  if (!bytes || bytes.length === 0) return [];
+  if (bytes.length % UUID_BYTES !== 0) throw new SyncBatchError(`batch ${version}: ${field} holds ${bytes.length} bytes, not a whole number of ${UUID_BYTES}-byte UUIDs`);
+  return readUuids(bytes);
 }
 
 const protoKind = (batch: ReceivedBatch) => (batch.header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA');

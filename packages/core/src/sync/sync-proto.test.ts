@@ -32,6 +32,9 @@ describe('syncProto', () => {
         removedJtis: [],
         committedAtMs: 0,
         toVersionId: '',
+        addedUuidJtis: Buffer.alloc(0),
+        addedUuidExpiresAtMs: [],
+        removedUuidJtis: Buffer.alloc(0),
       },
       message: 'batch',
     });

@@ -31,7 +31,16 @@ export class JtiFilter {
   }
 
   add(id: string): void {
-    const h1 = fnv1a(id);
+    this.addHash(fnv1a(id));
+  }
+
+  /** False: the id was certainly never added. True: it may have been. */
+  mayContain(id: string): boolean {
+    return this.mayContainHash(fnv1a(id));
+  }
+
+  /** Adds an id by a 32-bit hash of it computed elsewhere (a UUID's, from its 16 bytes). */
+  addHash(h1: number): void {
     const h2 = mix(h1) | 1;
     for (let i = 0, h = h1; i < PROBES; i++, h = (h + h2) | 0) {
       const bit = h & this.mask;
@@ -41,9 +50,7 @@ export class JtiFilter {
     this.added++;
   }
 
-  /** False: the id was certainly never added. True: it may have been. */
-  mayContain(id: string): boolean {
-    const h1 = fnv1a(id);
+  mayContainHash(h1: number): boolean {
     const h2 = mix(h1) | 1;
     for (let i = 0, h = h1; i < PROBES; i++, h = (h + h2) | 0) {
       const bit = h & this.mask;

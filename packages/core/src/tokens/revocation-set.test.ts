@@ -8,7 +8,8 @@ describe('RevocationSet', () => {
   // A filter that wrongly says "certainly not" would let a revoked token through: the set must
   // answer exactly like a plain Set whatever the sequence of adds, deletes and clears.
   it('answers exactly like a plain Set through any adds, deletes and clears (filter growth and rebuilds included)', () => {
-    const id = fc.oneof(fc.constantFrom('a', 'b', 'jti-1', ''), fc.string({ maxLength: 40 }), fc.uuid());
+    // Canonical UUIDs (held as 16 bytes), their uppercase forms (held as strings: another jti) and others.
+    const id = fc.oneof(fc.constantFrom('a', 'b', 'jti-1', '', '00000000-0000-0000-0000-000000000000'), fc.string({ maxLength: 40 }), fc.uuid(), fc.uuid().map((u) => u.toUpperCase()));
     const op = fc.oneof(
       { arbitrary: fc.record({ kind: fc.constant('add' as const), ids: fc.array(id, { maxLength: 60 }) }), weight: 4 },
       { arbitrary: fc.record({ kind: fc.constant('delete' as const), ids: fc.array(id, { maxLength: 10 }), deleteHeld: fc.nat({ max: 40 }) }), weight: 3 },
@@ -43,6 +44,24 @@ describe('RevocationSet', () => {
     for (const jti of held) set.add(jti);
     expect(held.every((jti) => set.has(jti))).toBe(true);
     expect(Array.from({ length: 10_000 }, () => randomUUID()).some((jti) => set.has(jti))).toBe(false);
+  });
+});
+
+describe('RevocationSet and the case of UUID jtis', () => {
+  it('refuses a revoked uppercase jti, and neither case stands in for the other (jtis compare as strings)', () => {
+    const lower = 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const upper = lower.toUpperCase();
+    const mixed = 'A1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d';
+    const set = new RevocationSet();
+    set.add(upper);
+    expect(set.has(upper)).toBe(true);
+    expect(set.has(lower)).toBe(false);
+    expect(set.has(mixed)).toBe(false);
+    set.add(lower);
+    set.delete(upper);
+    expect(set.has(upper)).toBe(false);
+    expect(set.has(lower)).toBe(true);
+    expect([...set.values()]).toEqual([lower]);
   });
 });
 

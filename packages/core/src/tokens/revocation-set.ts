@@ -1,16 +1,26 @@
 import { JtiFilter } from './jti-filter.js';
+import { uuidWords } from './uuid-jti.js';
+import { UuidSet } from './uuid-set.js';
+
+/** One scratch key for the check on every request: parsing a jti allocates nothing. */
+const words = new Uint32Array(4);
 
 /**
  * Revoked token ids of one family, in memory: a check is one hash lookup whatever the count, and
  * for ids not revoked (nearly all) usually not even that: a Bloom filter rules them out first.
  * The store holds the records (revokedAt, expiresAt); this holds only what a check needs.
  *
+ * Canonical UUID jtis (every jti meshauth issues) are held as 16 bytes in a `UuidSet`, any other
+ * jti as its string in a `Set`: ids still compare as strings (see uuid-jti.ts), at a fraction of
+ * the memory a million strings take.
+ *
  * The filter is rebuilt from the set, twice as large, once it has taken as many adds as it was
  * sized for. A deleted id's bits stay until then: at worst a "maybe" the set then answers, and
  * since deletes never outnumber adds, the filter never holds more than it was sized for.
  */
 export class RevocationSet {
-  private jtis = new Set<string>();
+  private uuids = new UuidSet();
+  private others = new Set<string>();
   private filter: JtiFilter;
 
   /** `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often). */
@@ -19,30 +29,46 @@ export class RevocationSet {
   }
 
   has(jti: string): boolean {
-    // Stryker disable next-line ConditionalExpression: skipping the empty-set or the filter test only costs a lookup (the Set answers); the whole-expression variants are killed by the tests
-    return this.jtis.size !== 0 && this.filter.mayContain(jti) && this.jtis.has(jti);
+    // Stryker disable next-line ConditionalExpression: skipping the empty-set test only costs a lookup (the sets answer)
+    if (this.size === 0) return false;
+    if (uuidWords(jti, words)) {
+      const hash = UuidSet.hash(words[0]!, words[1]!, words[2]!, words[3]!);
+      return this.filter.mayContainHash(hash) && this.uuids.has(words[0]!, words[1]!, words[2]!, words[3]!, hash);
+    }
+    return this.filter.mayContain(jti) && this.others.has(jti);
   }
 
   get size(): number {
-    return this.jtis.size;
+    return this.uuids.size + this.others.size;
   }
 
   add(jti: string): void {
-    const before = this.jtis.size;
-    this.jtis.add(jti);
+    let added: boolean;
+    let hash: number | undefined;
+    if (uuidWords(jti, words)) {
+      hash = UuidSet.hash(words[0]!, words[1]!, words[2]!, words[3]!);
+      added = this.uuids.add(words[0]!, words[1]!, words[2]!, words[3]!, hash);
+    } else {
+      const before = this.others.size;
+      this.others.add(jti);
+      added = this.others.size !== before;
+    }
     // Stryker disable next-line ConditionalExpression: counting a repeated add only brings the rebuild forward (the `true` variant, adding nothing, is killed by the tests)
-    if (this.jtis.size === before) return;
+    if (!added) return;
     // Stryker disable next-line ConditionalExpression,EqualityOperator: when the filter is rebuilt only changes how many false maybes it gives
     if (this.filter.added >= this.filter.capacity) this.rebuild();
+    else if (hash !== undefined) this.filter.addHash(hash);
     else this.filter.add(jti);
   }
 
   delete(jti: string): void {
-    this.jtis.delete(jti);
+    if (uuidWords(jti, words)) this.uuids.delete(words[0]!, words[1]!, words[2]!, words[3]!);
+    else this.others.delete(jti);
   }
 
   clear(): void {
-    this.jtis.clear();
+    this.uuids = new UuidSet();
+    this.others.clear();
     this.filter = new JtiFilter(this.minFilterCapacity);
   }
 
@@ -51,20 +77,25 @@ export class RevocationSet {
    * the set half-filled.
    */
   adopt(other: RevocationSet): void {
-    this.jtis = other.jtis;
+    this.uuids = other.uuids;
+    this.others = other.others;
     this.filter = other.filter;
-    other.jtis = new Set();
+    other.uuids = new UuidSet();
+    other.others = new Set();
     other.filter = new JtiFilter(other.minFilterCapacity);
   }
 
-  values(): IterableIterator<string> {
-    return this.jtis.values();
+  /** Every id held: UUIDs in their canonical form (the one they were added in). */
+  *values(): IterableIterator<string> {
+    yield* this.uuids.values();
+    yield* this.others.values();
   }
 
   /** A filter of every id held, sized for twice as many: n adds cost O(n) in all. */
   private rebuild(): void {
-    const filter = new JtiFilter(Math.max(this.minFilterCapacity, this.jtis.size * 2));
-    for (const jti of this.jtis) filter.add(jti);
+    const filter = new JtiFilter(Math.max(this.minFilterCapacity, this.size * 2));
+    this.uuids.forEach((_w0, _w1, _w2, _w3, hash) => filter.addHash(hash));
+    for (const jti of this.others) filter.add(jti);
     this.filter = filter;
   }
 }

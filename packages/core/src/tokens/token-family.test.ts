@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { MeshAuthError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { importSigningKey, parseKeyPem } from './signing-key.js';
-import type { FamilyChange, SyncedBatch } from './token-family.js';
+import { BULK_CHANGE_ROWS, type FamilyChange, type SyncedBatch } from './token-family.js';
 import { TokenFamilies } from './token-families.js';
 
 /** A family's keys and revocations: one write path, store and memory kept the same. */
@@ -32,6 +32,16 @@ const openStore = () => {
   const opening = SqliteStore.open(join(dir, 'global.db'));
   opened.stores.push(opening);
   return opening;
+};
+
+/** Another store object on the file, as another process opens it, whose periodic catch-up is held still. */
+const openReplicaHeldStill = async () => {
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  try {
+    return await openFamilies(openStore());
+  } finally {
+    vi.useRealTimers();
+  }
 };
 
 beforeEach(async () => {
@@ -166,6 +176,47 @@ describe('TokenFamily writes', () => {
     ]);
   });
 
+  it('logs a replace of more than BULK_CHANGE_ROWS revocations as one reload row, which other replicas reload the family from', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const heard: FamilyChange[] = [];
+    user.onChange((change) => heard.push(change));
+    const many = Array.from({ length: BULK_CHANGE_ROWS + 1 }, () => randomUUID());
+    // Uppercase UUIDs and other jtis ride along as the strings they are; repeats count once.
+    const listed = [...many, many[0]!, many[1]!.toUpperCase(), 'not-a-uuid'];
+    await user.replaceRevocations(listed);
+    expect(await changesSince(0)).toEqual([expect.objectContaining({ version: 1, family: 'user-token', entity: 'family', ref: '', op: 'reload' })]);
+    expect(heard).toMatchObject([{ version: 1, reloaded: true }]);
+    expect(user.revocations.size).toBe(many.length + 2);
+    expect(await store.read.countRevocations('user-token')).toBe(many.length + 2);
+    await other.feed.catchUp();
+    expect(other.user.family.revocations.size).toBe(many.length + 2);
+    for (const jti of [many[5]!, many[1]!.toUpperCase(), 'not-a-uuid']) expect(other.user.family.revocations.has(jti)).toBe(true);
+    expect(other.user.family.revocations.has(many[5]!.toUpperCase())).toBe(false);
+
+    // A small replace after it: back to a row per change (only what differs is written).
+    await user.replaceRevocations([...many.slice(1), 'extra', many[1]!.toUpperCase(), 'not-a-uuid']);
+    expect(await changesSince(1)).toMatchObject([
+      { version: 2, entity: 'revocation', ref: many[0], op: 'delete' },
+      { version: 2, entity: 'revocation', ref: 'extra', op: 'put' },
+    ]);
+    await other.feed.catchUp();
+    expect(other.user.family.revocations.has(many[0]!)).toBe(false);
+    expect(other.user.family.revocations.has('extra')).toBe(true);
+  });
+
+  it('rolls a replace back whole when the list holds a jti it refuses', async () => {
+    const user = families.user.family;
+    function* listed() {
+      for (let i = 0; i < 12_000; i++) yield randomUUID();
+      throw new MeshAuthError('ERR_BAD_REQUEST', 'data: too long');
+    }
+    await expect(user.replaceRevocations(listed())).rejects.toThrow('data: too long');
+    expect(await store.read.countRevocations('user-token')).toBe(0);
+    expect(await store.read.version()).toBe(0);
+    expect(user.revocations.size).toBe(0);
+  });
+
   it('writes nothing for a change that changes nothing', async () => {
     await families.user.family.replaceRevocations([]);
     expect(await store.read.version()).toBe(0);
@@ -241,13 +292,7 @@ describe('replicas on one store', () => {
 
     // Another store object on the file (as another process would open it): no in-process hint
     // reaches it, and its periodic catch-up is held still, so only reading the log can move it.
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
-    let second: TokenFamilies;
-    try {
-      second = await openFamilies(openStore());
-    } finally {
-      vi.useRealTimers();
-    }
+    const second = await openReplicaHeldStill();
     expect(second.user.verifier.verify(token).Name).toBe('john');
 
     const heard: FamilyChange[] = [];

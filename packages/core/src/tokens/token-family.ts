@@ -5,6 +5,7 @@ import type { NewChange, Store, StoreReads, StoreTx } from '../store/store.js';
 import { KeyRing } from './key-ring.js';
 import { RevocationSet } from './revocation-set.js';
 import { highestSerialKey, readRemovedSerials, recordRemovedSerials, recordSerialUsed } from './serial-history.js';
+import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
 import { generateRsaPrivateKeyPem, importSigningKey, parseKeyPem, type SigningKey } from './signing-key.js';
 
 /** Names a family of tokens: which keys sign it, where its secrets appear, how it is described. */
@@ -87,8 +88,10 @@ export class TokenFamily {
     const keys = (await read.listKeys(this.name.id)).map(importSigningKey);
     const removed = await readRemovedSerials(read, this.name.id);
     const revocations = new RevocationSet();
-    await read.forEachRevocationPage(this.name.id, (rows) => {
+    await read.forEachRevocationPage(this.name.id, async (rows) => {
       for (const row of rows) revocations.add(row.jti);
+      // A million revocations load in slices: requests are answered (from the old set) meanwhile.
+      await yieldToLoop();
     });
     this.keys.replaceAll(keys);
     this.keys.rememberRemoved(removed);
@@ -204,20 +207,48 @@ export class TokenFamily {
   /**
    * The docs' interface: writing the list replaces the set. The difference is taken inside the
    * transaction, against what the store holds, so a revocation another replica just made is seen.
+   * `jtis` is read lazily (a million of them are never split into one array first) and written in
+   * slices with the event loop let through between them; an error it throws (a bad jti) rolls the
+   * whole write back. A replace changing more than `BULK_CHANGE_ROWS` revocations is logged as one
+   * reload row: every replica reloads the family, every zone gets a snapshot.
    */
-  async replaceRevocations(jtis: string[], also?: AlsoInTransaction): Promise<void> {
+  async replaceRevocations(jtis: Iterable<string>, also?: AlsoInTransaction): Promise<void> {
     this.guard();
-    const wanted = new Set(jtis);
+    const id = this.name.id;
     await this.commit(async (tx) => {
       await also?.(tx);
-      const held = await tx.revokedJtis(this.name.id);
       const now = this.storage.clock.now();
-      const added = await tx.addRevocations(this.name.id, [...wanted].filter((jti) => !held.has(jti)).map((jti) => ({ jti, revokedAt: now, expiresAt: null })));
-      const deleted = await tx.deleteRevocations(this.name.id, [...held].filter((jti) => !wanted.has(jti)));
-      return [
-        ...deleted.map((jti) => revocationChange(this.name.id, jti, 'delete', null)),
-        ...added.map((jti) => revocationChange(this.name.id, jti, 'put', null)),
-      ];
+      const wanted = new RevocationSet();
+      const added = new ChangeTally();
+      let slice: { jti: string; revokedAt: number; expiresAt: null }[] = [];
+      const flush = async () => {
+        added.push(await tx.addRevocations(id, slice));
+        slice = [];
+        await yieldToLoop();
+      };
+      for (const jti of jtis) {
+        if (wanted.has(jti)) continue;
+        wanted.add(jti);
+        slice.push({ jti, revokedAt: now, expiresAt: null });
+        if (slice.length >= BULK_SLICE_ROWS) await flush();
+      }
+      await flush();
+      // The table now holds what was wanted and what was held before: more only when some of what
+      // was held is not wanted any more.
+      const deleted = new ChangeTally();
+      if ((await tx.countRevocations(id)) > wanted.size) {
+        const unwanted: string[] = [];
+        await tx.forEachRevocationPage(id, async (rows) => {
+          for (const row of rows) if (!wanted.has(row.jti)) unwanted.push(row.jti);
+          await yieldToLoop();
+        });
+        for (let i = 0; i < unwanted.length; i += BULK_SLICE_ROWS) {
+          deleted.push(await tx.deleteRevocations(id, unwanted.slice(i, i + BULK_SLICE_ROWS)));
+          await yieldToLoop();
+        }
+      }
+      if (added.count + deleted.count > BULK_CHANGE_ROWS) return [reloadChange(id)];
+      return [...deleted.jtis.map((jti) => revocationChange(id, jti, 'delete', null)), ...added.jtis.map((jti) => revocationChange(id, jti, 'put', null))];
     });
   }
 
@@ -262,7 +293,7 @@ export class TokenFamily {
         await tx.clearStagedRevocations();
       }
       await alsoInTransaction(tx);
-      if (batch.replace || batch.staged) return [{ family: id, entity: 'family', ref: '', op: 'reload', expiresAt: null }];
+      if (batch.replace || batch.staged) return [reloadChange(id)];
       return [
         ...keysDeleted.map((serial) => keyChange(id, serial, 'delete')),
         ...batch.keysPut.map((k) => keyChange(id, k.serial, 'put')),
@@ -284,5 +315,21 @@ export class TokenFamily {
   }
 }
 
+/** A write changing more revocations than this is logged as one reload row instead of a row each. */
+export const BULK_CHANGE_ROWS = 10_000;
+
+/** The jtis a bulk write changed, kept only while they may still be logged one by one. */
+class ChangeTally {
+  jtis: string[] = [];
+  count = 0;
+
+  push(jtis: string[]): void {
+    this.count += jtis.length;
+    if (this.count > BULK_CHANGE_ROWS) this.jtis = [];
+    else this.jtis.push(...jtis);
+  }
+}
+
+const reloadChange = (family: string): NewChange => ({ family, entity: 'family', ref: '', op: 'reload', expiresAt: null });
 const keyChange = (family: string, serial: number, op: 'put' | 'delete'): NewChange => ({ family, entity: 'key', ref: String(serial), op, expiresAt: null });
 const revocationChange = (family: string, jti: string, op: 'put' | 'delete', expiresAt: number | null): NewChange => ({ family, entity: 'revocation', ref: jti, op, expiresAt });

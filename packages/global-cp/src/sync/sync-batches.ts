@@ -1,18 +1,23 @@
-import { emptyContent, type ChangeRow, type FamilyChange, type Store, type SyncContent } from '@meshauth/core';
+import { BatchEncoder, emptyContent, yieldToLoop, type Batch, type BatchHeader, type ChangeRow, type FamilyChange, type Store, type SyncContent, type SyncMode } from '@meshauth/core';
 
 /** Change rows read per query when building a delta. */
 const PAGE_ROWS = 50_000;
 
-/** Everything a zone mirrors, as the store holds it now. */
-export async function snapshotContent(store: Store, familyId: string): Promise<SyncContent> {
-  const content = emptyContent();
+/**
+ * Everything a zone mirrors, as the store holds it now, encoded page by page as it is read: the
+ * event loop runs between pages (a million revocations never hold requests up), and no array of
+ * a million revocations is built on the way.
+ */
+export async function encodeSnapshot(store: Store, familyId: string, header: BatchHeader, mode: SyncMode): Promise<Batch[]> {
+  const encoder = new BatchEncoder(header, mode);
   for (const key of await store.read.listKeys(familyId)) {
-    content.keys.push({ serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? undefined, createdAt: key.createdAt });
+    encoder.addKey({ serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? undefined, createdAt: key.createdAt });
   }
-  await store.read.forEachRevocationPage(familyId, (rows) => {
-    for (const r of rows) content.addedRevocations.push({ jti: r.jti, expiresAt: r.expiresAt });
+  await store.read.forEachRevocationPage(familyId, async (rows) => {
+    for (const r of rows) encoder.addRevocation({ jti: r.jti, expiresAt: r.expiresAt });
+    await yieldToLoop();
   });
-  return content;
+  return encoder.finish();
 }
 
 /** The family's change rows after `version`, in log order. */
@@ -51,6 +56,13 @@ export async function deltaContent(store: Store, familyId: string, changes: Chan
   }
   return content;
 }
+
+/**
+ * A bulk write (a replace of the whole revocation list) is logged as one `family`/`reload` row, not
+ * a row per revocation: a zone that missed one is sent a snapshot, since the log does not say
+ * what the bulk write changed.
+ */
+export const reloadsFamily = (changes: ChangeRow[]): boolean => changes.some((c) => c.entity === 'family');
 
 /** A live change, as the change feed applied it: no store reads needed. */
 export function changeContent(change: FamilyChange | undefined): SyncContent {

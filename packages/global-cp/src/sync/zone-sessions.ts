@@ -15,7 +15,7 @@ import {
   type SyncMode,
 } from '@meshauth/core';
 import { CredentialSweep } from './credential-sweep.js';
-import { changeContent, changesSince, deltaContent, snapshotContent, snapshotReason } from './sync-batches.js';
+import { changeContent, changesSince, deltaContent, encodeSnapshot, reloadsFamily, snapshotReason } from './sync-batches.js';
 import type { ZoneRegistry } from './zone-registry.js';
 import type { ZoneSession, ZoneSessionOwner } from './zone-session.js';
 
@@ -189,6 +189,8 @@ export class ZoneSessions implements ZoneSessionOwner {
       for (const session of this.sessions.values()) session.end(status.UNAVAILABLE, 'global replica reloaded its state; reconnect for a fresh sync');
       return;
     }
+    // A bulk write logged as one reload row: zones get it as a snapshot, by the catch-up path.
+    const reloaded = applied.changes.get(this.familyId)?.reloaded === true;
     const encoded = new Map<SyncMode, Batch[]>();
     const batchesFor = (mode: SyncMode) => {
       let batches = encoded.get(mode);
@@ -202,7 +204,7 @@ export class ZoneSessions implements ZoneSessionOwner {
     for (const session of this.sessions.values()) {
       if (!session.live || session.mode === 'off' || this.catchingUp.has(session) || session.sentVersion >= applied.version) continue;
       // Contiguous: the change alone. Otherwise whatever the log says it missed.
-      if (session.sentVersion === applied.version - 1) session.send(batchesFor(session.mode), applied.version);
+      if (session.sentVersion === applied.version - 1 && !reloaded) session.send(batchesFor(session.mode), applied.version);
       else void this.catchUp(session).catch((error: unknown) => session.end(status.UNAVAILABLE, `global could not read its store: ${(error as Error).message}`));
     }
   }
@@ -211,8 +213,7 @@ export class ZoneSessions implements ZoneSessionOwner {
     const cached = this.snapshots.get(mode);
     if (cached?.version === version) return cached.batches;
     const batches = (async () => {
-      const content = await snapshotContent(this.store, this.familyId);
-      const encodedBatches = encodeBatch(await this.headerFromStore('snapshot', 0, version), content, mode);
+      const encodedBatches = await encodeSnapshot(this.store, this.familyId, await this.headerFromStore('snapshot', 0, version), mode);
       this.logger.info({ version, mode, chunks: encodedBatches.length }, 'sync: encoded snapshot');
       return encodedBatches;
     })();
@@ -233,7 +234,14 @@ export class ZoneSessions implements ZoneSessionOwner {
   }
 
   private async sendDelta(session: ZoneSession, from: number, to: number): Promise<void> {
-    const content = await deltaContent(this.store, this.familyId, await changesSince(this.store, this.familyId, from));
+    const changes = await changesSince(this.store, this.familyId, from);
+    if (reloadsFamily(changes)) {
+      const version = await this.store.read.version();
+      session.send(await this.snapshot(session.mode, version), version);
+      this.logger.info({ zone: session.zone, from, version }, 'sync: sent a snapshot (a bulk write replaced the revocations)');
+      return;
+    }
+    const content = await deltaContent(this.store, this.familyId, changes);
     session.send(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode), to);
   }
 

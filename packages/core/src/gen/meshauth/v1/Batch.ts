@@ -36,6 +36,9 @@ export interface Batch {
   'removedJtis'?: (string)[];
   'committedAtMs'?: (number | string | Long);
   'toVersionId'?: (string);
+  'addedUuidJtis'?: (Buffer | Uint8Array | string);
+  'addedUuidExpiresAtMs'?: (number | string | Long)[];
+  'removedUuidJtis'?: (Buffer | Uint8Array | string);
 }
 
 export interface Batch__Output {
@@ -51,4 +54,7 @@ export interface Batch__Output {
   'removedJtis': (string)[];
   'committedAtMs': (number);
   'toVersionId': (string);
+  'addedUuidJtis': (Buffer);
+  'addedUuidExpiresAtMs': (number)[];
+  'removedUuidJtis': (Buffer);
 }

@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isCanonicalUuid, readUuid, readUuids, uuidFromWords, uuidWords, writeUuid } from './uuid-jti.js';
+
+describe('UUID jtis', () => {
+  it('packs a canonical UUID into 16 bytes and reads the same string back', () => {
+    fc.assert(
+      fc.property(fc.uuid(), (jti) => {
+        const bytes = new Uint8Array(20);
+        expect(writeUuid(jti, bytes, 2)).toBe(true);
+        expect(Buffer.from(bytes.subarray(2, 18)).toString('hex')).toBe(jti.replaceAll('-', ''));
+        expect(readUuid(bytes, 2)).toBe(jti);
+        const words = new Uint32Array(4);
+        expect(uuidWords(jti, words)).toBe(true);
+        expect(uuidFromWords(words[0]!, words[1]!, words[2]!, words[3]!)).toBe(jti);
+      }),
+    );
+  });
+
+  it('leaves every other string alone: uppercase and mixed-case UUIDs stay strings, so jtis still compare as strings', () => {
+    const jti = randomUUID();
+    const bytes = new Uint8Array(16);
+    for (const other of [jti.toUpperCase(), `${jti.slice(0, 35)}A`, `{${jti}}`, jti.replaceAll('-', ''), `${jti.slice(0, 8)}_${jti.slice(9)}`, 'jti-1', '', `${jti.slice(0, 35)}\u0100`]) {
+      expect(isCanonicalUuid(other)).toBe(false);
+      expect(writeUuid(other, bytes, 0)).toBe(false);
+    }
+    expect(bytes.every((b) => b === 0)).toBe(true);
+    expect(isCanonicalUuid(jti)).toBe(true);
+    expect(isCanonicalUuid('00000000-0000-0000-0000-000000000000')).toBe(true);
+  });
+
+  it('reads a run of packed UUIDs, and refuses a run that is not a whole number of them', () => {
+    const jtis = [randomUUID(), randomUUID(), '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'];
+    const bytes = new Uint8Array(jtis.length * 16);
+    jtis.forEach((jti, i) => writeUuid(jti, bytes, i * 16));
+    expect(readUuids(bytes)).toEqual(jtis);
+    expect(() => readUuids(bytes.subarray(0, 17))).toThrow(/whole number/);
+  });
+});

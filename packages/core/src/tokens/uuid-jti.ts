@@ -1,0 +1,88 @@
+/**
+ * A jti in the canonical UUID form (36 characters, lowercase hex, dashes at 8, 13, 18 and 23: what
+ * `randomUUID()` gives, and so every jti meshauth issues) is 16 bytes of information. Memory and the
+ * sync wire hold such jtis as those 16 bytes (four 32-bit words); any other jti (an uppercase or
+ * mixed-case UUID, or no UUID at all) is kept as the string it is.
+ *
+ * jtis compare as strings, as they always did: only the canonical form is packed, so packing is
+ * lossless and "ABC…" and "abc…" stay two jtis (revoking one never refuses the other, nor
+ * un-revokes it).
+ */
+export const UUID_BYTES = 16;
+
+const HEX = '0123456789abcdef';
+/** Lowercase hex digit → its value; -1 for anything else (uppercase included: not canonical). */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i++) NIBBLE[HEX.charCodeAt(i)] = i;
+/** A byte → its two lowercase hex digits. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => HEX[b >>> 4]! + HEX[b & 15]!);
+/** Where each of the 32 hex digits sits in the 36-character form. */
+const DIGIT_AT = Array.from({ length: 32 }, (_, i) => i + (i >= 8 ? 1 : 0) + (i >= 12 ? 1 : 0) + (i >= 16 ? 1 : 0) + (i >= 20 ? 1 : 0));
+
+function isDashAt(text: string): boolean {
+  return text.charCodeAt(8) === 45 && text.charCodeAt(13) === 45 && text.charCodeAt(18) === 45 && text.charCodeAt(23) === 45;
+}
+
+/**
+ * Parses a canonical UUID jti into four big-endian 32-bit words (`out[0..3]`); false (and `out`
+ * undefined) for any other string. Allocates nothing: it runs on every revocation check.
+ */
+export function uuidWords(text: string, out: Uint32Array): boolean {
+  if (text.length !== 36 || !isDashAt(text)) return false;
+  for (let w = 0; w < 4; w++) {
+    let word = 0;
+    for (let d = w * 8; d < w * 8 + 8; d++) {
+      const code = text.charCodeAt(DIGIT_AT[d]!);
+      const nibble = code < 128 ? NIBBLE[code]! : -1;
+      if (nibble < 0) return false;
+      word = (word << 4) | nibble;
+    }
+    out[w] = word >>> 0;
+  }
+  return true;
+}
+
+const scratch = new Uint32Array(4);
+
+export function isCanonicalUuid(text: string): boolean {
+  return uuidWords(text, scratch);
+}
+
+/** Writes a canonical UUID jti's 16 bytes at `offset`; false (nothing written) for any other string. */
+export function writeUuid(text: string, target: Uint8Array, offset: number): boolean {
+  if (!uuidWords(text, scratch)) return false;
+  for (let w = 0; w < 4; w++) {
+    const word = scratch[w]!;
+    target[offset + w * 4] = word >>> 24;
+    target[offset + w * 4 + 1] = (word >>> 16) & 255;
+    target[offset + w * 4 + 2] = (word >>> 8) & 255;
+    target[offset + w * 4 + 3] = word & 255;
+  }
+  return true;
+}
+
+/** The canonical string of the 16 bytes at `offset`. */
+export function readUuid(source: Uint8Array, offset: number): string {
+  let text = '';
+  for (let i = 0; i < UUID_BYTES; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text += '-';
+    text += BYTE_HEX[source[offset + i]!];
+  }
+  return text;
+}
+
+/** The canonical string of four words (as `uuidWords` gives them). */
+export function uuidFromWords(w0: number, w1: number, w2: number, w3: number): string {
+  const hex = (w: number) => BYTE_HEX[w >>> 24]! + BYTE_HEX[(w >>> 16) & 255]! + BYTE_HEX[(w >>> 8) & 255]! + BYTE_HEX[w & 255]!;
+  const a = hex(w1);
+  const b = hex(w2);
+  return `${hex(w0)}-${a.slice(0, 4)}-${a.slice(4)}-${b.slice(0, 4)}-${b.slice(4)}${hex(w3)}`;
+}
+
+/** Every jti of `bytes` (a whole number of 16-byte UUIDs), as canonical strings. */
+export function readUuids(bytes: Uint8Array): string[] {
+  if (bytes.length % UUID_BYTES !== 0) throw new RangeError(`${bytes.length} bytes are not a whole number of ${UUID_BYTES}-byte UUIDs`);
+  const out = new Array<string>(bytes.length / UUID_BYTES);
+  for (let i = 0; i < out.length; i++) out[i] = readUuid(bytes, i * UUID_BYTES);
+  return out;
+}

@@ -1,0 +1,46 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { uuidWords } from './uuid-jti.js';
+import { UuidSet } from './uuid-set.js';
+
+const words = (jti: string): [number, number, number, number] => {
+  const out = new Uint32Array(4);
+  if (!uuidWords(jti, out)) throw new Error(`not a canonical UUID: ${jti}`);
+  return [out[0]!, out[1]!, out[2]!, out[3]!];
+};
+
+describe('UuidSet', () => {
+  it('answers like a plain Set through adds and deletes, across growth and rebuilds of deleted slots', () => {
+    // Few distinct keys, many operations: deleted slots pile up and force same-size rebuilds.
+    const key = fc.oneof(fc.uuid(), fc.constantFrom('00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000001', 'ffffffff-ffff-ffff-ffff-ffffffffffff'));
+    const op = fc.record({ add: fc.boolean(), jti: key });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 64 }), (ops, capacity) => {
+        const set = new UuidSet(capacity);
+        const reference = new Set<string>();
+        for (const { add, jti } of ops) {
+          if (add) expect(set.add(...words(jti))).toBe(!reference.has(jti)), reference.add(jti);
+          else expect(set.delete(...words(jti))).toBe(reference.delete(jti));
+          expect(set.size).toBe(reference.size);
+        }
+        for (const { jti } of ops) expect(set.has(...words(jti))).toBe(reference.has(jti));
+        expect(new Set(set.values())).toEqual(reference);
+        let visited = 0;
+        set.forEach((w0, w1, w2, w3, hash) => {
+          visited++;
+          expect(hash).toBe(UuidSet.hash(w0, w1, w2, w3));
+        });
+        expect(visited).toBe(reference.size);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps UUIDs that differ only in their leading timestamp (UUIDv7) apart', () => {
+    const set = new UuidSet();
+    for (let i = 0; i < 50_000; i++) set.add(0x01890000 + (i >>> 16), (i & 0xffff) << 16, 0x70000000, 0x80000000);
+    expect(set.size).toBe(50_000);
+    expect(set.has(0x01890000, 0, 0x70000000, 0x80000000)).toBe(true);
+    expect(set.has(0x01890000, 0, 0x70000000, 0x80000001)).toBe(false);
+  });
+});

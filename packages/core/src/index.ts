@@ -101,6 +101,7 @@ export {
 } from './tls/index.js';
 
 export { syncProto, protoRoot, syncLoaderOptions } from './sync/sync-proto.js';
+export { EncodedGlobalMessage, syncServiceForServer, type OutgoingGlobalMessage } from './sync/encoded-message.js';
 export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
 export { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
 export { BatchReceiver, SyncBatchError, type ReceivedBatch } from './sync/batch-receiver.js';

@@ -25,6 +25,8 @@ export interface ZoneStatusView {
 const MAX_COMMIT_TIMES = 100_000;
 /** Own records are written, and everyone's read, this often. */
 const SHARE_INTERVAL_MS = 1_000;
+/** Rows per upsert: each is its own short transaction, so 10,000 zones' acks never hold the writer long. */
+const UPSERT_ROWS = 1_000;
 /** A replica not seen for this long is gone: the zones it held are shown disconnected. */
 const INSTANCE_GONE_MS = 10_000;
 
@@ -57,6 +59,9 @@ export class ZoneRegistry {
   private readonly startedAt: number;
   private timer: NodeJS.Timeout | undefined;
   private sharing: Promise<void> | undefined;
+  /** Whether the store's rows were read since start, and whether another replica was alive at the last exchange. */
+  private readOnce = false;
+  private othersWereAlive = false;
 
   constructor(private readonly options: ZoneRegistryOptions) {
     this.startedAt = options.clock.now();
@@ -84,13 +89,24 @@ export class ZoneRegistry {
       this.replicaRows = alive;
       const rows = [...this.dirty].map((zone) => this.own.get(zone)!.row);
       this.dirty.clear();
-      try {
-        await store.upsertZoneStatus(rows);
-      } catch (error) {
-        for (const row of rows) this.dirty.add(row.zone);
-        throw error;
+      for (let i = 0; i < rows.length; i += UPSERT_ROWS) {
+        const slice = rows.slice(i, i + UPSERT_ROWS);
+        try {
+          await store.upsertZoneStatus(slice);
+        } catch (error) {
+          for (const row of rows.slice(i)) this.dirty.add(row.zone);
+          throw error;
+        }
       }
-      this.shared = new Map((await store.listZoneStatus()).map((row) => [row.zone, row]));
+      // Everyone's rows change only while another replica is alive (or just was: its last
+      // writes): alone, this replica's own records are the news, and reading 10,000 rows back
+      // every second would only return them. Read once at start for the zones' history.
+      const othersAlive = alive.some((i) => i.instance !== instance);
+      if (!this.readOnce || othersAlive || this.othersWereAlive) {
+        this.shared = new Map((await store.listZoneStatus()).map((row) => [row.zone, row]));
+        this.readOnce = true;
+      }
+      this.othersWereAlive = othersAlive;
     } catch (error) {
       this.options.logger.warn({ err: error }, 'sync: could not share zone status through the store; showing what this replica knows');
     }

@@ -3,8 +3,8 @@ import {
   effectiveSyncMode,
   fromProtoMode,
   toProtoMode,
-  type Batch,
-  type GlobalMessage,
+  type EncodedGlobalMessage,
+  type OutgoingGlobalMessage,
   type Hello__Output,
   type Logger,
   type SyncMode,
@@ -64,7 +64,7 @@ export class ZoneSession {
   live = false;
   private closed = false;
   /** Batch chunks waiting for the stream to drain: a slow zone never makes global buffer without bound in gRPC. */
-  private readonly outbox: GlobalMessage[] = [];
+  private readonly outbox: EncodedGlobalMessage[] = [];
   private waitingForDrain = false;
   private lastHeardAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -72,7 +72,7 @@ export class ZoneSession {
   private unwatchCredential: (() => void) | undefined;
 
   constructor(
-    private readonly call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>,
+    private readonly call: ServerDuplexStream<ZoneMessage__Output, OutgoingGlobalMessage>,
     private readonly credential: ZoneCredential,
     private readonly deps: ZoneSessionOwner,
   ) {
@@ -97,10 +97,10 @@ export class ZoneSession {
     this.call.on('close', () => this.cleanUp('stream closed'));
   }
 
-  /** Sends one batch (all its chunks), in order, as fast as the zone takes them. */
-  send(batches: Batch[], toVersion: number): void {
+  /** Sends one batch (all its chunks, each encoded already and maybe shared with other streams), in order, as fast as the zone takes them. */
+  send(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
     if (this.closed) return;
-    for (const batch of batches) this.outbox.push({ batch });
+    for (const chunk of chunks) this.outbox.push(chunk);
     this.sentVersion = toVersion;
     this.flush();
   }

@@ -12,12 +12,13 @@
  *             (connectSeconds: all 10,000 dial at once until the last has applied its first sync).
  * Per sample the figure is the time until the LAST zone refuses; p50/p99 are over samples.
  */
-import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
+import { cpuMs, startDaemon, stopAllDaemons } from './lib/daemon.mjs';
 import { expectOk, issueUserToken, readAdminToken } from './lib/http.mjs';
 import { issueZoneTokens, jtiOf, now, startSyncedZone, waitFor, whoAmIStatus } from './lib/mesh.mjs';
 import { progress, runIfMain } from './lib/standalone.mjs';
 import { percentile, round } from './lib/stats.mjs';
 import { startZoneSwarm } from './lib/zone-swarm.mjs';
+import { loadavg } from 'node:os';
 
 const POLL_TIMEOUT_MS = 30_000;
 
@@ -100,6 +101,9 @@ async function syncClients(cfg, count, { perProcess = cfg.zonesPerProcess, sampl
     progress('propagation', `${count} zone tokens issued in ${round((now() - issuing) / 1000, 1)} s`);
     const started = now();
     swarm = await startZoneSwarm({ address: `grpc://127.0.0.1:${global.syncPort}`, zones, perProcess, connect: false });
+    // CPU time used (global, and every worker together): on a machine shared with other work, what each phase cost is steadier than how long it took.
+    const cpu = () => ({ global: cpuMs(global.pid), zones: swarm.workers.reduce((sum, w) => sum + cpuMs(w.child.pid), 0) });
+    const beforeConnect = cpu();
     const dialedAt = await swarm.connect();
     // Global's user-token key is its version 1: every zone that applied its snapshot holds it.
     const syncedAt = await swarm.waitSynced(1);
@@ -111,12 +115,18 @@ async function syncClients(cfg, count, { perProcess = cfg.zonesPerProcess, sampl
       const { refused } = await swarm.watch(jti, token);
       return () => refused;
     };
+    const afterConnect = cpu();
     const { allZones, perZone } = await timeRevocations(`${count} sync clients`, global, admin, samples, { accepts: (t) => swarm.accepts(t), watch });
+    const afterRevocations = cpu();
     return summary(allZones, perZone, {
       zones: count,
       kind: 'zone sync clients',
       processes: swarm.workers.length,
       connectSeconds: round((syncedAt - dialedAt) / 1000, 2),
+      connectCpuSeconds: { global: round((afterConnect.global - beforeConnect.global) / 1000, 2), zones: round((afterConnect.zones - beforeConnect.zones) / 1000, 2) },
+      // Includes issuing each victim token and checking every zone accepts it before its revocation (outside the timing).
+      cpuMsPerRevocation: { global: round((afterRevocations.global - afterConnect.global) / samples, 1), zones: round((afterRevocations.zones - afterConnect.zones) / samples, 1) },
+      loadAverage: loadavg().map((l) => round(l, 2)),
       initialSyncSeconds: round((syncedAt - started) / 1000, 2),
       globalRssMb: global.rssMb(),
       clientsRssMb: round(swarm.rssMb(), 1),

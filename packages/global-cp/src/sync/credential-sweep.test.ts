@@ -58,16 +58,6 @@ describe('CredentialSweep', () => {
     sweep.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
-});
-
-describe('CredentialSweep with a stamp', () => {
-  beforeEach(() => {
-    vi.useFakeTimers();
-  });
-
-  afterEach(() => {
-    vi.useRealTimers();
-  });
 
   it('re-checks every holder on the tick after the stamp moves, and otherwise only every 5 s', () => {
     let stamp = 1;

@@ -4,6 +4,8 @@
  *                          sitting idle for a few seconds; global's idle RSS beside it.
  *   global1000ZonesRssMb   global serving BENCH_ZONES_LARGE (1,000) open zone sync streams, each
  *                          zone having applied its snapshot, after a few idle seconds.
+ *   global10000ZonesRssMb  the same with BENCH_ZONES_HUGE (10,000): simulated zones (zone-swarm.mjs),
+ *                          each with its own gRPC connection and zone token.
  * A zone holding 1,000,000 revocations is measured by the scale benchmark (scale.zoneRssMb).
  */
 import { startDaemon, stopAllDaemons } from './lib/daemon.mjs';
@@ -29,17 +31,18 @@ async function idleZone(cfg) {
   }
 }
 
-async function globalWithZones(cfg) {
-  const global = await startDaemon('global-cp');
+async function globalWithZones(cfg, count, perProcess) {
+  // One descriptor per zone's connection, and room for the rest.
+  const global = await startDaemon('global-cp', {}, { openFiles: count + 4_096 });
   let swarm;
   try {
     const admin = await readAdminToken(global.url);
-    const names = Array.from({ length: cfg.zonesLarge }, (_, i) => `zone-${i + 1}`);
+    const names = Array.from({ length: count }, (_, i) => `zone-${i + 1}`);
     const zones = await issueZoneTokens(global.url, admin, names);
-    swarm = await startZoneSwarm({ address: `grpc://127.0.0.1:${global.syncPort}`, zones, perProcess: cfg.zonesPerProcess });
+    swarm = await startZoneSwarm({ address: `grpc://127.0.0.1:${global.syncPort}`, zones, perProcess });
     await swarm.waitSynced(1);
     await settle(cfg);
-    return { global1000ZonesRssMb: global.rssMb(), global1000ZonesCount: cfg.zonesLarge };
+    return global.rssMb();
   } finally {
     await swarm?.stop();
     await stopAllDaemons();
@@ -48,9 +51,15 @@ async function globalWithZones(cfg) {
 
 export async function run(cfg) {
   try {
-    const result = { ...(await idleZone(cfg)), ...(await globalWithZones(cfg)) };
-    result.targets = { idleZoneRssMb: 100, zone1MRevocationsRssMb: 256, global1000ZonesRssMb: 512 };
-    progress('memory', `idle zone ${result.idleZoneRssMb} MB, global with ${cfg.zonesLarge} zones ${result.global1000ZonesRssMb} MB`);
+    const result = {
+      ...(await idleZone(cfg)),
+      global1000ZonesRssMb: await globalWithZones(cfg, cfg.zonesLarge, cfg.zonesPerProcess),
+      global1000ZonesCount: cfg.zonesLarge,
+      global10000ZonesRssMb: await globalWithZones(cfg, cfg.zonesHuge, cfg.zonesHugePerProcess),
+      global10000ZonesCount: cfg.zonesHuge,
+    };
+    result.targets = { idleZoneRssMb: 100, zone1MRevocationsRssMb: 256, global1000ZonesRssMb: 512, global10000ZonesRssMb: 1024 };
+    progress('memory', `idle zone ${result.idleZoneRssMb} MB, global with ${cfg.zonesLarge} zones ${result.global1000ZonesRssMb} MB, with ${cfg.zonesHuge} zones ${result.global10000ZonesRssMb} MB`);
     return result;
   } finally {
     await stopAllDaemons();

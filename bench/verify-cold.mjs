@@ -71,7 +71,7 @@ export async function run(cfg) {
       ratioVsPredecoded: round(median(rsaOnlyRatios), 3),
       tokens: tokens.length,
       rounds: cfg.verifyRounds,
-      target: 0.8,
+      target: 0.9,
     };
   } finally {
     families?.feed.stop();

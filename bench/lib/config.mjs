@@ -32,6 +32,10 @@ export const benchConfig = Object.freeze({
   zonesMedium: size('BENCH_ZONES_MEDIUM', 100, 10),
   zonesLarge: size('BENCH_ZONES_LARGE', 1_000, 20),
   zonesPerProcess: size('BENCH_ZONES_PER_PROCESS', 250, 10),
+  /** The 10,000-zone setups (propagation.zones10000, memory.global10000ZonesRssMb): zones, clients per process, revocations timed. */
+  zonesHuge: size('BENCH_ZONES_HUGE', 10_000, 40),
+  zonesHugePerProcess: size('BENCH_ZONES_HUGE_PER_PROCESS', 500, 10),
+  propagationHugeSamples: size('BENCH_PROPAGATION_HUGE_SAMPLES', 30, 3),
   /** Revocations imported for the scale benchmark. */
   scaleRevocations: size('BENCH_SCALE_REVOCATIONS', 1_000_000, 10_000),
 });

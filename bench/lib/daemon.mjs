@@ -22,11 +22,15 @@ function defaultNodeArgs(kind) {
  * once it logs its ready line. Its log lines are parsed and kept only while someone waits for one,
  * so a daemon under load does not fill the benchmark's memory.
  */
-export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = defaultNodeArgs(kind), beforeStart, dir: reuseDir } = {}) {
+export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArgs = defaultNodeArgs(kind), beforeStart, dir: reuseDir, openFiles } = {}) {
   // `dir`: restart on the store (and files) a stopped daemon left behind with stop({ keepDir: true }).
   const dir = reuseDir ?? mkdtempSync(join(tmpdir(), `meshauth-bench-${kind}-`));
   const extraEnv = beforeStart ? beforeStart(dir) : {};
-  const child = spawn(process.execPath, [...nodeArgs, binaries[kind]], {
+  // `openFiles`: the daemon's file-descriptor limit (one per connection it serves), raised by a sh
+  // wrapper's `ulimit -n` that then execs node (same pid). It can only go up to the hard limit.
+  const argv = [...nodeArgs, binaries[kind]];
+  const [command, args] = openFiles === undefined ? [process.execPath, argv] : ['/bin/sh', ['-c', `ulimit -n ${openFilesUpTo(openFiles)} && exec "$0" "$@"`, process.execPath, ...argv]];
+  const child = spawn(command, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -124,6 +128,15 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
   daemon.syncPort = daemon.ready.syncPort;
   daemon.url = `http://127.0.0.1:${daemon.httpPort}`;
   return daemon;
+}
+
+/** `wanted` if the hard limit allows it; otherwise a clear error instead of a daemon failing at accept(). */
+function openFilesUpTo(wanted) {
+  const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+  if (hard !== undefined && hard !== 'unlimited' && Number(hard) < wanted) {
+    throw new Error(`this benchmark needs ${wanted} open files per process, but the hard limit is ${hard} (ulimit -Hn); raise it (e.g. in /etc/security/limits.conf or docker --ulimit nofile=${wanted})`);
+  }
+  return wanted;
 }
 
 export async function stopAllDaemons() {

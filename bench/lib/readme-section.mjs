@@ -40,11 +40,28 @@ How to read it:
 - Server CPU per request (from /proc, all threads) is given beside the HTTP rates: on a busy
   machine it is the steadier measure of what authentication or issuing costs.
 - Propagation: from sending \`POST /tokens/user/revocations\` to global until the last zone
-  refuses the token. 2 zones are real \`zone-cp\` processes polled on \`GET /who-am-i\`; 100 and
-  1,000 zones are zone-cp's own sync client (\`createSyncClient\`), up to 250 per process and at
-  least one process per core, each with its own in-memory SQLite store (a real zone fsyncs to its
-  own disk; a thousand on one disk would measure the disk), timed the moment the zone applies the
-  change; that its own verifier then refuses the token is checked right after, untimed.
+  refuses the token. What a "zone" is differs by figure:
+  - 2 zones: real \`zone-cp\` processes (API server, data-plane server, SQLite file, sync), polled
+    on \`GET /who-am-i\` until it answers 401.
+  - 100, 1,000 and 10,000 zones: simulated zones, several hundred per worker process (child
+    processes of the benchmark; at most 250 per process for 100 and 1,000, 500 for 10,000, and
+    at least one process per core). Each is zone-cp's own sync client (\`createSyncClient\`) with
+    its own zone token issued by global for its name, its own gRPC channel and TCP connection
+    (the client sets \`grpc.use_local_subchannel_pool\`, so grpc-js never shares one connection
+    between zones of a process), its own in-memory SQLite store and user-token family; no API
+    or data-plane server. Timed the moment the zone applies the change; that its own verifier
+    then refuses the token is checked right after, untimed. In-memory stores: a real zone fsyncs
+    to its own disk; thousands on one disk would measure the disk.
+  - All of them share this machine's cores with global: at 10,000 zones the zones' side (each
+    applying the change in its own store) costs several times global's CPU per revocation, which
+    a real deployment spreads over 10,000 machines. \`results.json\` has each phase's CPU time
+    (global and zones apart) and the load average beside the times.
+- 10,000 zones connecting: the zones are prepared first (stores, families), then all dial at
+  once; the figure runs from the first dial until the last zone has applied its first sync
+  (its snapshot carries global's key), after which global's \`GET /zones\` lists every one
+  connected. Global's file-descriptor limit is raised for it (\`ulimit -n\` in a \`sh\` wrapper,
+  up to the hard limit). The global RSS figure at 10,000 streams is measured the same way, after
+  a few idle seconds.
 - Scale: revocations are imported with one \`PUT /global-secrets/user-token-revocations\` (the
   docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global.
 - Sizes can be changed by environment variables (see \`bench/lib/config.mjs\`); \`BENCH_QUICK=1\`

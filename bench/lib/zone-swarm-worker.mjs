@@ -18,7 +18,7 @@ const zones = [];
 /** jti → { token, pending zones, times } while a revocation is being watched. */
 const watches = new Map();
 
-async function startZones({ address, zones: specs, heartbeatIntervalMs }) {
+async function prepareZones({ address, zones: specs, heartbeatIntervalMs }) {
   for (const { zone, token } of specs) {
     const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:');
     const families = await TokenFamilies.open({ store, clock: systemClock, logger });
@@ -53,6 +53,9 @@ async function startZones({ address, zones: specs, heartbeatIntervalMs }) {
     });
     zones.push(entry);
   }
+}
+
+function connectZones() {
   const startedAt = now();
   for (const z of zones) z.client.start();
   return startedAt;
@@ -95,8 +98,11 @@ async function waitSynced(version, timeoutMs) {
 process.on('message', async (message) => {
   try {
     switch (message.type) {
-      case 'start':
-        return process.send({ type: 'started', at: await startZones(message) });
+      case 'prepare':
+        await prepareZones(message);
+        return process.send({ type: 'prepared' });
+      case 'connect':
+        return process.send({ type: 'connecting', at: connectZones() });
       case 'wait-synced':
         return process.send({ type: 'synced', at: await waitSynced(message.version, message.timeoutMs) });
       case 'accepts': {

@@ -51,22 +51,40 @@ function startWorker() {
 
 /**
  * Many zones' sync clients spread over worker processes (at most `perProcess` each, and at least
- * as many processes as cores), all dialing one
- * global. Times come back as wall-clock milliseconds at sub-millisecond resolution
- * (performance.timeOrigin + performance.now()), comparable across processes of this machine.
+ * as many processes as cores), all dialing one global. Each simulated zone is what a zone-cp
+ * process's sync side is: its own zone token (issued by global for its name), its own gRPC channel
+ * and TCP connection (createSyncClient sets grpc.use_local_subchannel_pool, so grpc-js never shares
+ * one connection between the clients of a process), its own store and user-token family. What it
+ * lacks is the zone's API server and data-plane server. `connect: false` prepares the zones
+ * without dialing; `connect()` then starts them all at once (for timing the connection storm).
+ * Times come back as wall-clock milliseconds at sub-millisecond resolution (performance.timeOrigin
+ * + performance.now()), comparable across processes of this machine.
  */
-export async function startZoneSwarm({ address, zones, perProcess, heartbeatIntervalMs = 5_000 }) {
+export async function startZoneSwarm({ address, zones, perProcess, heartbeatIntervalMs = 5_000, connect = true }) {
   // At least one process per core: real zones run on machines of their own, in parallel.
   const per = Math.min(perProcess, Math.ceil(zones.length / cpus().length));
   const workers = [];
-  for (let i = 0; i < zones.length; i += per) {
-    const worker = startWorker();
-    workers.push(worker);
-    await worker.expect('ready');
-    await worker.ask({ type: 'start', address, zones: zones.slice(i, i + per), heartbeatIntervalMs }, 'started');
-  }
+  for (let i = 0; i < zones.length; i += per) workers.push({ worker: startWorker(), zones: zones.slice(i, i + per) });
+  // Every worker opens its zones' stores and families first; none dials before all are ready.
+  await Promise.all(
+    workers.map(async ({ worker, zones: slice }) => {
+      await worker.expect('ready');
+      await worker.ask({ type: 'prepare', address, zones: slice, heartbeatIntervalMs }, 'prepared');
+    }),
+  );
+  const swarm = swarmOf(workers.map((w) => w.worker));
+  if (connect) await swarm.connect();
+  return swarm;
+}
+
+function swarmOf(workers) {
   return {
     workers,
+    /** Every zone starts dialing; resolves with the earliest moment one did. */
+    async connect() {
+      const replies = await Promise.all(workers.map((w) => w.ask({ type: 'connect' }, 'connecting')));
+      return Math.min(...replies.map((r) => r.at));
+    },
     /** Resolves with the time the last zone reached `version`. */
     async waitSynced(version, timeoutMs = 300_000) {
       const replies = await Promise.all(workers.map((w) => w.ask({ type: 'wait-synced', version, timeoutMs }, 'synced')));

@@ -103,6 +103,7 @@ export {
 } from './tls/index.js';
 
 export { syncProto, protoRoot, syncLoaderOptions } from './sync/sync-proto.js';
+export { EncodedGlobalMessage, syncServiceForServer, type OutgoingGlobalMessage } from './sync/encoded-message.js';
 export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
 export { BatchEncoder, encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
 export { BULK_SLICE_ROWS, yieldToLoop } from './yield-to-loop.js';

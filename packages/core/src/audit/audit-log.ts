@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { AuditRow, Store, StoreTx } from '../store/store.js';
 import type { AuditSink } from './audit-file-sink.js';
+import { AppendBatcher } from './append-batcher.js';
 
 /** What the log records of an admin action. Names and ids only: never a token, key or secret value. */
 export type AuditAction =
@@ -52,6 +53,13 @@ export interface AuditLogOptions {
  * awaited before the answer, and its failure is the answer (503).
  */
 export class AuditLog {
+  /** Appends of the same moment share one transaction (each still awaited, and failed, on its own). */
+  private readonly appends = new AppendBatcher<AuditEvent>((events) =>
+    this.options.store.transaction(async (tx) => {
+      for (const event of events) await this.write(tx, event);
+    }),
+  );
+
   constructor(private readonly options: AuditLogOptions) {}
 
   async write(tx: StoreTx, event: AuditEvent): Promise<void> {
@@ -62,8 +70,8 @@ export class AuditLog {
     sink?.append(toAuditEntry({ ...row, seq: 0 }));
   }
 
-  async append(event: AuditEvent): Promise<void> {
-    await this.options.store.transaction((tx) => this.write(tx, event));
+  append(event: AuditEvent): Promise<void> {
+    return this.appends.add(event);
   }
 
   /** Drops entries older than `retentionMs`; returns how many went. */

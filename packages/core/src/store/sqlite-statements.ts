@@ -23,6 +23,19 @@ import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZON
 
 /** Rows one bulk statement moves before the event loop gets a turn (a few ms of work). */
 const SQL_SLICE_ROWS = 1_000;
+
+/** Random bytes drawn 256 version ids at a time: one call into the CSPRNG per id cost more than the rest of recording a version. */
+const versionIdPool = { bytes: Buffer.alloc(0), next: 0 };
+function randomVersionId(): string {
+  if (versionIdPool.next >= versionIdPool.bytes.length) {
+    versionIdPool.bytes = randomBytes(8 * 256);
+    versionIdPool.next = 0;
+  }
+  const id = versionIdPool.bytes.toString('hex', versionIdPool.next, versionIdPool.next + 8);
+  versionIdPool.next += 8;
+  return id;
+}
+
 /** Revocations are read in pages of this many rows (keyset pagination by jti). */
 const PAGE_ROWS = 10_000;
 
@@ -128,8 +141,9 @@ export class SqliteReads implements StoreReads {
 
   async changesAfter(version: number, seq: number, limit: number): Promise<ChangeRow[]> {
     const rows = this.statement(
-      'SELECT seq, version, family, entity, ref, op, expires_at FROM change_log WHERE version > ? OR (version = ? AND seq > ?) ORDER BY version, seq LIMIT ?',
-    ).all(version, version, seq, limit) as Record<string, unknown>[];
+      // A row value, as on PostgreSQL: a range search of the (version, seq) index, where the OR form scanned it whole.
+      'SELECT seq, version, family, entity, ref, op, expires_at FROM change_log WHERE (version, seq) > (?, ?) ORDER BY version, seq LIMIT ?',
+    ).all(version, seq, limit) as Record<string, unknown>[];
     return rows.map(toChangeRow);
   }
 
@@ -275,7 +289,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     const insert = this.statement('INSERT INTO change_log (version, family, entity, ref, op, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
     for (const c of changes) insert.run(version, c.family, c.entity, c.ref, c.op, c.expiresAt);
     // Random, not derived from the changes: two histories that reuse this number never share its id.
-    this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, randomBytes(8).toString('hex'), committedAt);
+    this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, randomVersionId(), committedAt);
     await this.setMeta('version', String(version));
     this.recorded++;
     return version;

@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { badRequest } from '../errors.js';
+import { publicKeyFromPem, spkiPemOf } from './public-key-cache.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -37,7 +38,7 @@ export function parseKeyPem(pem: string, field = 'data'): { publicPem: string; p
       privateKey = createPrivateKey({ key: text, format: 'pem' });
       publicKey = createPublicKey(privateKey);
     } else if (/-----BEGIN (RSA )?PUBLIC KEY-----/.test(text)) {
-      publicKey = createPublicKey({ key: text, format: 'pem' });
+      publicKey = publicKeyFromPem(text);
     } else {
       throw new Error('no PEM block');
     }
@@ -48,7 +49,7 @@ export function parseKeyPem(pem: string, field = 'data'): { publicPem: string; p
   const bits = publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
   if (bits < MIN_RSA_BITS) throw badRequest(field, `RSA key must be at least ${MIN_RSA_BITS} bits, got ${bits}`);
   return {
-    publicPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
+    publicPem: spkiPemOf(publicKey),
     privatePem: privateKey ? (privateKey.export({ type: 'pkcs1', format: 'pem' }) as string) : undefined,
   };
 }
@@ -62,7 +63,7 @@ export function importSigningKey(row: {
 }): SigningKey {
   return {
     serial: row.serial,
-    publicKey: createPublicKey(row.publicPem),
+    publicKey: publicKeyFromPem(row.publicPem),
     privateKey: row.privatePem ? createPrivateKey(row.privatePem) : undefined,
     publicPem: row.publicPem,
     privatePem: row.privatePem ?? undefined,

@@ -58,4 +58,41 @@ describe('CredentialSweep', () => {
     sweep.stop();
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('re-checks every holder on the tick after the stamp moves, and otherwise only every 5 s', () => {
+    let stamp = 1;
+    let now = 0;
+    const sweep = new CredentialSweep(250, () => stamp, () => now);
+    const holders = [holder(), holder()];
+    for (const h of holders) sweep.watch(h);
+    now += 250;
+    vi.advanceTimersByTime(250);
+    expect(holders.map((h) => h.checks)).toEqual([0, 0]);
+    stamp = 2;
+    now += 250;
+    vi.advanceTimersByTime(250);
+    expect(holders.map((h) => h.checks)).toEqual([1, 1]);
+    now += 250;
+    vi.advanceTimersByTime(250);
+    expect(holders.map((h) => h.checks)).toEqual([1, 1]);
+    // Nothing moved for 5 s since the last sweep: the safety net re-checks anyway.
+    now += 4_750;
+    vi.advanceTimersByTime(4_750);
+    expect(holders.map((h) => h.checks)).toEqual([2, 2]);
+    sweep.stop();
+  });
+
+  it('an explicit sweep re-checks at once and takes the stamp it saw', () => {
+    let stamp = 1;
+    const now = 0;
+    const sweep = new CredentialSweep(250, () => stamp, () => now);
+    const h = holder();
+    sweep.watch(h);
+    stamp = 2;
+    sweep.sweep();
+    expect(h.checks).toBe(1);
+    vi.advanceTimersByTime(250);
+    expect(h.checks).toBe(1);
+    sweep.stop();
+  });
 });

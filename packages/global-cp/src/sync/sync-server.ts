@@ -1,5 +1,5 @@
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { MeshAuthError, syncProto, MAX_SYNC_MESSAGE_BYTES, type GlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
+import { MeshAuthError, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
 import { syncServerCredentials } from './sync-server-credentials.js';
 import { authenticateZone } from './zone-authentication.js';
 import { ZoneRegistry } from './zone-registry.js';
@@ -56,8 +56,9 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     'grpc.http2.min_ping_interval_without_data_ms': 10_000,
     'grpc.keepalive_permit_without_calls': 1,
   });
-  server.addService(syncProto().GlobalSync.service, {
-    Sync(call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>) {
+  // Batches fanned out to many zones are written as bytes encoded once (EncodedGlobalMessage).
+  server.addService(syncServiceForServer(), {
+    Sync(call: ServerDuplexStream<ZoneMessage__Output, OutgoingGlobalMessage>) {
       const auth = authenticateZone(call.metadata, ctx.families.zone.verifier);
       if (!auth.ok) {
         logger.warn({ peer: call.getPeer(), reason: auth.reason }, 'sync: zone refused');

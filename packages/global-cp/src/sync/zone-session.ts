@@ -3,8 +3,8 @@ import {
   effectiveSyncMode,
   fromProtoMode,
   toProtoMode,
-  type Batch,
-  type GlobalMessage,
+  type EncodedGlobalMessage,
+  type OutgoingGlobalMessage,
   type Hello__Output,
   type Logger,
   type SyncMode,
@@ -66,7 +66,7 @@ export class ZoneSession {
   live = false;
   private closed = false;
   /** Batch chunks waiting for the stream to drain: a slow zone never makes global buffer without bound in gRPC. */
-  private readonly outbox: GlobalMessage[] = [];
+  private readonly outbox: EncodedGlobalMessage[] = [];
   private waitingForDrain = false;
   private lastHeardAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -83,7 +83,7 @@ export class ZoneSession {
   private recovery: { phase: 'building' } | { phase: 'sent'; answerIndex: number; version: number } | undefined;
 
   constructor(
-    private readonly call: ServerDuplexStream<ZoneMessage__Output, GlobalMessage>,
+    private readonly call: ServerDuplexStream<ZoneMessage__Output, OutgoingGlobalMessage>,
     private readonly credential: ZoneCredential,
     private readonly deps: ZoneSessionOwner,
   ) {
@@ -113,22 +113,22 @@ export class ZoneSession {
     return this.recovery?.phase === 'building';
   }
 
-  /** Sends one batch (all its chunks), in order, as fast as the zone takes them. Held back while a snapshot after a Nack is built. */
-  send(batches: Batch[], toVersion: number): void {
+  /** Sends one batch (all its chunks, each encoded already and maybe shared with other streams), in order, as fast as the zone takes them. Held back while a snapshot after a Nack is built. */
+  send(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
     if (this.closed || this.recovery?.phase === 'building') return;
-    this.enqueue(batches, toVersion);
+    this.enqueue(chunks, toVersion);
   }
 
   /** The snapshot answering a Nack: the zone's answer to it decides whether the stream goes on. */
-  sendRecoverySnapshot(batches: Batch[], toVersion: number): void {
+  sendRecoverySnapshot(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
     if (this.closed) return;
     this.recovery = { phase: 'sent', answerIndex: this.batchesSent + 1, version: toVersion };
-    this.enqueue(batches, toVersion);
+    this.enqueue(chunks, toVersion);
   }
 
-  private enqueue(batches: Batch[], toVersion: number): void {
+  private enqueue(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
     this.batchesSent++;
-    for (const batch of batches) this.outbox.push({ batch });
+    for (const chunk of chunks) this.outbox.push(chunk);
     this.sentVersion = toVersion;
     this.flush();
   }

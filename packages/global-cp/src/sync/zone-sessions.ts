@@ -1,5 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import {
+  EncodedGlobalMessage,
   encodeBatch,
   type AuditLog,
   fromProtoMode,
@@ -19,9 +20,12 @@ import { changeContent, changesSince, deltaContent, encodeSnapshot, reloadsFamil
 import type { ZoneRegistry } from './zone-registry.js';
 import type { ZoneSession, ZoneSessionOwner } from './zone-session.js';
 
+/** A chunk as the stream carries it, serialized once for every zone it goes to. */
+const encodeChunk = (batch: Batch): EncodedGlobalMessage => EncodedGlobalMessage.of({ batch });
+
 /** How long an encoded snapshot is kept for other zones once built. */
 const SNAPSHOT_CACHE_MS = 30_000;
-/** How often every open stream's zone token is re-checked: a revocation ends its stream well within 1 s. */
+/** How often the sweep looks for a reason to re-check every open stream's zone token: a revocation ends its stream well within 1 s. */
 const CREDENTIAL_SWEEP_MS = 250;
 
 export interface ZoneSessionsOptions {
@@ -61,14 +65,16 @@ export class ZoneSessions implements ZoneSessionOwner {
    * The last snapshot encoded, per mode: zones reconnecting together (after a global restart or a
    * partition) share one encoding of the whole state instead of each building its own.
    */
-  private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<Batch[]> }>();
+  private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<EncodedGlobalMessage[]> }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
-  private readonly credentials = new CredentialSweep(CREDENTIAL_SWEEP_MS);
+  private readonly credentials: CredentialSweep;
   private readonly auditLog: AuditLog;
 
   constructor(options: ZoneSessionsOptions) {
     this.auditLog = options.audit;
     ({ store: this.store, feed: this.feed, familyId: this.familyId, stateSize: this.stateSize, allowed: this.allowed, registry: this.registry, logger: this.logger, clock: this.clock } = options);
+    // Memory (the zone-token family's included) changes only by applying the log: a tick whose version did not move has nothing new to find.
+    this.credentials = new CredentialSweep(CREDENTIAL_SWEEP_MS, () => this.feed.version);
   }
 
   /** What Welcome tells a zone: the store's epoch and the version this replica has applied. */
@@ -191,12 +197,12 @@ export class ZoneSessions implements ZoneSessionOwner {
     }
     // A bulk write logged as one reload row: zones get it as a snapshot, by the catch-up path.
     const reloaded = applied.changes.get(this.familyId)?.reloaded === true;
-    const encoded = new Map<SyncMode, Batch[]>();
+    const encoded = new Map<SyncMode, EncodedGlobalMessage[]>();
     const batchesFor = (mode: SyncMode) => {
       let batches = encoded.get(mode);
       if (!batches) {
         const header = this.header('delta', applied.version - 1, applied.version, applied.id);
-        batches = encodeBatch(header, changeContent(applied.changes.get(this.familyId)), mode);
+        batches = encodeBatch(header, changeContent(applied.changes.get(this.familyId)), mode).map(encodeChunk);
         encoded.set(mode, batches);
       }
       return batches;
@@ -209,11 +215,11 @@ export class ZoneSessions implements ZoneSessionOwner {
     }
   }
 
-  private snapshot(mode: SyncMode, version: number): Promise<Batch[]> {
+  private snapshot(mode: SyncMode, version: number): Promise<EncodedGlobalMessage[]> {
     const cached = this.snapshots.get(mode);
     if (cached?.version === version) return cached.batches;
     const batches = (async () => {
-      const encodedBatches = await encodeSnapshot(this.store, this.familyId, await this.headerFromStore('snapshot', 0, version), mode);
+      const encodedBatches = (await encodeSnapshot(this.store, this.familyId, await this.headerFromStore('snapshot', 0, version), mode)).map(encodeChunk);
       this.logger.info({ version, mode, chunks: encodedBatches.length }, 'sync: encoded snapshot');
       return encodedBatches;
     })();
@@ -242,7 +248,7 @@ export class ZoneSessions implements ZoneSessionOwner {
       return;
     }
     const content = await deltaContent(this.store, this.familyId, changes);
-    session.send(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode), to);
+    session.send(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode).map(encodeChunk), to);
   }
 
   private async headerFromStore(kind: BatchKind, fromVersion: number, toVersion: number): Promise<BatchHeader> {

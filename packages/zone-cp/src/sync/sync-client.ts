@@ -130,6 +130,10 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,
       'grpc.keepalive_permit_without_calls': 1,
+      // This client's own connection, never one grpc-js shares between channels of identical target
+      // and options: a redial must not land on the connection it is escaping, and a process holding
+      // many zones' clients (the benchmark's swarm) opens one connection per zone, as real zones do.
+      'grpc.use_local_subchannel_pool': 1,
     });
     stream = new SyncStream(
       { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock },

@@ -6,7 +6,7 @@
  * one-shot `zone-tokens` scripts are run for real against a real global-cp.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { knownEnvNames, loadConfig, type MeshAuthConfig } from '@meshauth/core';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.mjs';
 import { repoRoot, startDaemon, stopAll, tempDir } from './support/daemon.js';
+import { waitFor } from './support/wait-for.js';
 
 interface Service {
   build?: unknown;
@@ -87,7 +88,10 @@ function daemonOf(service: Service): 'global-cp' | 'zone-cp' | undefined {
   return packagesRun(service).find((p): p is 'global-cp' | 'zone-cp' => p in daemonKinds);
 }
 
-/** The ports a daemon with this configuration listens on. */
+/**
+ * The ports a daemon with this configuration serves clients on (published). Its diagnostics port
+ * (5680: GET /ready, /healthy) is for the healthcheck inside the container and stays unpublished.
+ */
 function listeningPorts(kind: 'global-cp' | 'zone-cp', config: MeshAuthConfig): number[] {
   const api = [config.apiServer.http.port, ...(config.apiServer.https.enabled ? [config.apiServer.https.port] : [])];
   return kind === 'global-cp' ? [...api, config.multizone.global.syncPort] : [...api, config.dpServer.port];
@@ -163,6 +167,19 @@ for (const [file, { services: all, volumes }] of composeFiles) {
         hostPorts.push(...published.map((p) => p.host));
       }
       expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    });
+
+    it("gives every daemon a healthcheck that GETs /ready on its own diagnostics port, which it does not publish", () => {
+      expect(daemons.length).toBeGreaterThan(0);
+      for (const [name, service] of daemons) {
+        const config = loadConfig({ env: envOf(service) });
+        const probe = service.healthcheck?.test;
+        expect(probe, `${name} has a healthcheck`).toBeDefined();
+        expect(probe!.slice(0, 2), name).toEqual(['CMD', 'curl']);
+        expect(probe, `${name}: curl fails on an HTTP error`).toContain('-fsS');
+        expect(probe!.at(-1), name).toBe(`http://127.0.0.1:${config.diagnostics.serverPort}/ready`);
+        expect((service.ports ?? []).map(parsePort).map((p) => p.container), `${name} keeps its diagnostics port inside`).not.toContain(config.diagnostics.serverPort);
+      }
     });
 
     it('declares every named volume it mounts and mounts every one it declares; each SQLite store has its own', () => {
@@ -539,6 +556,44 @@ describe('the zone-tokens one-shot script', () => {
     }
     return { global, folder: dir!.path };
   };
+
+  it("passes each daemon's healthcheck, as compose runs it, against a real global and a real zone once synced (and not before)", async () => {
+    const { global: target, folder } = await globalForScripts();
+    const probes = composeFiles.flatMap(([file, c]) =>
+      Object.entries(c.services).flatMap(([name, s]) => (isOurs(s) && daemonOf(s) && s.healthcheck ? [{ file, name, kind: daemonOf(s)!, probe: s.healthcheck.test }] : [])),
+    );
+    const runProbe = async (probe: string[], diagnosticsPort: number) => {
+      const args = probe.slice(2).map((a) => a.replace(/^http:\/\/127\.0\.0\.1:5680\//, `http://127.0.0.1:${diagnosticsPort}/`));
+      return promisify(execFile)(probe[1]!, args).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? 1,
+      );
+    };
+    const token = await fetch(`${target.url}/tokens/zone`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: 'zone-1', scope: ['cp'], validFor: '1h' }) });
+    expect(token.status).toBe(200);
+    const tokenFile = join(folder, 'probe-zone.token');
+    writeFileSync(tokenFile, await token.text(), { mode: 0o600 });
+    const zoneEnv = (address: string) => ({
+      MESHAUTH_STORE_SQLITE_PATH: join(folder, `probe-zone-${address.length}.db`),
+      MESHAUTH_MULTIZONE_ZONE_NAME: 'zone-1',
+      MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS: address,
+      MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE: tokenFile,
+      MESHAUTH_MULTIZONE_ZONE_SYNC_USER_TOKEN_KEYS: 'public',
+    });
+    // A zone whose global is not there: started, but not ready, so compose would hold its dependants.
+    const unreachable = await startDaemon('zone-cp', zoneEnv('grpc://127.0.0.1:1'));
+    const zone = await startDaemon('zone-cp', zoneEnv(`grpc://127.0.0.1:${target.ready.syncPort as number}`));
+    await zone.waitForLog((l) => l.msg === 'sync: connected to global');
+    await waitFor('the zone to be ready', async () => (await fetch(`http://127.0.0.1:${zone.ready.diagnosticsPort as number}/ready`)).ok);
+    expect(probes.length).toBe(7); // global, zone-1, zone-2; global-1, global-2, zone-1a, zone-1b
+    for (const { file, name, kind, probe } of probes) {
+      const daemon = kind === 'global-cp' ? target : zone;
+      expect(await runProbe(probe, daemon.ready.diagnosticsPort as number), `${file} ${name}`).toBe(0);
+      if (kind === 'zone-cp') expect(await runProbe(probe, unreachable.ready.diagnosticsPort as number), `${file} ${name} before any sync`).not.toBe(0);
+    }
+    await unreachable.stop();
+    await zone.stop();
+  }, 120_000);
 
   for (const [file, { services: all }] of composeFiles) {
     it(`writes a cp-scoped zone token per zone when run against a real global-cp (${file})`, async () => {

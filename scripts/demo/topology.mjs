@@ -14,6 +14,9 @@ const loopback = {
   MESHAUTH_API_SERVER_HTTP_PORT: '0',
   MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
   MESHAUTH_API_SERVER_HTTPS_PORT: '0',
+  // GET /ready and /healthy: a zone and global on one host need ports of their own here too.
+  MESHAUTH_DIAGNOSTICS_SERVER_INTERFACE: '127.0.0.1',
+  MESHAUTH_DIAGNOSTICS_SERVER_PORT: '0',
 };
 
 /**

@@ -132,7 +132,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       'grpc.keepalive_permit_without_calls': 1,
     });
     stream = new SyncStream(
-      { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock },
+      { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock, logger },
       {
         welcomed(mode, version) {
           phase = 'connected';

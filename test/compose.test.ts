@@ -367,7 +367,13 @@ describe('docker-compose.yml', () => {
 
   it("every service's command runs a binary that the build produces", () => {
     expect([...binaries.keys()].sort()).toEqual(['global-cp', 'meshctl', 'zone-cp']);
-    for (const [, path] of binaries.values()) expect(posix.normalize(path)).toBe('dist/main.js');
+    // Each bin is a committed shim (so `pnpm install` links it before any build) that runs dist/main.js.
+    for (const [bin, [pkg, path]] of binaries) {
+      expect(posix.normalize(path)).toBe(`bin/${bin}.js`);
+      const shim = readFileSync(join(repoRoot, 'packages', pkg, path), 'utf8');
+      expect(shim.split('\n')[0]).toBe('#!/usr/bin/env node');
+      expect(shim).toMatch(/^import '\.\.\/dist\/main\.js';$/m);
+    }
     for (const [name, service] of Object.entries(services)) {
       const pkgs = packagesRun(service);
       expect(pkgs.length, `${name} runs no meshauth binary: ${commandText(service)}`).toBeGreaterThan(0);

@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { knownEnvNames, loadConfig, type MeshAuthConfig } from '@meshauth/core';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.mjs';
 import { repoRoot, startDaemon, stopAll, tempDir } from './support/daemon.js';
+import { dockerfileStages } from './support/dockerfile.js';
 import { waitFor } from './support/wait-for.js';
 
 interface Service {
@@ -458,24 +459,6 @@ describe('docker-compose.yml', () => {
   });
 });
 
-/** Dockerfile instructions with continuation lines joined, grouped by stage. */
-function dockerfileStages(): { from: string; name?: string; steps: { op: string; args: string }[] }[] {
-  const text = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const stages: { from: string; name?: string; steps: { op: string; args: string }[] }[] = [];
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const [, op, args] = /^(\w+)\s+(.*)$/.exec(trimmed)!;
-    if (op!.toUpperCase() === 'FROM') {
-      const [, from, name] = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args!)!;
-      stages.push({ from: from!, ...(name ? { name } : {}), steps: [] });
-    } else {
-      stages.at(-1)!.steps.push({ op: op!.toUpperCase(), args: args!.replace(/\s+/g, ' ') });
-    }
-  }
-  return stages;
-}
-
 function finalStageInstalls(): string[] {
   const run = dockerfileStages().at(-1)!.steps.filter((s) => s.op === 'RUN' && s.args.includes('apt-get install'));
   return run.flatMap((s) => s.args.split(/[\s&;]+/)).filter((w) => /^[a-z][\w.+-]*$/.test(w));
@@ -488,7 +471,8 @@ describe('Dockerfile', () => {
   const index = (steps: { op: string; args: string }[], op: string, match: RegExp) => steps.findIndex((s) => s.op === op && match.test(s.args));
 
   it('builds on node:20-bookworm-slim with build tools, the pinned pnpm and the frozen lockfile', () => {
-    for (const stage of stages) expect(stage.from).toBe('node:20-bookworm-slim');
+    // Every stage not built on an earlier one.
+    for (const stage of stages) if (!stages.some((s) => s.name === stage.from)) expect(stage.from).toBe('node:20-bookworm-slim');
     const rootManifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string; scripts: Record<string, string> };
     expect(index(build.steps, 'RUN', /apt-get install .*python3.*make.*g\+\+/)).toBeGreaterThanOrEqual(0);
     expect(index(build.steps, 'RUN', new RegExp(`npm i(nstall)? -g ${rootManifest.packageManager.replace('.', '\\.')}\\b`))).toBeGreaterThanOrEqual(0);
@@ -534,11 +518,20 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs from the built tree: the final stage copies /app from the build and works there', () => {
-    const workdirs = final.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args);
-    expect(workdirs.at(-1)).toBe('/app');
-    expect(build.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1)).toBe('/app');
-    expect(index(final.steps, 'COPY', new RegExp(`^--from=${build.name} /app /app$`))).toBeGreaterThanOrEqual(0);
+  it('runs from a runtime tree of production dependencies and built files, not from the build stage', () => {
+    const runtime = stages.find((s) => s.name === 'runtime-tree');
+    expect(runtime, 'a runtime-tree stage').toBeDefined();
+    expect(runtime!.from).toBe(build.name);
+    // The same manifests as the build, installed again without devDependencies, from the store the build filled.
+    const manifests = runtime!.steps.findIndex((s) => s.op === 'RUN' && /^cd \/app && cp --parents package\.json pnpm-lock\.yaml pnpm-workspace\.yaml packages\/\*\/package\.json \S+\/$/.test(s.args));
+    expect(manifests, 'every manifest and the lockfile copied from the build').toBeGreaterThan(-1);
+    expect(index(runtime!.steps, 'RUN', /^pnpm install --frozen-lockfile --prod --offline$/)).toBeGreaterThan(manifests);
+    const copy = runtime!.steps.find((s) => s.op === 'RUN' && s.args.includes('cp -R --parents'));
+    for (const part of ['packages/*/dist', 'packages/*/bin', 'packages/core/gui', 'proto']) expect(copy?.args.split(' '), part).toContain(part);
+    const workdir = runtime!.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1);
+    expect(copy!.args).toMatch(new RegExp(`^cd /app && cp -R --parents .* ${workdir}/$`));
+    expect(final.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1)).toBe('/app');
+    expect(final.steps.filter((s) => s.op === 'COPY').map((s) => s.args)).toEqual([`--from=runtime-tree ${workdir} /app`]);
     // The volume mount points exist and belong to the user the planes run as.
     const user = final.steps.filter((s) => s.op === 'USER').map((s) => s.args).at(-1);
     expect(user).toBe('node');

@@ -59,9 +59,9 @@ export function daemonEnv(kind: 'global-cp' | 'zone-cp', env: Record<string, str
 export async function startDaemon(
   kind: 'global-cp' | 'zone-cp',
   env: Record<string, string>,
-  options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[] } = {},
+  options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[]; /** Another build of the daemon's main.js. */ script?: string } = {},
 ): Promise<Daemon> {
-  const child = spawn(process.execPath, [binaries[kind], ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [options.script ?? binaries[kind], ...(options.args ?? [])], {
     env: daemonEnv(kind, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

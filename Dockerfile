@@ -20,13 +20,24 @@ RUN pnpm install --frozen-lockfile
 COPY . .
 RUN pnpm build
 
+# The runtime tree: production dependencies only. The same manifests and lockfile installed again
+# with --prod (no vitest, typescript, esbuild, embedded PostgreSQL, Chromium…), offline from the
+# store the install above filled (better-sqlite3 comes built from its side-effects cache), then
+# what the planes and meshctl read at run time: each package's dist/ and bin/, the status page,
+# the .proto.
+FROM build AS runtime-tree
+WORKDIR /runtime
+RUN cd /app && cp --parents package.json pnpm-lock.yaml pnpm-workspace.yaml packages/*/package.json /runtime/
+RUN pnpm install --frozen-lockfile --prod --offline
+RUN cd /app && cp -R --parents packages/*/dist packages/*/bin packages/core/gui proto /runtime/
+
 FROM node:20-bookworm-slim
 # curl and jq: the docs' way to read the admin token, run inside the global container, and healthchecks.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl jq ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-COPY --from=build /app /app
+COPY --from=runtime-tree /runtime /app
 # Volumes mounted here start with this ownership, so the planes need not run as root.
 RUN mkdir -p /data /tokens && chown node:node /data /tokens
 USER node

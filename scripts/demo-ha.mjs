@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StepRunner } from './demo/step-runner.mjs';
+import { handleEveryExit } from './lib/exit-handling.mjs';
 import { HaTopology } from './demo-ha/ha-topology.mjs';
 import { addHaSteps } from './demo-ha/story-ha.mjs';
 
@@ -44,53 +45,15 @@ const workDir = mkdtempSync(join(tmpdir(), 'meshauth-demo-ha-'));
 const topology = new HaTopology({ repoRoot, workDir });
 const demo = { repoRoot, workDir, topology };
 
-// stdout may go away (`pnpm demo:ha | head`): writing then fails with EPIPE, which must end the
-// run like an interrupt rather than crash it and leave the processes behind.
-let stdoutOpen = true;
-const write = (text) => {
-  if (stdoutOpen) process.stdout.write(text);
-};
-const note = (text) => {
-  if (stdoutOpen) write(text);
-  else process.stderr.write(text);
-};
-process.stderr.on('error', () => {});
-
-/** The one way out: stops everything started (once, however many ways out are taken) and exits. */
-let ending;
-function endWith(exitCode, why) {
-  ending ??= (async () => {
-    if (why) note(`\ndemo:ha: ${why}, stopping everything it started\n`);
-    try {
-      const stopped = await topology.stopAll({ removeFiles: true });
-      note(`${stopped.length > 0 ? `stopped ${stopped.join(', ')}; ` : ''}removed ${workDir}\n`);
-    } catch (error) {
-      process.stderr.write(`demo:ha: stopping failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-      exitCode ||= 1;
-    }
-    process.exit(exitCode);
-  })();
-  return ending;
-}
-
-process.stdout.on('error', (error) => {
-  stdoutOpen = false;
-  void endWith(141, `stdout closed (${error.code ?? error.message})`);
-});
-for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
-  process.on(signal, () => void endWith(exitCode, signal));
-}
-for (const event of ['uncaughtException', 'unhandledRejection']) {
-  process.on(event, (error) => {
-    process.stderr.write(`demo:ha: ${event}: ${error instanceof Error ? error.stack : String(error)}\n`);
-    void endWith(1);
-  });
-}
+// Every way out (a signal, stdout closing under `pnpm demo:ha | head`, an exception) stops
+// everything started before the process exits.
+const exit = handleEveryExit({ name: 'demo:ha', workDir, stopAll: () => topology.stopAll({ removeFiles: true }) });
+const { write, endWith } = exit;
 
 write(`meshauth HA demo: PostgreSQL, two global replicas, a zone of two replicas; files in ${workDir}\n`);
 // Once the run is ending (a signal, EPIPE), a step that fails because its processes are going
 // away is not news: its lines are dropped.
-const runner = new StepRunner({ write: (text) => ending === undefined && write(text) });
+const runner = new StepRunner({ write: (text) => exit.ending === undefined && write(text) });
 addHaSteps(runner, demo);
 
 let result;
@@ -100,7 +63,7 @@ try {
   result = { ok: false, error };
   write(`demo:ha: ${error instanceof Error ? error.stack : String(error)}\n`);
 }
-if (ending) await ending; // a signal or EPIPE is ending the run; its handler exits
+if (exit.ending) await exit.ending; // a signal or EPIPE is ending the run; its handler exits
 
 if (!result.ok) {
   for (const p of topology.processes) write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);

@@ -15,6 +15,7 @@ import { addRevocationSteps } from './demo/story-revocation.mjs';
 import { addRotationSteps } from './demo/story-rotation.mjs';
 import { addUserTokenSteps } from './demo/story-user-tokens.mjs';
 import { Topology } from './demo/topology.mjs';
+import { handleEveryExit } from './lib/exit-handling.mjs';
 
 const usage = `usage: pnpm demo [--keep]
 
@@ -40,25 +41,14 @@ const workDir = mkdtempSync(join(tmpdir(), 'meshauth-demo-'));
 const topology = new Topology({ repoRoot, workDir, keep });
 const demo = { repoRoot, workDir, keep, topology, curl: new DocsCurl(), zoneTokens: new Map(), meshctlConfig: join(workDir, 'meshctl.yaml') };
 
-async function stopEverything() {
-  const stopped = topology.processes.map((p) => `${p.label} (pid ${p.pid})`);
-  await topology.stopAll({ removeFiles: true });
-  if (stopped.length > 0) process.stdout.write(`stopped ${stopped.join(', ')}; removed ${workDir}\n`);
-}
+// Every way out stops what was started, --keep or not (the run did not finish): Ctrl-C, SIGTERM,
+// SIGHUP, stdout closing under `pnpm demo | head` (EPIPE), an exception.
+const exit = handleEveryExit({ name: 'demo', workDir, stopAll: () => topology.stopAll({ removeFiles: true }) });
+const { write, endWith } = exit;
 
-// Interrupted: stop what we started, even with --keep (the run did not finish).
-let interrupted = false;
-for (const [signal, exitCode] of [['SIGINT', 130], ['SIGTERM', 143]]) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    process.stdout.write(`\ndemo: ${signal}, stopping the control planes\n`);
-    stopEverything().finally(() => process.exit(exitCode));
-  });
-}
-
-process.stdout.write(`meshauth demo: one global, two zones; files in ${workDir}\n`);
-const runner = new StepRunner({ write: (text) => process.stdout.write(text) });
+write(`meshauth demo: one global, two zones; files in ${workDir}\n`);
+// Once the run is ending (a signal, EPIPE), a step failing because its planes are going is not news.
+const runner = new StepRunner({ write: (text) => exit.ending === undefined && write(text) });
 addPlaneSteps(runner, demo);
 addUserTokenSteps(runner, demo);
 addDataplaneSteps(runner, demo);
@@ -71,16 +61,15 @@ try {
   result = await runner.runAll();
 } catch (error) {
   result = { ok: false, error };
-  process.stdout.write(`demo: ${error instanceof Error ? error.stack : String(error)}\n`);
+  write(`demo: ${error instanceof Error ? error.stack : String(error)}\n`);
 }
-if (interrupted) await new Promise(() => {}); // the signal handler exits
+if (exit.ending) await exit.ending; // a signal or EPIPE is ending the run; its handler exits
 
 if (!result.ok) {
-  for (const p of topology.processes) process.stdout.write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);
+  for (const p of topology.processes) write(`\n--- last lines of ${p.label}'s log ---\n${p.tail()}\n`);
 }
 if (keep && topology.global?.ready) {
-  process.stdout.write(keepInstructions(demo));
-} else {
-  await stopEverything();
+  write(keepInstructions(demo));
+  process.exit(result.ok ? 0 : 1);
 }
-process.exit(result.ok ? 0 : 1);
+await endWith(result.ok ? 0 : 1);

@@ -6,7 +6,7 @@
  * one-shot `zone-tokens` scripts are run for real against a real global-cp.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,8 @@ import { parse as parseYaml } from 'yaml';
 import { knownEnvNames, loadConfig, type MeshAuthConfig } from '@meshauth/core';
 import { startEmbeddedPostgres } from '../scripts/lib/embedded-postgres.mjs';
 import { repoRoot, startDaemon, stopAll, tempDir } from './support/daemon.js';
+import { dockerfileStages } from './support/dockerfile.js';
+import { waitFor } from './support/wait-for.js';
 
 interface Service {
   build?: unknown;
@@ -87,7 +89,10 @@ function daemonOf(service: Service): 'global-cp' | 'zone-cp' | undefined {
   return packagesRun(service).find((p): p is 'global-cp' | 'zone-cp' => p in daemonKinds);
 }
 
-/** The ports a daemon with this configuration listens on. */
+/**
+ * The ports a daemon with this configuration serves clients on (published). Its diagnostics port
+ * (5680: GET /ready, /healthy) is for the healthcheck inside the container and stays unpublished.
+ */
 function listeningPorts(kind: 'global-cp' | 'zone-cp', config: MeshAuthConfig): number[] {
   const api = [config.apiServer.http.port, ...(config.apiServer.https.enabled ? [config.apiServer.https.port] : [])];
   return kind === 'global-cp' ? [...api, config.multizone.global.syncPort] : [...api, config.dpServer.port];
@@ -163,6 +168,19 @@ for (const [file, { services: all, volumes }] of composeFiles) {
         hostPorts.push(...published.map((p) => p.host));
       }
       expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    });
+
+    it("gives every daemon a healthcheck that GETs /ready on its own diagnostics port, which it does not publish", () => {
+      expect(daemons.length).toBeGreaterThan(0);
+      for (const [name, service] of daemons) {
+        const config = loadConfig({ env: envOf(service) });
+        const probe = service.healthcheck?.test;
+        expect(probe, `${name} has a healthcheck`).toBeDefined();
+        expect(probe!.slice(0, 2), name).toEqual(['CMD', 'curl']);
+        expect(probe, `${name}: curl fails on an HTTP error`).toContain('-fsS');
+        expect(probe!.at(-1), name).toBe(`http://127.0.0.1:${config.diagnostics.serverPort}/ready`);
+        expect((service.ports ?? []).map(parsePort).map((p) => p.container), `${name} keeps its diagnostics port inside`).not.toContain(config.diagnostics.serverPort);
+      }
     });
 
     it('declares every named volume it mounts and mounts every one it declares; each SQLite store has its own', () => {
@@ -350,7 +368,13 @@ describe('docker-compose.yml', () => {
 
   it("every service's command runs a binary that the build produces", () => {
     expect([...binaries.keys()].sort()).toEqual(['global-cp', 'meshctl', 'zone-cp']);
-    for (const [, path] of binaries.values()) expect(posix.normalize(path)).toBe('dist/main.js');
+    // Each bin is a committed shim (so `pnpm install` links it before any build) that runs dist/main.js.
+    for (const [bin, [pkg, path]] of binaries) {
+      expect(posix.normalize(path)).toBe(`bin/${bin}.js`);
+      const shim = readFileSync(join(repoRoot, 'packages', pkg, path), 'utf8');
+      expect(shim.split('\n')[0]).toBe('#!/usr/bin/env node');
+      expect(shim).toMatch(/^import '\.\.\/dist\/main\.js';$/m);
+    }
     for (const [name, service] of Object.entries(services)) {
       const pkgs = packagesRun(service);
       expect(pkgs.length, `${name} runs no meshauth binary: ${commandText(service)}`).toBeGreaterThan(0);
@@ -435,24 +459,6 @@ describe('docker-compose.yml', () => {
   });
 });
 
-/** Dockerfile instructions with continuation lines joined, grouped by stage. */
-function dockerfileStages(): { from: string; name?: string; steps: { op: string; args: string }[] }[] {
-  const text = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
-  const stages: { from: string; name?: string; steps: { op: string; args: string }[] }[] = [];
-  for (const line of text.split('\n')) {
-    const trimmed = line.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) continue;
-    const [, op, args] = /^(\w+)\s+(.*)$/.exec(trimmed)!;
-    if (op!.toUpperCase() === 'FROM') {
-      const [, from, name] = /^(\S+)(?:\s+AS\s+(\S+))?/i.exec(args!)!;
-      stages.push({ from: from!, ...(name ? { name } : {}), steps: [] });
-    } else {
-      stages.at(-1)!.steps.push({ op: op!.toUpperCase(), args: args!.replace(/\s+/g, ' ') });
-    }
-  }
-  return stages;
-}
-
 function finalStageInstalls(): string[] {
   const run = dockerfileStages().at(-1)!.steps.filter((s) => s.op === 'RUN' && s.args.includes('apt-get install'));
   return run.flatMap((s) => s.args.split(/[\s&;]+/)).filter((w) => /^[a-z][\w.+-]*$/.test(w));
@@ -465,7 +471,8 @@ describe('Dockerfile', () => {
   const index = (steps: { op: string; args: string }[], op: string, match: RegExp) => steps.findIndex((s) => s.op === op && match.test(s.args));
 
   it('builds on node:20-bookworm-slim with build tools, the pinned pnpm and the frozen lockfile', () => {
-    for (const stage of stages) expect(stage.from).toBe('node:20-bookworm-slim');
+    // Every stage not built on an earlier one.
+    for (const stage of stages) if (!stages.some((s) => s.name === stage.from)) expect(stage.from).toBe('node:20-bookworm-slim');
     const rootManifest = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { packageManager: string; scripts: Record<string, string> };
     expect(index(build.steps, 'RUN', /apt-get install .*python3.*make.*g\+\+/)).toBeGreaterThanOrEqual(0);
     expect(index(build.steps, 'RUN', new RegExp(`npm i(nstall)? -g ${rootManifest.packageManager.replace('.', '\\.')}\\b`))).toBeGreaterThanOrEqual(0);
@@ -511,11 +518,20 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs from the built tree: the final stage copies /app from the build and works there', () => {
-    const workdirs = final.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args);
-    expect(workdirs.at(-1)).toBe('/app');
-    expect(build.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1)).toBe('/app');
-    expect(index(final.steps, 'COPY', new RegExp(`^--from=${build.name} /app /app$`))).toBeGreaterThanOrEqual(0);
+  it('runs from a runtime tree of production dependencies and built files, not from the build stage', () => {
+    const runtime = stages.find((s) => s.name === 'runtime-tree');
+    expect(runtime, 'a runtime-tree stage').toBeDefined();
+    expect(runtime!.from).toBe(build.name);
+    // The same manifests as the build, installed again without devDependencies, from the store the build filled.
+    const manifests = runtime!.steps.findIndex((s) => s.op === 'RUN' && /^cd \/app && cp --parents package\.json pnpm-lock\.yaml pnpm-workspace\.yaml packages\/\*\/package\.json \S+\/$/.test(s.args));
+    expect(manifests, 'every manifest and the lockfile copied from the build').toBeGreaterThan(-1);
+    expect(index(runtime!.steps, 'RUN', /^pnpm install --frozen-lockfile --prod --offline$/)).toBeGreaterThan(manifests);
+    const copy = runtime!.steps.find((s) => s.op === 'RUN' && s.args.includes('cp -R --parents'));
+    for (const part of ['packages/*/dist', 'packages/*/bin', 'packages/core/gui', 'proto']) expect(copy?.args.split(' '), part).toContain(part);
+    const workdir = runtime!.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1);
+    expect(copy!.args).toMatch(new RegExp(`^cd /app && cp -R --parents .* ${workdir}/$`));
+    expect(final.steps.filter((s) => s.op === 'WORKDIR').map((s) => s.args).at(-1)).toBe('/app');
+    expect(final.steps.filter((s) => s.op === 'COPY').map((s) => s.args)).toEqual([`--from=runtime-tree ${workdir} /app`]);
     // The volume mount points exist and belong to the user the planes run as.
     const user = final.steps.filter((s) => s.op === 'USER').map((s) => s.args).at(-1);
     expect(user).toBe('node');
@@ -539,6 +555,44 @@ describe('the zone-tokens one-shot script', () => {
     }
     return { global, folder: dir!.path };
   };
+
+  it("passes each daemon's healthcheck, as compose runs it, against a real global and a real zone once synced (and not before)", async () => {
+    const { global: target, folder } = await globalForScripts();
+    const probes = composeFiles.flatMap(([file, c]) =>
+      Object.entries(c.services).flatMap(([name, s]) => (isOurs(s) && daemonOf(s) && s.healthcheck ? [{ file, name, kind: daemonOf(s)!, probe: s.healthcheck.test }] : [])),
+    );
+    const runProbe = async (probe: string[], diagnosticsPort: number) => {
+      const args = probe.slice(2).map((a) => a.replace(/^http:\/\/127\.0\.0\.1:5680\//, `http://127.0.0.1:${diagnosticsPort}/`));
+      return promisify(execFile)(probe[1]!, args).then(
+        () => 0,
+        (error: { code?: number }) => error.code ?? 1,
+      );
+    };
+    const token = await fetch(`${target.url}/tokens/zone`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ zone: 'zone-1', scope: ['cp'], validFor: '1h' }) });
+    expect(token.status).toBe(200);
+    const tokenFile = join(folder, 'probe-zone.token');
+    writeFileSync(tokenFile, await token.text(), { mode: 0o600 });
+    const zoneEnv = (address: string) => ({
+      MESHAUTH_STORE_SQLITE_PATH: join(folder, `probe-zone-${address.length}.db`),
+      MESHAUTH_MULTIZONE_ZONE_NAME: 'zone-1',
+      MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS: address,
+      MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE: tokenFile,
+      MESHAUTH_MULTIZONE_ZONE_SYNC_USER_TOKEN_KEYS: 'public',
+    });
+    // A zone whose global is not there: started, but not ready, so compose would hold its dependants.
+    const unreachable = await startDaemon('zone-cp', zoneEnv('grpc://127.0.0.1:1'));
+    const zone = await startDaemon('zone-cp', zoneEnv(`grpc://127.0.0.1:${target.ready.syncPort as number}`));
+    await zone.waitForLog((l) => l.msg === 'sync: connected to global');
+    await waitFor('the zone to be ready', async () => (await fetch(`http://127.0.0.1:${zone.ready.diagnosticsPort as number}/ready`)).ok);
+    expect(probes.length).toBe(7); // global, zone-1, zone-2; global-1, global-2, zone-1a, zone-1b
+    for (const { file, name, kind, probe } of probes) {
+      const daemon = kind === 'global-cp' ? target : zone;
+      expect(await runProbe(probe, daemon.ready.diagnosticsPort as number), `${file} ${name}`).toBe(0);
+      if (kind === 'zone-cp') expect(await runProbe(probe, unreachable.ready.diagnosticsPort as number), `${file} ${name} before any sync`).not.toBe(0);
+    }
+    await unreachable.stop();
+    await zone.stop();
+  }, 120_000);
 
   for (const [file, { services: all }] of composeFiles) {
     it(`writes a cp-scoped zone token per zone when run against a real global-cp (${file})`, async () => {

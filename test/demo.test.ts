@@ -133,6 +133,25 @@ describe('pnpm demo', () => {
     expect(output).toMatch(new RegExp(`kill ${pidsIn(output).join(' ')} && rm -rf ${workDir}`));
   }, 240_000);
 
+  it.each([
+    ['its stdout closes (`pnpm demo | head`: EPIPE)', 141, (run: DemoRun) => run.child.stdout!.destroy()],
+    ['it gets SIGHUP (its terminal closed)', 129, (run: DemoRun) => run.child.kill('SIGHUP')],
+    ['it gets SIGTERM', 143, (run: DemoRun) => run.child.kill('SIGTERM')],
+  ] as const)('stops every plane it started when %s', async (_what, exitCode, end) => {
+    const run = runDemo();
+    await waitFor('the zones to start', () => run.output().includes('[5/') || run.child.exitCode !== null);
+    const pidsBefore = pidsIn(run.output());
+    expect(pidsBefore.length, run.output()).toBe(3);
+    const workDir = workDirIn(run.output())!;
+    end(run);
+    const code = await run.exited;
+    expect(code, run.output()).toBe(exitCode);
+    // What it stopped is said even when stdout is gone (then on stderr).
+    for (const pid of pidsBefore) expect(run.output(), `pid ${pid} named as stopped`).toMatch(new RegExp(`^stopped .*\\(pid ${pid}\\)`, 'm'));
+    for (const pid of pidsBefore) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
+    expect(existsSync(workDir)).toBe(false);
+  }, 240_000);
+
   it('stops every plane it started when interrupted', async () => {
     const run = runDemo();
     await waitFor('the zones to start', () => run.output().includes('[5/') || run.child.exitCode !== null);

@@ -57,6 +57,13 @@ describe('200,000 revocations', () => {
       60_000,
     );
     expect((await http('GET', `${zone.url}/who-am-i`, { token: revokedToken })).json.detail).toMatch(/revoked/);
+    // The operator's view: a line when the snapshot starts arriving, one when it is applied.
+    const receiving = await zone.waitForLog((l) => l.msg === 'sync: receiving snapshot');
+    expect(receiving).toMatchObject({ chunks: 1, items: expect.any(Number), itemsPerSecond: expect.any(Number) });
+    const applied = await zone.waitForLog((l) => l.msg === 'sync: snapshot applied');
+    expect(applied).toMatchObject({ revocations: REVOCATIONS, keys: expect.any(Number), durationMs: expect.any(Number) });
+    expect(applied.chunks as number).toBeGreaterThan(1);
+    expect(applied.items).toBe((applied.keys as number) + REVOCATIONS);
   }, 120_000);
 
   it('one more revocation then travels as a small delta of that revocation alone', async () => {

@@ -14,6 +14,9 @@ const loopback = {
   MESHAUTH_API_SERVER_HTTP_PORT: '0',
   MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
   MESHAUTH_API_SERVER_HTTPS_PORT: '0',
+  // GET /ready and /healthy: a zone and global on one host need ports of their own here too.
+  MESHAUTH_DIAGNOSTICS_SERVER_INTERFACE: '127.0.0.1',
+  MESHAUTH_DIAGNOSTICS_SERVER_PORT: '0',
 };
 
 /**
@@ -75,11 +78,16 @@ export class Topology {
     return `http://127.0.0.1:${this.zones.get(zoneName).ready.dpServerPort}`;
   }
 
-  /** Stops every process started (zones first, so they do not log global's going away) and removes the folder. */
+  /**
+   * Stops every process started (zones first, so they do not log global's going away) and removes
+   * the folder. Resolves with a label per process that was still running.
+   */
   async stopAll({ removeFiles }) {
+    const stopped = this.processes.filter((p) => p.running).map((p) => `${p.label} (pid ${p.pid})`);
     await Promise.all([...this.zones.values()].map((d) => d.stop()));
     await this.global?.stop();
     if (removeFiles) rmSync(this.options.workDir, { recursive: true, force: true });
+    return stopped;
   }
 
   spawn(kind, label, env) {

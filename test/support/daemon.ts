@@ -15,7 +15,7 @@ export const binaries = {
 export interface Daemon {
   kind: 'global-cp' | 'zone-cp';
   process: ChildProcess;
-  /** Fields of the ready line: httpPort, httpsPort, syncPort (global), dpServerPort (zone). */
+  /** Fields of the ready line: httpPort, httpsPort, diagnosticsPort, syncPort (global), dpServerPort (zone). */
   ready: Record<string, unknown>;
   httpPort: number;
   url: string;
@@ -43,6 +43,8 @@ export function daemonEnv(kind: 'global-cp' | 'zone-cp', env: Record<string, str
     MESHAUTH_API_SERVER_HTTPS_INTERFACE: '127.0.0.1',
     MESHAUTH_API_SERVER_HTTP_PORT: '0',
     MESHAUTH_API_SERVER_HTTPS_PORT: '0',
+    MESHAUTH_DIAGNOSTICS_SERVER_PORT: '0',
+    MESHAUTH_DIAGNOSTICS_SERVER_INTERFACE: '127.0.0.1',
     ...(kind === 'global-cp'
       ? { MESHAUTH_MULTIZONE_GLOBAL_SYNC_PORT: '0', MESHAUTH_MULTIZONE_GLOBAL_SYNC_INTERFACE: '127.0.0.1' }
       : { MESHAUTH_DP_SERVER_PORT: '0', MESHAUTH_DP_SERVER_INTERFACE: '127.0.0.1' }),
@@ -57,9 +59,9 @@ export function daemonEnv(kind: 'global-cp' | 'zone-cp', env: Record<string, str
 export async function startDaemon(
   kind: 'global-cp' | 'zone-cp',
   env: Record<string, string>,
-  options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[] } = {},
+  options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[]; /** Another build of the daemon's main.js. */ script?: string } = {},
 ): Promise<Daemon> {
-  const child = spawn(process.execPath, [binaries[kind], ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [options.script ?? binaries[kind], ...(options.args ?? [])], {
     env: daemonEnv(kind, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

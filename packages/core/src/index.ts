@@ -3,7 +3,7 @@ export { MeshAuthError, errorRegistry, badRequest, isMeshAuthError, type ErrorCo
 export { parseDuration, formatDuration } from './duration.js';
 export { systemClock, createManualClock, type Clock } from './clock.js';
 
-export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogLevel, type StoreType } from './config/defaults.js';
+export { defaults, type MeshAuthConfig, type SyncMode, type AuthnType, type LogFormat, type LogLevel, type StoreType } from './config/defaults.js';
 export { configError } from './config/config-error.js';
 export { loadConfig, envNameOf, knownEnvNames, settingPaths, ENV_PREFIX } from './config/load-config.js';
 
@@ -84,10 +84,12 @@ export { createDpServerApp, startDpServer, type DpServer, type DpServerOptions, 
 
 export { createPlaneContext, meshauthVersion, type PlaneContextOptions } from './plane/create-plane-context.js';
 export { startApiListeners, type ApiListeners } from './plane/api-listeners.js';
-export { ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/bootstrap-credentials.js';
+export { adminTokenHint, ensureSigningKey, ensureAdminToken, ADMIN_TOKEN_SECRET } from './plane/bootstrap-credentials.js';
 export { loadServerCertificate, type ServerCertificate, type ServerCertificateOptions } from './plane/server-certificate.js';
 export { loadClientCa } from './plane/client-ca.js';
 export { runUntilSignal } from './plane/daemon-lifecycle.js';
+export { startDiagnosticsServer, type DiagnosticsServer, type Readiness } from './plane/diagnostics-server.js';
+export { explainListenError, listenOn } from './plane/port-in-use.js';
 export { newInstanceId } from './plane/instance-id.js';
 export { startLeaderWork, type LeaderTask, type LeaderWork } from './plane/leader-work.js';
 export { recordPruningTasks } from './plane/record-pruning.js';

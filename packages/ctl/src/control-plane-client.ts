@@ -23,7 +23,7 @@ export interface Session {
 export async function openSession(cmd: Command, io: CliIo): Promise<Session> {
   const globals = cmd.optsWithGlobals<GlobalOptions>();
   const path = configPath(io.env, globals.configFile);
-  const controlPlane = currentControlPlane(await loadConfig(path));
+  const controlPlane = currentControlPlane(await loadConfig(path, globals.configFile === undefined ? undefined : '--config-file'));
   return { client: await clientFor(controlPlane), controlPlane, configPath: path };
 }
 

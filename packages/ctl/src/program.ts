@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerApplyCommand } from './commands/apply.js';
+import { registerCompletionCommand } from './commands/completion.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerDeleteCommands } from './commands/delete.js';
 import { registerGenerateCommands } from './commands/generate.js';
@@ -38,6 +39,7 @@ export function createProgram(io: CliIo): Command {
   registerDeleteCommands(program, io);
   registerApplyCommand(program, io);
   registerWhoAmICommand(program, io);
+  registerCompletionCommand(program, io);
 
   withExamples(
     program,

@@ -10,9 +10,9 @@ export interface CertificateRequest {
 
 /** Generates a certificate with core's generator and writes it; the key file is readable by its owner only. */
 export async function writeCertificateFiles(request: CertificateRequest): Promise<void> {
-  // Loaded on demand: core's entry point also brings in the server stack (SQLite, fastify, gRPC),
-  // which no other meshctl command needs.
-  const { generateCertificate } = await import('@meshauth/core');
+  // Core's TLS part only, on demand: its main entry point brings in the server stack (SQLite,
+  // fastify, gRPC), which no meshctl command needs, and the packed meshctl bundles only this.
+  const { generateCertificate } = await import('@meshauth/core/tls');
   const { certPem, keyPem } = await generateCertificate({
     type: request.type,
     ...(request.hostname !== undefined ? { hostnames: request.hostname } : {}),

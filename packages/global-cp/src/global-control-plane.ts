@@ -1,4 +1,5 @@
 import {
+  ADMIN_TOKEN_SECRET,
   createPlaneContext,
   ensureAdminToken,
   ensureSigningKey,
@@ -7,6 +8,7 @@ import {
   recordPruningTasks,
   registerZoneTokenRoutes,
   startApiListeners,
+  startDiagnosticsServer,
   startLeaderWork,
   systemClock,
   type ApiApp,
@@ -26,6 +28,10 @@ export interface GlobalControlPlane {
   httpPort: number;
   httpsPort: number | undefined;
   syncPort: number;
+  /** GET /ready and GET /healthy (5680). */
+  diagnosticsPort: number;
+  /** Whether the stored admin user token (global secret admin-user-token) exists, for the ready line's hint. */
+  adminTokenStored: boolean;
   close(): Promise<void>;
 }
 
@@ -55,12 +61,15 @@ export interface StartGlobalOptions {
 export async function startGlobalControlPlane(options: StartGlobalOptions): Promise<GlobalControlPlane> {
   const { config, logger } = options;
   const clock = options.clock ?? systemClock;
-  const store = await openStore(config, 'global');
-  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  // First, so that probes get an answer ("starting") while the store opens and loads.
+  const diagnostics = await startDiagnosticsServer({ port: config.diagnostics.serverPort, host: config.diagnostics.serverInterface, logger });
+  const closers: (() => Promise<void> | void)[] = [() => diagnostics.close()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
   };
   try {
+    const store = await openStore(config, 'global');
+    closers.push(() => store.close());
     const instance = newInstanceId();
     const ctx = await createPlaneContext({ plane: 'global', config, store, instance, logger, clock });
     closers.push(() => ctx.families.feed.stop());
@@ -90,7 +99,10 @@ export async function startGlobalControlPlane(options: StartGlobalOptions): Prom
     const api = await startApiListeners(ctx, globalApiRoutes(ctx, sync.registry));
     closers.push(() => api.close());
 
-    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, syncPort: sync.port, close };
+    // Started: the store is open and its keys and revocations are in memory.
+    diagnostics.setReadiness(() => undefined);
+    const adminTokenStored = (await store.read.getSecret('', ADMIN_TOKEN_SECRET)) !== undefined;
+    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, syncPort: sync.port, diagnosticsPort: diagnostics.port, adminTokenStored, close };
   } catch (error) {
     await close();
     throw error;

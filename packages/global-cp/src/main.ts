@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { createLogger, loadConfig, meshauthVersion, runUntilSignal } from '@meshauth/core';
+import { adminTokenHint, createLogger, loadConfig, meshauthVersion, runUntilSignal } from '@meshauth/core';
 import { startGlobalControlPlane } from './global-control-plane.js';
 
 const program = new Command('global-cp')
@@ -16,12 +16,16 @@ const program = new Command('global-cp')
       process.stderr.write(`global-cp: ${(error as Error).message}\n`);
       process.exit(1);
     }
-    const logger = createLogger({ name: 'global-cp', level: config.logLevel });
+    const logger = createLogger({ name: 'global-cp', level: config.logLevel, format: config.logFormat as 'json' | 'text' });
     await runUntilSignal(
       'global-cp',
       async () => {
         const cp = await startGlobalControlPlane({ config, logger });
-        logger.info({ httpPort: cp.httpPort, httpsPort: cp.httpsPort, syncPort: cp.syncPort, instance: cp.ctx.instance, store: cp.ctx.store.location }, 'global-cp ready');
+        const adminToken = cp.adminTokenStored ? adminTokenHint(config, cp.httpPort) : undefined;
+        logger.info(
+          { httpPort: cp.httpPort, httpsPort: cp.httpsPort, syncPort: cp.syncPort, diagnosticsPort: cp.diagnosticsPort, instance: cp.ctx.instance, store: cp.ctx.store.location, ...(adminToken ? { adminToken } : {}) },
+          'global-cp ready',
+        );
         return cp;
       },
       logger,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { createLogger, loadConfig, meshauthVersion, runUntilSignal } from '@meshauth/core';
+import { adminTokenHint, createLogger, loadConfig, meshauthVersion, runUntilSignal } from '@meshauth/core';
 import { startZoneControlPlane } from './zone-control-plane.js';
 
 const program = new Command('zone-cp')
@@ -20,12 +20,25 @@ const program = new Command('zone-cp')
       process.stderr.write(`zone-cp: ${(error as Error).message}\n`);
       process.exit(1);
     }
-    const logger = createLogger({ name: 'zone-cp', level: config.logLevel });
+    const logger = createLogger({ name: 'zone-cp', level: config.logLevel, format: config.logFormat as 'json' | 'text' });
     await runUntilSignal(
       'zone-cp',
       async () => {
         const cp = await startZoneControlPlane({ config, logger });
-        logger.info({ zone: cp.ctx.zoneName, httpPort: cp.httpPort, httpsPort: cp.httpsPort, dpServerPort: cp.dpServerPort, instance: cp.ctx.instance, store: cp.ctx.store.location }, 'zone-cp ready');
+        const adminToken = cp.adminTokenStored ? adminTokenHint(config, cp.httpPort) : undefined;
+        logger.info(
+          {
+            zone: cp.ctx.zoneName,
+            httpPort: cp.httpPort,
+            httpsPort: cp.httpsPort,
+            dpServerPort: cp.dpServerPort,
+            diagnosticsPort: cp.diagnosticsPort,
+            instance: cp.ctx.instance,
+            store: cp.ctx.store.location,
+            ...(adminToken ? { adminToken } : {}),
+          },
+          'zone-cp ready',
+        );
         return cp;
       },
       logger,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import {
+  ADMIN_TOKEN_SECRET,
   createPlaneContext,
   ensureAdminToken,
   ensureSigningKey,
@@ -8,6 +9,7 @@ import {
   openStore,
   parseDuration,
   startApiListeners,
+  startDiagnosticsServer,
   startDpServer,
   startLeaderWork,
   recordPruningTasks,
@@ -24,6 +26,7 @@ import { downPolicyRefusal } from './sync/down-policy.js';
 import { createSyncClient, type SyncClient } from './sync/sync-client.js';
 import { registerSyncMetrics, registerSyncStatusRoute } from './sync/sync-status-route.js';
 import { SyncedState } from './sync/synced-state.js';
+import { zoneReadiness } from './sync/zone-readiness.js';
 
 export interface ZoneControlPlane {
   ctx: PlaneContext;
@@ -31,6 +34,10 @@ export interface ZoneControlPlane {
   httpsPort: number | undefined;
   /** The dataplane bootstrap server (5678). */
   dpServerPort: number;
+  /** GET /ready and GET /healthy (5680). */
+  diagnosticsPort: number;
+  /** Whether the stored admin user token (global secret admin-user-token) exists, for the ready line's hint. */
+  adminTokenStored: boolean;
   /** The stream to global; undefined when no global address is configured. */
   sync: SyncClient | undefined;
   close(): Promise<void>;
@@ -64,12 +71,15 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     throw configError('MESHAUTH_MULTIZONE_ZONE_GLOBAL_TOKEN_FILE is required with MESHAUTH_MULTIZONE_ZONE_GLOBAL_ADDRESS');
   }
 
-  const store = await openStore(config, 'zone');
-  const closers: (() => Promise<void> | void)[] = [() => store.close()];
+  // First, so that probes get an answer ("starting") while the store opens and loads.
+  const diagnostics = await startDiagnosticsServer({ port: config.diagnostics.serverPort, host: config.diagnostics.serverInterface, logger });
+  const closers: (() => Promise<void> | void)[] = [() => diagnostics.close()];
   const close = async () => {
     for (const closer of closers.reverse()) await closer();
   };
   try {
+    const store = await openStore(config, 'zone');
+    closers.push(() => store.close());
     const instance = newInstanceId();
     const synced = await SyncedState.load(store, logger);
     const refuseUserKey = syncOn ? downPolicyRefusal(zoneConfig.downPolicy, synced, clock) : undefined;
@@ -180,7 +190,9 @@ export async function startZoneControlPlane(options: StartZoneOptions): Promise<
     closers.push(() => dpServer.close());
     const dpServerPort = dpServer.port;
 
-    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, dpServerPort, sync, close };
+    diagnostics.setReadiness(zoneReadiness({ syncOn, downPolicy: zoneConfig.downPolicy, state: synced, clock }));
+    const adminTokenStored = (await store.read.getSecret('', ADMIN_TOKEN_SECRET)) !== undefined;
+    return { ctx, httpPort: api.httpPort, httpsPort: api.httpsPort, dpServerPort, diagnosticsPort: diagnostics.port, adminTokenStored, sync, close };
   } catch (error) {
     await close();
     throw error;

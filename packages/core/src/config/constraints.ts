@@ -24,6 +24,7 @@ const duration: Check = (value) => {
 
 export const constraints: Record<string, Check> = {
   environment: oneOf('universal'),
+  logFormat: oneOf('json', 'text'),
   logLevel: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
   'apiServer.bodyLimit': (v) => (Number.isInteger(v) && (v as number) > 0 ? undefined : 'must be a positive integer'),
   'apiServer.http.port': port,
@@ -54,6 +55,7 @@ export const constraints: Record<string, Check> = {
   'multizone.zone.name': (v) =>
     v === '' || /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(v as string) ? undefined : 'must be a DNS label (a-z, 0-9, -)',
   'dpServer.port': port,
+  'diagnostics.serverPort': port,
   'audit.retention': duration,
   'store.type': oneOf('sqlite', 'postgres'),
   'store.postgres.port': (v) => (port(v) ?? (v === 0 ? 'must be a port 1-65535' : undefined)),

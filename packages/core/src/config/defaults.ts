@@ -6,6 +6,8 @@
 export const defaults = {
   environment: 'universal',
   logLevel: 'info' as LogLevel,
+  /** `json` (one JSON object a line, for machines) or `text` (one readable line each, for people). */
+  logFormat: 'json' as LogFormat,
   store: {
     /** `sqlite` (embedded, one process) or `postgres` (replicas sharing one database). */
     type: 'sqlite' as StoreType,
@@ -94,9 +96,12 @@ export const defaults = {
     retention: '2160h',
   },
   dpServer: { port: 5678, interface: '0.0.0.0' },
+  /** As Kuma's diagnostics server: `GET /ready` and `GET /healthy` (probes, compose healthchecks). */
+  diagnostics: { serverPort: 5680, serverInterface: '0.0.0.0' },
   metrics: { enabled: true },
 };
 
+export type LogFormat = 'json' | 'text';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type AuthnType = 'tokens' | 'adminClientCerts';
 export type SyncMode = 'off' | 'public' | 'private';

@@ -9,6 +9,7 @@ import { problemHandlers, type Problem } from '../api/problem.js';
 import { serverRefusalLog } from '../api/refusal-log.js';
 import { meshNamePattern } from '../api/validate.js';
 import { MAX_TOKEN_BYTES } from '../tokens/token-verifier.js';
+import { explainListenError } from '../plane/port-in-use.js';
 import { BootstrapRefusal, type BootstrapRefusalReason } from './bootstrap-refusal.js';
 import { verifyBootstrap, type BootstrapRequest } from './verify-bootstrap.js';
 
@@ -125,7 +126,7 @@ export async function startDpServer(ctx: PlaneContext, options: DpServerOptions)
     await app.listen({ port: options.port, host: options.host });
   } catch (error) {
     await app.close();
-    throw error;
+    throw explainListenError(error, options.port, 'dpServer.port');
   }
   return { port: (app.server.address() as AddressInfo).port, close: () => app.close() };
 }

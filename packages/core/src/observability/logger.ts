@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { textDestination } from './text-log-format.js';
 import { shownPath } from '../http/request-target.js';
 
 /**
@@ -39,7 +40,8 @@ function requestSerializer(req: { method?: string; url?: string; socket?: { remo
   return { method: req.method, path: shownPath(req.url ?? ''), remoteAddress: req.socket?.remoteAddress };
 }
 
-export function createLogger(options: { level: string; name: string; destination?: pino.DestinationStream }): Logger {
+export function createLogger(options: { level: string; name: string; format?: 'json' | 'text'; destination?: pino.DestinationStream }): Logger {
+  const destination = options.destination ?? (options.format === 'text' ? textDestination() : undefined);
   return pino(
     {
       name: options.name,
@@ -48,7 +50,7 @@ export function createLogger(options: { level: string; name: string; destination
       // Ours win over fastify's own `req` serializer (it merges the instance's serializers last).
       serializers: { req: requestSerializer },
     },
-    options.destination,
+    destination,
   );
 }
 

@@ -6,6 +6,7 @@ import { configError } from '../config/config-error.js';
 import type { PlaneContext } from '../api/plane-context.js';
 import { serverTlsPolicy } from '../tls/server-tls-policy.js';
 import { loadClientCa } from './client-ca.js';
+import { listenOn } from './port-in-use.js';
 import { loadServerCertificate } from './server-certificate.js';
 
 export interface ApiListeners {
@@ -18,9 +19,9 @@ export interface ApiListeners {
 export async function startApiListeners(ctx: PlaneContext, routes?: (app: FastifyInstance) => void): Promise<ApiListeners> {
   const { http, https, authn } = ctx.config.apiServer;
   const apps: FastifyInstance[] = [];
-  const listen = async (app: FastifyInstance, port: number, host: string) => {
+  const listen = async (app: FastifyInstance, port: number, host: string, setting: string) => {
     apps.push(app);
-    await app.listen({ port, host });
+    await listenOn(port, setting, () => app.listen({ port, host }));
     return (app.server.address() as AddressInfo).port;
   };
   if (authn.type === 'adminClientCerts' && !https.enabled) {
@@ -33,10 +34,10 @@ export async function startApiListeners(ctx: PlaneContext, routes?: (app: Fastif
   // Certificates are read before anything binds, so a bad file stops the start with one clear line.
   const tls = https.enabled ? await httpsOptions(ctx) : undefined;
   try {
-    const httpPort = await listen(createApiApp(ctx, routes ? { routes } : {}), http.port, http.interface);
+    const httpPort = await listen(createApiApp(ctx, routes ? { routes } : {}), http.port, http.interface, 'apiServer.http.port');
     let httpsPort: number | undefined;
     if (tls) {
-      httpsPort = await listen(createApiApp(ctx, { https: tls, ...(routes ? { routes } : {}) }), https.port, https.interface);
+      httpsPort = await listen(createApiApp(ctx, { https: tls, ...(routes ? { routes } : {}) }), https.port, https.interface, 'apiServer.https.port');
     }
     return { httpPort, httpsPort, close: () => closeAll(apps) };
   } catch (error) {

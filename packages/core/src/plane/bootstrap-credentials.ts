@@ -1,3 +1,4 @@
+import type { MeshAuthConfig } from '../config/defaults.js';
 import type { Logger } from '../observability/logger.js';
 import type { PlaneContext } from '../api/plane-context.js';
 import type { TokenFamily } from '../tokens/token-family.js';
@@ -35,7 +36,8 @@ export async function ensureAdminToken(ctx: AdminTokenDeps, logger: Logger): Pro
     if (await ctx.store.read.getSecret('', ADMIN_TOKEN_SECRET)) return;
     await ctx.families.user.family.caughtUp();
     await storeAdminToken(ctx, `user ${admin.name} (global secret ${ADMIN_TOKEN_SECRET})`);
-    logger.info(`created admin user token; read it from this machine with: curl -s localhost:5681/global-secrets/${ADMIN_TOKEN_SECRET} | jq -r .data | base64 -d`);
+    // The port is not bound yet: the ready line says how to read it, with the port it got.
+    logger.info(`created admin user token (global secret ${ADMIN_TOKEN_SECRET}); the ready line says how to read it`);
   });
 }
 
@@ -66,4 +68,16 @@ async function storeAdminToken({ store, families, issuedTokens, audit }: AdminTo
     },
   );
   await store.transaction((tx) => tx.putSecret({ mesh: '', name: ADMIN_TOKEN_SECRET, data: Buffer.from(token), updatedAt: Date.now() }));
+}
+
+/**
+ * The ready line's hint: the docs' way of reading the stored admin token from the plane's own
+ * machine, with the HTTP port actually bound. Only where it works: localhostIsAdmin on and the
+ * HTTP listener reachable as localhost.
+ */
+export function adminTokenHint(config: Pick<MeshAuthConfig, 'apiServer'>, httpPort: number): string | undefined {
+  const { http, authn } = config.apiServer;
+  if (!authn.localhostIsAdmin) return undefined;
+  const host = ['0.0.0.0', '::', '127.0.0.1', '::1', 'localhost'].includes(http.interface) ? 'localhost' : http.interface;
+  return `curl -s ${host}:${httpPort}/global-secrets/${ADMIN_TOKEN_SECRET} | jq -r .data | base64 -d`;
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
   configPath,
+  headerValueProblem,
   loadConfig,
   saveConfig,
   type ApiServerConfig,
@@ -38,9 +39,11 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
   withExamples(configCmd, addExample);
   withExamples(planes, addExample, 'meshctl config control-planes list');
 
-  const edit = async (cmd: Command, change: (config: MeshctlConfig) => MeshctlConfig) => {
-    const path = configPath(io.env, cmd.optsWithGlobals<GlobalOptions>().configFile);
-    await saveConfig(path, change(await loadConfig(path)));
+  /** `creates`: the command may start the file (add); any other needs a --config-file that exists. */
+  const edit = async (cmd: Command, change: (config: MeshctlConfig) => MeshctlConfig, creates = false) => {
+    const { configFile } = cmd.optsWithGlobals<GlobalOptions>();
+    const path = configPath(io.env, configFile);
+    await saveConfig(path, change(await loadConfig(path, configFile === undefined || creates ? undefined : '--config-file')));
   };
 
   const add = planes
@@ -57,7 +60,7 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
     .option('--overwrite', 'replace a control plane of the same name')
     .action(async (opts: AddOptions, cmd: Command) => {
       const plane = await controlPlaneFromOptions(opts);
-      await edit(cmd, (config) => addControlPlane(config, plane, { overwrite: opts.overwrite === true }));
+      await edit(cmd, (config) => addControlPlane(config, plane, { overwrite: opts.overwrite === true }), true);
       io.stdout(`added control plane "${plane.name}" (${plane.coordinates.apiServer.url}) and switched to it\n`);
     });
   withExamples(
@@ -76,8 +79,8 @@ export function registerConfigCommands(program: Command, io: CliIo): void {
     .description('list the configured control planes')
     .addOption(outputOption())
     .action(async (opts: { output: OutputFormat }, cmd: Command) => {
-      const path = configPath(io.env, cmd.optsWithGlobals<GlobalOptions>().configFile);
-      const config = await loadConfig(path);
+      const { configFile } = cmd.optsWithGlobals<GlobalOptions>();
+      const config = await loadConfig(configPath(io.env, configFile), configFile === undefined ? undefined : '--config-file');
       const rows = config.controlPlanes.map((p) => publicView(p, config.currentContext));
       io.stdout(
         render(opts.output, {
@@ -127,6 +130,8 @@ async function controlPlaneFromOptions(opts: AddOptions): Promise<ControlPlaneCo
   if (opts.authType === 'tokens') {
     const token = authConf['token'];
     if (token === undefined || token === '') throw new UsageError('--auth-type tokens needs --auth-conf token=<user token>');
+    const problem = headerValueProblem(token.trim());
+    if (problem) throw new UsageError(`--auth-conf token ${problem}`);
     apiServer.authType = 'tokens';
     apiServer.authConf = { token: token.trim() };
   } else if (opts.authConf !== undefined) {

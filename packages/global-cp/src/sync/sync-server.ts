@@ -1,5 +1,6 @@
+import { createServer } from 'node:net';
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { MeshAuthError, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
+import { MeshAuthError, explainListenError, listenOn, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
 import { syncServerCredentials } from './sync-server-credentials.js';
 import { authenticateZone } from './zone-authentication.js';
 import { ZoneRegistry } from './zone-registry.js';
@@ -80,10 +81,15 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   };
   let port: number;
   try {
+    // grpc-js logs its own line for a port in use; finding it first leaves one line, ours.
+    if (options.port !== 0) await listenOn(options.port, 'multizone.global.syncPort', () => probePort(options.host, options.port));
     port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
   } catch (error) {
     stopBackground();
     await registry.stop();
+    if ((error as Error).message.startsWith('invalid configuration:')) throw error;
+    const explained = explainListenError(error, options.port, 'multizone.global.syncPort');
+    if (explained !== error) throw explained;
     throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${address}: ${(error as Error).message}`);
   }
 
@@ -106,4 +112,13 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
       await registry.stop();
     },
   };
+}
+
+/** Binds and releases host:port with node's own listener: rejects with EADDRINUSE when it is taken. */
+function probePort(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }

@@ -136,7 +136,7 @@ export function createSyncClient(options: SyncClientOptions): SyncClient {
       'grpc.use_local_subchannel_pool': 1,
     });
     stream = new SyncStream(
-      { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock },
+      { client, token, zone: options.zone, mode: options.mode, heartbeatIntervalMs: options.heartbeatIntervalMs, state, applier, clock, logger },
       {
         welcomed(mode, version) {
           phase = 'connected';

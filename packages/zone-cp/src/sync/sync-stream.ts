@@ -7,10 +7,12 @@ import {
   type Clock,
   type GlobalMessage__Output,
   type GlobalSyncClient,
+  type Logger,
   type SyncMode,
   type ZoneMessage,
 } from '@meshauth/core';
 import type { BatchApplier } from './batch-applier.js';
+import { BatchProgress } from './batch-progress.js';
 import type { SyncedState } from './synced-state.js';
 
 export interface SyncStreamOptions {
@@ -22,6 +24,7 @@ export interface SyncStreamOptions {
   state: SyncedState;
   applier: BatchApplier;
   clock: Clock;
+  logger: Logger;
 }
 
 export interface SyncStreamEvents {
@@ -41,6 +44,7 @@ export interface SyncStreamEvents {
 export class SyncStream {
   private readonly call: ClientDuplexStream<ZoneMessage, GlobalMessage__Output>;
   private readonly receiver: BatchReceiver;
+  private readonly progress: BatchProgress;
   private readonly heartbeat: NodeJS.Timeout;
   private lastHeardAt: number;
   private effectiveMode: SyncMode = 'off';
@@ -54,6 +58,7 @@ export class SyncStream {
   ) {
     const { clock, state } = options;
     this.receiver = options.applier.newReceiver();
+    this.progress = new BatchProgress(options.logger, clock);
     const metadata = new Metadata();
     metadata.set('authorization', `Bearer ${options.token}`);
     this.call = options.client.Sync(metadata);
@@ -121,6 +126,7 @@ export class SyncStream {
 
   private async batch(chunk: NonNullable<GlobalMessage__Output['batch']>): Promise<void> {
     let received;
+    this.progress.chunk(chunk);
     try {
       received = await this.receiver.add(chunk, this.effectiveMode);
     } catch (error) {
@@ -136,9 +142,11 @@ export class SyncStream {
     }
     if (this.over) return;
     if (result.ok) {
+      this.progress.applied();
       this.send({ ack: { version: result.version } });
       return this.events.applied(result.version, received.header.kind);
     }
+    this.progress.abandon();
     this.send({ nack: { version: result.version, reason: result.reason } });
     this.events.rejected(`could not apply version ${result.version}: ${result.reason}`);
     if (result.reconnect) this.end(result.reason);

@@ -5,6 +5,7 @@ import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
 import { actorOf, auditIn } from '../audit-actor.js';
 import { parseValidFor, validForSchema } from '../validate.js';
+import { decodeJws } from '../../tokens/jws-rs256.js';
 
 const userTokenBody = {
   type: 'object',
@@ -42,7 +43,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: PlaneContext): vo
         auditIn(ctx, request, 'user-token.generate', `user ${name}${groups.length ? ` (groups: ${groups.join(', ')})` : ''}`),
       );
       ctx.metrics.tokensIssued.inc({ kind: 'user' });
-      request.log.info({ user: name, groups, by: request.identity.name }, 'user token issued');
+      request.log.info({ user: name, groups, jti: decodeJws(token).payload.jti, by: request.identity.name }, 'user token issued');
       return reply.type('text/plain').send(token);
     },
   );

@@ -1,4 +1,4 @@
-import type { Clock, GlobalMessage__Output, Logger } from '@meshauth/core';
+import { UUID_BYTES, type Clock, type GlobalMessage__Output, type Logger } from '@meshauth/core';
 
 type Chunk = NonNullable<GlobalMessage__Output['batch']>;
 
@@ -27,7 +27,9 @@ export class BatchProgress {
     const batch = this.batch;
     batch.chunks++;
     batch.keys += chunk.keys.length + chunk.removedKeySerials.length;
-    batch.revocations += chunk.addedRevocations.length + chunk.removedJtis.length;
+    // UUID jtis travel packed, 16 bytes each, beside the string ones.
+    batch.revocations +=
+      chunk.addedRevocations.length + chunk.removedJtis.length + (chunk.addedUuidJtis.length + chunk.removedUuidJtis.length) / UUID_BYTES;
     if (chunk.last) return;
     if (chunk.chunk === 0 || now - batch.loggedAt >= PROGRESS_EVERY_MS) {
       batch.loggedAt = now;

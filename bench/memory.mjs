@@ -55,9 +55,16 @@ export async function run(cfg) {
       ...(await idleZone(cfg)),
       global1000ZonesRssMb: await globalWithZones(cfg, cfg.zonesLarge, cfg.zonesPerProcess),
       global1000ZonesCount: cfg.zonesLarge,
-      global10000ZonesRssMb: await globalWithZones(cfg, cfg.zonesHuge, cfg.zonesHugePerProcess),
       global10000ZonesCount: cfg.zonesHuge,
     };
+    // The 10,000-zone swarm may not finish its first sync on a small machine: the figures above
+    // are kept, and why this one is missing is written beside it.
+    try {
+      result.global10000ZonesRssMb = await globalWithZones(cfg, cfg.zonesHuge, cfg.zonesHugePerProcess);
+    } catch (error) {
+      result.global10000ZonesError = String(error instanceof Error ? error.message : error).slice(0, 300);
+      progress('memory', `global with ${cfg.zonesHuge} zones not measured: ${result.global10000ZonesError}`);
+    }
     result.targets = { idleZoneRssMb: 100, zone1MRevocationsRssMb: 256, global1000ZonesRssMb: 512, global10000ZonesRssMb: 1024 };
     progress('memory', `idle zone ${result.idleZoneRssMb} MB, global with ${cfg.zonesLarge} zones ${result.global1000ZonesRssMb} MB, with ${cfg.zonesHuge} zones ${result.global10000ZonesRssMb} MB`);
     return result;

@@ -332,3 +332,125 @@ describe('verification', () => {
     expect(() => user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
   });
 });
+
+describe('TokenFamily, what each write records', () => {
+  it('gives every generated key a new serial, the third one too', async () => {
+    const user = families.user.family;
+    const serials = [];
+    for (let i = 0; i < 3; i++) serials.push((await user.generateKey()).serial);
+    expect(serials).toEqual([1, 2, 3]);
+    expect(user.keys.list().map((k) => k.serial)).toEqual([1, 2, 3]);
+    expect((await store.read.listKeys('user-token')).map((k) => k.serial)).toEqual([1, 2, 3]);
+  });
+
+  it('deletes an absent key as a no-op: false, nothing logged, its `also` not run', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(1, spareKeyPem);
+    let also = 0;
+    expect(await user.deleteKey(7, async () => void also++)).toBe(false);
+    expect(also).toBe(0);
+    expect(await store.read.version()).toBe(1);
+    expect(await user.deleteKey(1, async () => void also++)).toBe(true);
+    expect(also).toBe(1);
+    expect((await changesSince(1)).map((r) => [r.entity, r.ref, r.op])).toEqual([['key', '1', 'delete']]);
+  });
+
+  it('logs a revocation with the expiry it was given, so every replica and zone can prune it when the token expires', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const heard: FamilyChange[] = [];
+    other.user.family.onChange((change) => heard.push(change));
+    const exp = clock.now() + 60_000;
+    expect(await user.revokeMany(async () => [{ jti: 'a', expiresAt: exp }, { jti: 'b', expiresAt: null }])).toEqual(['a', 'b']);
+    expect((await changesSince(0)).map((r) => [r.ref, r.op, r.expiresAt])).toEqual([['a', 'put', exp], ['b', 'put', null]]);
+    await other.feed.catchUp();
+    expect(heard).toEqual([
+      { version: 1, keysPut: [], keysDeleted: [], revocationsAdded: [{ jti: 'a', expiresAt: exp }, { jti: 'b', expiresAt: null }], revocationsDeleted: [], reloaded: false },
+    ]);
+  });
+
+  it('stops telling a listener once it unsubscribed', async () => {
+    const user = families.user.family;
+    const heard: number[] = [];
+    const off = user.onChange((change) => heard.push(change.version));
+    await user.revoke('a');
+    off();
+    await user.revoke('b');
+    expect(heard).toEqual([1]);
+  });
+
+  it('caughtUp resolves once memory shows what another replica committed', async () => {
+    const other = await openReplicaHeldStill();
+    await families.user.family.revoke('elsewhere');
+    expect(other.user.family.revocations.has('elsewhere')).toBe(false);
+    await other.user.family.caughtUp();
+    expect(other.user.family.revocations.has('elsewhere')).toBe(true);
+  });
+
+  it('says 409 when a key it just wrote was removed by another replica before its memory read the log', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const untilApplied = families.feed.untilApplied.bind(families.feed);
+    // The race: our commit is in; another replica deletes the key, and our memory reads both
+    // versions before this write looks for its key.
+    vi.spyOn(families.feed, 'untilApplied').mockImplementationOnce(async () => {
+      await other.user.family.deleteKey(1);
+      return untilApplied(await store.read.version());
+    });
+    await expect(user.putKeyPem(1, spareKeyPem)).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_CONFLICT', message: 'user token signing key 1 was removed by a concurrent change' }),
+    );
+    expect(user.keys.size).toBe(0);
+  });
+});
+
+describe('TokenFamily.applySynced, a delta', () => {
+  const syncedKey = (serial: number, pem: string, withPrivate: boolean) => {
+    const { publicPem, privatePem } = parseKeyPem(pem);
+    return importSigningKey({ serial, publicPem, privatePem: withPrivate ? (privatePem ?? null) : null, createdAt: 5, origin: 'synced' });
+  };
+
+  it('applies keys and revocations put and deleted, logs a row for each change, and keeps them across a restart', async () => {
+    const user = families.user.family;
+    await user.applySynced(syncedBatch({ replace: true, keysPut: [syncedKey(1, spareKeyPem, false)], revocationsAdded: [{ jti: 'old', expiresAt: null }] }), async () => {});
+    const before = await store.read.version();
+    const heard: FamilyChange[] = [];
+    user.onChange((change) => heard.push(change));
+    const exp = clock.now() + 60_000;
+    await user.applySynced(
+      syncedBatch({ keysPut: [syncedKey(2, otherKeyPem, true)], keysDeleted: [1], revocationsAdded: [{ jti: 'new', expiresAt: exp }], revocationsDeleted: ['old'] }),
+      async () => {},
+    );
+    expect((await changesSince(before)).map((r) => [r.entity, r.ref, r.op, r.expiresAt])).toEqual([
+      ['key', '1', 'delete', null],
+      ['key', '2', 'put', null],
+      ['revocation', 'old', 'delete', null],
+      ['revocation', 'new', 'put', exp],
+    ]);
+    expect(heard).toMatchObject([{ reloaded: false, keysDeleted: [1], revocationsAdded: [{ jti: 'new', expiresAt: exp }], revocationsDeleted: ['old'] }]);
+    expect(user.keys.list().map((k) => k.serial)).toEqual([2]);
+    // A private-mode key arrives with its private half: this zone signs with it.
+    expect(user.keys.signer?.serial).toBe(2);
+    expect([...user.revocations.values()]).toEqual(['new']);
+    expect(await store.read.getRevocation('user-token', 'new')).toMatchObject({ revokedAt: clock.now(), expiresAt: exp });
+    const again = (await reopen()).user.family;
+    expect(again.keys.signer?.serial).toBe(2);
+    expect([...again.revocations.values()]).toEqual(['new']);
+  });
+
+  it('logs only what changed: a revocation already held is not logged again', async () => {
+    const user = families.user.family;
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }] }), async () => {});
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }, { jti: 'b', expiresAt: null }] }), async () => {});
+    expect((await changesSince(1)).map((r) => [r.ref, r.op])).toEqual([['b', 'put']]);
+  });
+
+  it('leaves alone revocations staged by a batch that never finished arriving', async () => {
+    const user = families.user.family;
+    await store.transaction((tx) => tx.stageRevocations([{ jti: 'half-received', op: 'put', expiresAt: null }]));
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }] }), async () => {});
+    expect([...user.revocations.values()]).toEqual(['a']);
+    expect(await store.read.countRevocations('user-token')).toBe(1);
+    expect(stagedRows()).toEqual([{ jti: 'half-received', op: 'put' }]);
+  });
+});

@@ -454,3 +454,48 @@ describe('TokenFamily.applySynced, a delta', () => {
     expect(stagedRows()).toEqual([{ jti: 'half-received', op: 'put' }]);
   });
 });
+
+describe('serial history', () => {
+  const kidToken = (kid: number) => `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: String(kid), typ: 'JWT' })).toString('base64url')}.e30.c2ln`;
+  const refusals = (opened: TokenFamilies, kids: number[]) =>
+    kids.map((kid) => {
+      try {
+        opened.user.verifier.verify(kidToken(kid));
+        return 'accepted';
+      } catch (error) {
+        return (error as MeshAuthError).code;
+      }
+    });
+  const removedRecord = async () => JSON.parse((await store.read.getMeta('removedSerials/user-token')) ?? 'null') as number[] | null;
+
+  it('keeps the record of removed serials when later keys are stored', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(3, spareKeyPem);
+    await user.deleteKey(3);
+    await user.putKeyPem(4, otherKeyPem);
+    await user.generateKey();
+    expect(await removedRecord()).toEqual([3]);
+    expect(refusals(await reopen(), [3, 4, 5, 6])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KID']);
+  });
+
+  it('reads a store written before removals were recorded: every serial up to the highest that it does not hold counts as removed', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(2, spareKeyPem);
+    await user.putKeyPem(4, otherKeyPem);
+    // What such a store holds: the highest serial ever used, no record of removals.
+    await store.transaction(async (tx) => {
+      await tx.deleteMeta('removedSerials/user-token');
+      await tx.setMeta('highestSerial/user-token', '5');
+    });
+    const legacy = await reopen();
+    expect(refusals(legacy, [1, 2, 3, 4, 5, 6])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
+    // Storing a key there does not start an empty record over what the highest serial tells.
+    await legacy.user.family.putKeyPem(7, spareKeyPem);
+    expect(await removedRecord()).toBeNull();
+    // The first removal writes the record from what the store could tell (every serial below the
+    // highest, 7 now, not held), plus the removed serial.
+    await legacy.user.family.deleteKey(4);
+    expect(await removedRecord()).toEqual([1, 3, 4, 5, 6]);
+    expect(refusals(await reopen(), [1, 4, 6, 7, 8])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KID']);
+  });
+});

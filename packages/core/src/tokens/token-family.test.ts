@@ -205,6 +205,22 @@ describe('TokenFamily writes', () => {
     expect(other.user.family.revocations.has('extra')).toBe(true);
   });
 
+  it('logs a replace of exactly BULK_CHANGE_ROWS revocations a row each, so another replica applies it without reloading', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const heard: FamilyChange[] = [];
+    other.user.family.onChange((change) => heard.push(change));
+    const many = Array.from({ length: BULK_CHANGE_ROWS }, () => randomUUID());
+    await user.replaceRevocations(many);
+    const rows = await store.read.changesAfter(0, Number.MAX_SAFE_INTEGER, 2 * BULK_CHANGE_ROWS);
+    expect(rows).toHaveLength(BULK_CHANGE_ROWS);
+    expect(new Set(rows.map((r) => `${r.entity} ${r.op}`))).toEqual(new Set(['revocation put']));
+    await other.feed.catchUp();
+    expect(heard).toMatchObject([{ version: 1, reloaded: false }]);
+    expect(heard[0]!.revocationsAdded).toHaveLength(BULK_CHANGE_ROWS);
+    expect(other.user.family.revocations.size).toBe(BULK_CHANGE_ROWS);
+  });
+
   it('rolls a replace back whole when the list holds a jti it refuses', async () => {
     const user = families.user.family;
     function* listed() {

@@ -221,6 +221,17 @@ describe('TokenFamily writes', () => {
     expect(other.user.family.revocations.size).toBe(BULK_CHANGE_ROWS);
   });
 
+  it('logs a replace that drops more than BULK_CHANGE_ROWS revocations as one reload row too', async () => {
+    const user = families.user.family;
+    await user.replaceRevocations(Array.from({ length: BULK_CHANGE_ROWS + 1 }, () => randomUUID()));
+    const other = await openReplicaHeldStill();
+    expect(other.user.family.revocations.size).toBe(BULK_CHANGE_ROWS + 1);
+    await user.replaceRevocations(['kept']);
+    expect(await changesSince(1)).toEqual([expect.objectContaining({ version: 2, entity: 'family', op: 'reload' })]);
+    await other.feed.catchUp();
+    expect([...other.user.family.revocations.values()]).toEqual(['kept']);
+  });
+
   it('rolls a replace back whole when the list holds a jti it refuses', async () => {
     const user = families.user.family;
     function* listed() {
@@ -452,6 +463,13 @@ describe('TokenFamily.applySynced, a delta', () => {
     const again = (await reopen()).user.family;
     expect(again.keys.signer?.serial).toBe(2);
     expect([...again.revocations.values()]).toEqual(['new']);
+    // The record of removed serials names what was removed, never a key still held.
+    const removedRecord = async () => JSON.parse((await store.read.getMeta('removedSerials/user-token')) ?? 'null') as number[] | null;
+    expect(await removedRecord()).toEqual([1]);
+    await again.applySynced(syncedBatch({ replace: true, keysPut: [syncedKey(2, otherKeyPem, true), syncedKey(3, spareKeyPem, false)] }), async () => {});
+    expect(await removedRecord()).toEqual([1]);
+    await again.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'later', expiresAt: null }] }), async () => {});
+    expect(await removedRecord()).toEqual([1]);
   });
 
   it('logs only what changed: a revocation already held is not logged again', async () => {
@@ -492,6 +510,23 @@ describe('serial history', () => {
     await user.generateKey();
     expect(await removedRecord()).toEqual([3]);
     expect(refusals(await reopen(), [3, 4, 5, 6])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KID']);
+  });
+
+  it('keeps the removals recorded in a store older still, one that never noted its highest serial', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(2, spareKeyPem);
+    await user.putKeyPem(4, otherKeyPem);
+    await store.transaction(async (tx) => {
+      await tx.deleteMeta('removedSerials/user-token');
+      await tx.deleteMeta('highestSerial/user-token');
+    });
+    const old = await reopen();
+    await old.user.family.deleteKey(2);
+    expect(await removedRecord()).toEqual([2]);
+    await store.transaction((tx) => tx.deleteMeta('highestSerial/user-token'));
+    await old.user.family.putKeyPem(5, spareKeyPem);
+    expect(await removedRecord()).toEqual([2]);
+    expect(refusals(await reopen(), [2, 3])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
   });
 
   it('reads a store written before removals were recorded: every serial up to the highest that it does not hold counts as removed', async () => {

@@ -11,7 +11,11 @@ export default defineConfig({
     // The differential fuzz runs once per mutant here: 1,000 tokens reach every rule it checks.
     env: { MESHAUTH_FUZZ_RUNS: '1000' },
     exclude: [...configDefaults.exclude],
-    testTimeout: 60_000,
+    // Stryker's dry run records which mutants each test reaches (perTest coverage), which slows the
+    // instrumented code many times over: the 150,000-revocation chunking test in batch-codec.test.ts
+    // takes ~5 s plain and over 60 s there on two shared cores. A mutant that loops forever is still
+    // cut off by Stryker's own timeout (timeoutMS, measured from the dry run), not by this one.
+    testTimeout: 300_000,
     hookTimeout: 60_000,
     reporters: ['default'],
   },

@@ -84,3 +84,62 @@ describe('IssuedTokenRecords', () => {
     expect(upgraded.unrecordedBefore()).toBeUndefined();
   });
 });
+
+describe('IssuedTokenRecords, every kind and every boundary', () => {
+  it('records a zone and a dataplane token under the subject columns their kind uses, and leaves the others empty', async () => {
+    const records = await open();
+    await families.zone.family.generateKey();
+    const mesh = families.dataplane('default');
+    await mesh.family.generateKey();
+    await records.issue(families.zone, { Zone: 'zone-1', Scope: ['cp'] }, HOUR, { kind: 'zone', zone: 'zone-1' }, 'admin');
+    await records.issue(mesh, { Name: 'web', Mesh: 'default', Tags: {}, Type: '', Zone: '' }, HOUR, { kind: 'dataplane', mesh: 'default', name: 'web' }, 'zone-1');
+    expect(await records.list(families.zone.family, {})).toEqual([
+      expect.objectContaining({ family: 'zone-token', kind: 'zone', name: '', groups: [], zone: 'zone-1', mesh: '', issuedBy: 'admin' }),
+    ]);
+    expect(await records.list(mesh.family, {})).toEqual([
+      expect.objectContaining({ family: 'dataplane-token/default', kind: 'dataplane', name: 'web', groups: [], zone: '', mesh: 'default', issuedBy: 'zone-1' }),
+    ]);
+    // A user token's record names no zone and no mesh.
+    await families.user.family.generateKey();
+    await issueUser(records, 'john', ['ops']);
+    expect(await records.list(families.user.family, {})).toEqual([expect.objectContaining({ kind: 'user', name: 'john', groups: ['ops'], zone: '', mesh: '' })]);
+  });
+
+  it('lists a token as expired from the moment its exp is reached, as the verifier refuses it', async () => {
+    const records = await open();
+    await families.user.family.generateKey();
+    const token = await issueUser(records, 'john', []);
+    clock.advance(HOUR - 1);
+    expect((await records.list(families.user.family, {})).map((r) => r.expired)).toEqual([false]);
+    clock.advance(1);
+    expect((await records.list(families.user.family, {})).map((r) => r.expired)).toEqual([true]);
+    expect(() => families.user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_EXPIRED' }));
+  });
+
+  it('stops reporting unrecorded tokens the moment the longest-lived of them would have expired', async () => {
+    await families.user.family.generateKey();
+    const since = clock.now();
+    const upgraded = await open();
+    expect(upgraded.unrecordedBefore()).toBe(since);
+    clock.advance(24 * HOUR - 1);
+    expect(upgraded.unrecordedBefore()).toBe(since);
+    clock.advance(1);
+    expect(upgraded.unrecordedBefore()).toBeUndefined();
+  });
+
+  it('prunes every expired record, however many more than one pruning transaction holds', async () => {
+    const records = await open();
+    const expiredCount = 10_000 + 1;
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < expiredCount; i++) {
+        await tx.recordIssuedToken({ family: 'user-token', jti: `old-${i}`, kind: 'user', name: 'john', groups: [], zone: '', mesh: '', issuedAt: clock.now(), expiresAt: clock.now() + 1, issuedBy: 'admin', instance: 'i-1' });
+      }
+    });
+    await families.user.family.generateKey();
+    await issueUser(records, 'john', [], 2 * HOUR);
+    clock.advance(HOUR);
+    expect(await records.pruneExpired()).toBe(expiredCount);
+    expect((await records.list(families.user.family, {})).map((r) => r.expired)).toEqual([false]);
+    expect(await records.pruneExpired()).toBe(0);
+  });
+});

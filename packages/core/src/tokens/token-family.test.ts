@@ -205,6 +205,33 @@ describe('TokenFamily writes', () => {
     expect(other.user.family.revocations.has('extra')).toBe(true);
   });
 
+  it('logs a replace of exactly BULK_CHANGE_ROWS revocations a row each, so another replica applies it without reloading', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const heard: FamilyChange[] = [];
+    other.user.family.onChange((change) => heard.push(change));
+    const many = Array.from({ length: BULK_CHANGE_ROWS }, () => randomUUID());
+    await user.replaceRevocations(many);
+    const rows = await store.read.changesAfter(0, Number.MAX_SAFE_INTEGER, 2 * BULK_CHANGE_ROWS);
+    expect(rows).toHaveLength(BULK_CHANGE_ROWS);
+    expect(new Set(rows.map((r) => `${r.entity} ${r.op}`))).toEqual(new Set(['revocation put']));
+    await other.feed.catchUp();
+    expect(heard).toMatchObject([{ version: 1, reloaded: false }]);
+    expect(heard[0]!.revocationsAdded).toHaveLength(BULK_CHANGE_ROWS);
+    expect(other.user.family.revocations.size).toBe(BULK_CHANGE_ROWS);
+  });
+
+  it('logs a replace that drops more than BULK_CHANGE_ROWS revocations as one reload row too', async () => {
+    const user = families.user.family;
+    await user.replaceRevocations(Array.from({ length: BULK_CHANGE_ROWS + 1 }, () => randomUUID()));
+    const other = await openReplicaHeldStill();
+    expect(other.user.family.revocations.size).toBe(BULK_CHANGE_ROWS + 1);
+    await user.replaceRevocations(['kept']);
+    expect(await changesSince(1)).toEqual([expect.objectContaining({ version: 2, entity: 'family', op: 'reload' })]);
+    await other.feed.catchUp();
+    expect([...other.user.family.revocations.values()]).toEqual(['kept']);
+  });
+
   it('rolls a replace back whole when the list holds a jti it refuses', async () => {
     const user = families.user.family;
     function* listed() {
@@ -330,5 +357,196 @@ describe('verification', () => {
     await user.family.putKeyPem(2, otherKeyPem);
     await user.family.deleteKey(1);
     expect(() => user.verifier.verify(token)).toThrow(expect.objectContaining({ code: 'ERR_TOKEN_KEY_ROTATED' }));
+  });
+});
+
+describe('TokenFamily, what each write records', () => {
+  it('gives every generated key a new serial, the third one too', async () => {
+    const user = families.user.family;
+    const serials = [];
+    for (let i = 0; i < 3; i++) serials.push((await user.generateKey()).serial);
+    expect(serials).toEqual([1, 2, 3]);
+    expect(user.keys.list().map((k) => k.serial)).toEqual([1, 2, 3]);
+    expect((await store.read.listKeys('user-token')).map((k) => k.serial)).toEqual([1, 2, 3]);
+  });
+
+  it('deletes an absent key as a no-op: false, nothing logged, its `also` not run', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(1, spareKeyPem);
+    let also = 0;
+    expect(await user.deleteKey(7, async () => void also++)).toBe(false);
+    expect(also).toBe(0);
+    expect(await store.read.version()).toBe(1);
+    expect(await user.deleteKey(1, async () => void also++)).toBe(true);
+    expect(also).toBe(1);
+    expect((await changesSince(1)).map((r) => [r.entity, r.ref, r.op])).toEqual([['key', '1', 'delete']]);
+  });
+
+  it('logs a revocation with the expiry it was given, so every replica and zone can prune it when the token expires', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const heard: FamilyChange[] = [];
+    other.user.family.onChange((change) => heard.push(change));
+    const exp = clock.now() + 60_000;
+    expect(await user.revokeMany(async () => [{ jti: 'a', expiresAt: exp }, { jti: 'b', expiresAt: null }])).toEqual(['a', 'b']);
+    expect((await changesSince(0)).map((r) => [r.ref, r.op, r.expiresAt])).toEqual([['a', 'put', exp], ['b', 'put', null]]);
+    await other.feed.catchUp();
+    expect(heard).toEqual([
+      { version: 1, keysPut: [], keysDeleted: [], revocationsAdded: [{ jti: 'a', expiresAt: exp }, { jti: 'b', expiresAt: null }], revocationsDeleted: [], reloaded: false },
+    ]);
+  });
+
+  it('stops telling a listener once it unsubscribed', async () => {
+    const user = families.user.family;
+    const heard: number[] = [];
+    const off = user.onChange((change) => heard.push(change.version));
+    await user.revoke('a');
+    off();
+    await user.revoke('b');
+    expect(heard).toEqual([1]);
+  });
+
+  it('caughtUp resolves once memory shows what another replica committed', async () => {
+    const other = await openReplicaHeldStill();
+    await families.user.family.revoke('elsewhere');
+    expect(other.user.family.revocations.has('elsewhere')).toBe(false);
+    await other.user.family.caughtUp();
+    expect(other.user.family.revocations.has('elsewhere')).toBe(true);
+  });
+
+  it('says 409 when a key it just wrote was removed by another replica before its memory read the log', async () => {
+    const user = families.user.family;
+    const other = await openReplicaHeldStill();
+    const untilApplied = families.feed.untilApplied.bind(families.feed);
+    // The race: our commit is in; another replica deletes the key, and our memory reads both
+    // versions before this write looks for its key.
+    vi.spyOn(families.feed, 'untilApplied').mockImplementationOnce(async () => {
+      await other.user.family.deleteKey(1);
+      return untilApplied(await store.read.version());
+    });
+    await expect(user.putKeyPem(1, spareKeyPem)).rejects.toThrow(
+      expect.objectContaining({ code: 'ERR_CONFLICT', message: 'user token signing key 1 was removed by a concurrent change' }),
+    );
+    expect(user.keys.size).toBe(0);
+  });
+});
+
+describe('TokenFamily.applySynced, a delta', () => {
+  const syncedKey = (serial: number, pem: string, withPrivate: boolean) => {
+    const { publicPem, privatePem } = parseKeyPem(pem);
+    return importSigningKey({ serial, publicPem, privatePem: withPrivate ? (privatePem ?? null) : null, createdAt: 5, origin: 'synced' });
+  };
+
+  it('applies keys and revocations put and deleted, logs a row for each change, and keeps them across a restart', async () => {
+    const user = families.user.family;
+    await user.applySynced(syncedBatch({ replace: true, keysPut: [syncedKey(1, spareKeyPem, false)], revocationsAdded: [{ jti: 'old', expiresAt: null }] }), async () => {});
+    const before = await store.read.version();
+    const heard: FamilyChange[] = [];
+    user.onChange((change) => heard.push(change));
+    const exp = clock.now() + 60_000;
+    await user.applySynced(
+      syncedBatch({ keysPut: [syncedKey(2, otherKeyPem, true)], keysDeleted: [1], revocationsAdded: [{ jti: 'new', expiresAt: exp }], revocationsDeleted: ['old'] }),
+      async () => {},
+    );
+    expect((await changesSince(before)).map((r) => [r.entity, r.ref, r.op, r.expiresAt])).toEqual([
+      ['key', '1', 'delete', null],
+      ['key', '2', 'put', null],
+      ['revocation', 'old', 'delete', null],
+      ['revocation', 'new', 'put', exp],
+    ]);
+    expect(heard).toMatchObject([{ reloaded: false, keysDeleted: [1], revocationsAdded: [{ jti: 'new', expiresAt: exp }], revocationsDeleted: ['old'] }]);
+    expect(user.keys.list().map((k) => k.serial)).toEqual([2]);
+    // A private-mode key arrives with its private half: this zone signs with it.
+    expect(user.keys.signer?.serial).toBe(2);
+    expect([...user.revocations.values()]).toEqual(['new']);
+    expect(await store.read.getRevocation('user-token', 'new')).toMatchObject({ revokedAt: clock.now(), expiresAt: exp });
+    const again = (await reopen()).user.family;
+    expect(again.keys.signer?.serial).toBe(2);
+    expect([...again.revocations.values()]).toEqual(['new']);
+    // The record of removed serials names what was removed, never a key still held.
+    const removedRecord = async () => JSON.parse((await store.read.getMeta('removedSerials/user-token')) ?? 'null') as number[] | null;
+    expect(await removedRecord()).toEqual([1]);
+    await again.applySynced(syncedBatch({ replace: true, keysPut: [syncedKey(2, otherKeyPem, true), syncedKey(3, spareKeyPem, false)] }), async () => {});
+    expect(await removedRecord()).toEqual([1]);
+    await again.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'later', expiresAt: null }] }), async () => {});
+    expect(await removedRecord()).toEqual([1]);
+  });
+
+  it('logs only what changed: a revocation already held is not logged again', async () => {
+    const user = families.user.family;
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }] }), async () => {});
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }, { jti: 'b', expiresAt: null }] }), async () => {});
+    expect((await changesSince(1)).map((r) => [r.ref, r.op])).toEqual([['b', 'put']]);
+  });
+
+  it('leaves alone revocations staged by a batch that never finished arriving', async () => {
+    const user = families.user.family;
+    await store.transaction((tx) => tx.stageRevocations([{ jti: 'half-received', op: 'put', expiresAt: null }]));
+    await user.applySynced(syncedBatch({ revocationsAdded: [{ jti: 'a', expiresAt: null }] }), async () => {});
+    expect([...user.revocations.values()]).toEqual(['a']);
+    expect(await store.read.countRevocations('user-token')).toBe(1);
+    expect(stagedRows()).toEqual([{ jti: 'half-received', op: 'put' }]);
+  });
+});
+
+describe('serial history', () => {
+  const kidToken = (kid: number) => `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: String(kid), typ: 'JWT' })).toString('base64url')}.e30.c2ln`;
+  const refusals = (opened: TokenFamilies, kids: number[]) =>
+    kids.map((kid) => {
+      try {
+        opened.user.verifier.verify(kidToken(kid));
+        return 'accepted';
+      } catch (error) {
+        return (error as MeshAuthError).code;
+      }
+    });
+  const removedRecord = async () => JSON.parse((await store.read.getMeta('removedSerials/user-token')) ?? 'null') as number[] | null;
+
+  it('keeps the record of removed serials when later keys are stored', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(3, spareKeyPem);
+    await user.deleteKey(3);
+    await user.putKeyPem(4, otherKeyPem);
+    await user.generateKey();
+    expect(await removedRecord()).toEqual([3]);
+    expect(refusals(await reopen(), [3, 4, 5, 6])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KID']);
+  });
+
+  it('keeps the removals recorded in a store older still, one that never noted its highest serial', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(2, spareKeyPem);
+    await user.putKeyPem(4, otherKeyPem);
+    await store.transaction(async (tx) => {
+      await tx.deleteMeta('removedSerials/user-token');
+      await tx.deleteMeta('highestSerial/user-token');
+    });
+    const old = await reopen();
+    await old.user.family.deleteKey(2);
+    expect(await removedRecord()).toEqual([2]);
+    await store.transaction((tx) => tx.deleteMeta('highestSerial/user-token'));
+    await old.user.family.putKeyPem(5, spareKeyPem);
+    expect(await removedRecord()).toEqual([2]);
+    expect(refusals(await reopen(), [2, 3])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
+  });
+
+  it('reads a store written before removals were recorded: every serial up to the highest that it does not hold counts as removed', async () => {
+    const user = families.user.family;
+    await user.putKeyPem(2, spareKeyPem);
+    await user.putKeyPem(4, otherKeyPem);
+    // What such a store holds: the highest serial ever used, no record of removals.
+    await store.transaction(async (tx) => {
+      await tx.deleteMeta('removedSerials/user-token');
+      await tx.setMeta('highestSerial/user-token', '5');
+    });
+    const legacy = await reopen();
+    expect(refusals(legacy, [1, 2, 3, 4, 5, 6])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KID']);
+    // Storing a key there does not start an empty record over what the highest serial tells.
+    await legacy.user.family.putKeyPem(7, spareKeyPem);
+    expect(await removedRecord()).toBeNull();
+    // The first removal writes the record from what the store could tell (every serial below the
+    // highest, 7 now, not held), plus the removed serial.
+    await legacy.user.family.deleteKey(4);
+    expect(await removedRecord()).toEqual([1, 3, 4, 5, 6]);
+    expect(refusals(await reopen(), [1, 4, 6, 7, 8])).toEqual(['ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_KEY_ROTATED', 'ERR_TOKEN_SIGNATURE', 'ERR_TOKEN_KID']);
   });
 });

@@ -59,7 +59,7 @@ describe('inspecting the docs example token', () => {
   });
 
   it('formats spans by their two largest units', () => {
-    expect([0, 59, 61, 3_600, 97_000, 86_400 * 400].map(formatSpan)).toEqual(['0s', '59s', '1m 1s', '1h', '1d 2h', '400d']);
+    expect([0, 59, 61, 3_600, 97_000, 86_400 * 400, 86_400 * 3 + 120].map(formatSpan)).toEqual(['0s', '59s', '1m 1s', '1h', '1d 2h', '400d', '3d 2m']);
   });
 
   it('formats times with a plain space before AM/PM', () => {

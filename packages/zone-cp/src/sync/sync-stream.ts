@@ -64,6 +64,9 @@ export class SyncStream {
     this.call = options.client.Sync(metadata);
     this.lastHeardAt = clock.now();
     this.call.on('data', (message: GlobalMessage__Output) => {
+      // Heard when it arrives, not when its turn comes: while this zone applies a big batch, the
+      // chunks and heartbeat answers queued behind it show global is there.
+      this.lastHeardAt = clock.now();
       this.handling = this.handling.then(() => this.receive(message)).catch((error: unknown) => this.end(`could not handle a message from global: ${(error as Error).message}`));
     });
     this.call.on('error', (error: ServiceError) => this.end(`${status[error.code] ?? error.code}: ${error.details || error.message}`));
@@ -114,8 +117,7 @@ export class SyncStream {
 
   private async receive(message: GlobalMessage__Output): Promise<void> {
     if (this.over) return;
-    this.lastHeardAt = this.options.clock.now();
-    this.options.state.contact(this.lastHeardAt, this.options.heartbeatIntervalMs);
+    this.options.state.contact(this.options.clock.now(), this.options.heartbeatIntervalMs);
     if (message.message === 'welcome') {
       this.effectiveMode = fromProtoMode(message.welcome!.effectiveMode);
       this.events.welcomed(this.effectiveMode, message.welcome!.version);
@@ -140,9 +142,10 @@ export class SyncStream {
     } catch (error) {
       result = { ok: false as const, version: chunk.toVersion, reason: `could not store the batch: ${(error as Error).message}`, reconnect: false };
     }
+    // Stored is stored, even if the stream ended meanwhile: the operator's line says so.
+    if (result.ok) this.progress.applied();
     if (this.over) return;
     if (result.ok) {
-      this.progress.applied();
       this.send({ ack: { version: result.version } });
       return this.events.applied(result.version, received.header.kind);
     }

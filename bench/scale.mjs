@@ -10,7 +10,8 @@
  *                    line too, beside it). It must then refuse a token whose jti was imported.
  *   snapshotWireMb   bytes global sent that zone for that sync (10^6 bytes), counted by a TCP
  *                    proxy between them (HTTP/2 + gRPC framing included).
- *   globalRssMb      global's RSS once the import returned.
+ *   globalRssMb      global's RSS holding them: 2 s after the import returned (its transient
+ *                    garbage collected), as for the zone below; its peak RSS (VmHWM) beside.
  *   *StallMs         the longest GET /who-am-i (one after another, 10 ms apart) on global while
  *                    it imports, on the zone from its ready line until it applied the snapshot,
  *                    and on global while it serves that snapshot; beside each, the longest on the
@@ -70,7 +71,10 @@ async function importAndSync(cfg, result) {
   result.globalImportStallMs = (await probe.stop()).maxMs;
   result.importMethod = 'PUT /global-secrets/user-token-revocations (one request)';
   result.importRequestMb = round(body.length / 1e6, 1);
+  // Holding them, as the zone's figure below: once the import's transient garbage is collected.
+  await new Promise((r) => setTimeout(r, cfg.quick ? 200 : 2_000));
   result.globalRssMb = global.rssMb();
+  result.globalPeakRssMb = global.peakRssMb();
   progress('scale', `imported in ${result.importSeconds} s; global RSS ${result.globalRssMb} MB; longest who-am-i meanwhile ${result.globalImportStallMs} ms (idle ${result.globalIdleStallMs} ms)`);
 
   const proxy = await startCountingProxy(global.syncPort);

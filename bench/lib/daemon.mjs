@@ -108,6 +108,7 @@ export async function startDaemon(kind, env = {}, { timeoutMs = 120_000, nodeArg
     waitForLog,
     tail,
     rssMb: () => rssMb(child.pid),
+    peakRssMb: () => rssMb(child.pid, 'VmHWM'),
     async stop({ keepDir = false } = {}) {
       started.delete(daemon);
       if (child.exitCode === null && child.signalCode === null) {
@@ -145,10 +146,10 @@ export async function stopAllDaemons() {
   await Promise.all([...started].map((d) => d.stop()));
 }
 
-/** Resident set size of a process, in MB, from /proc (Linux). */
-export function rssMb(pid) {
+/** Resident set size of a process (or its peak: `VmHWM`), in MB, from /proc (Linux). */
+export function rssMb(pid, field = 'VmRSS') {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1]);
+  const kb = Number(new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1]);
   return Math.round((kb / 1024) * 10) / 10;
 }
 

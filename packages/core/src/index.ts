@@ -14,6 +14,7 @@ export type {
   StoreLease,
   SigningKeyRow,
   RevocationRow,
+  RevokedJti,
   SecretRow,
   ChangeRow,
   NewChange,

@@ -170,7 +170,7 @@ export class ChangeFeed {
     const family = this.options.family(row.family);
     const change = this.change(applied, row.family);
     if (row.entity === 'family') {
-      await family.load(store.read);
+      await family.load(store.read, row.version);
       change.reloaded = true;
     } else if (row.entity === 'key') {
       const serial = Number(row.ref);

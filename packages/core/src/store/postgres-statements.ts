@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo } from './row-mappers.js';
 import { auditStatement, auditValues, AUDIT_COLUMNS, issuedTokensStatement, issuedTokenValues, ISSUED_TOKEN_COLUMNS, postgresDialect, toAuditRow, toIssuedTokenRow } from './record-queries.js';
-import type { AuditQuery, AuditRow, ChangeRow, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
+import type { AuditQuery, AuditRow, ChangeRow, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, RevokedJti, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
 
 /** Runs one statement: the pool outside a transaction, the transaction's client inside one. */
 export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -36,14 +36,26 @@ export class PostgresReads implements StoreReads {
     return (await this.query('SELECT DISTINCT family FROM signing_keys WHERE left(family, $1) = $2', [prefix.length, prefix])).map((r) => r.family as string);
   }
 
-  async forEachRevocationPage(family: string, page: (rows: RevocationRow[]) => void | Promise<void>): Promise<void> {
+  async forEachRevocationPage(family: string, page: (rows: RevokedJti[]) => void | Promise<void>): Promise<void> {
     let after = '';
     for (;;) {
-      const rows = await this.query('SELECT jti, revoked_at, expires_at FROM revocations WHERE family = $1 AND jti > $2 ORDER BY jti LIMIT $3', [family, after, PAGE_ROWS]);
+      const rows = await this.query('SELECT jti, expires_at FROM revocations WHERE family = $1 AND jti > $2 ORDER BY jti LIMIT $3', [family, after, PAGE_ROWS]);
       if (rows.length === 0) return;
-      await page(rows.map((r) => ({ family, jti: r.jti as string, revokedAt: Number(r.revoked_at), expiresAt: r.expires_at === null ? null : Number(r.expires_at) })));
+      await page(rows.map((r) => ({ jti: r.jti as string, expiresAt: r.expires_at === null ? null : Number(r.expires_at) })));
       if (rows.length < PAGE_ROWS) return;
       after = rows[rows.length - 1]!.jti as string;
+    }
+  }
+
+  async forEachRevokedJtiPage(family: string, page: (jtis: string[]) => void | Promise<void>): Promise<void> {
+    let after = '';
+    for (;;) {
+      const rows = await this.query('SELECT jti FROM revocations WHERE family = $1 AND jti > $2 ORDER BY jti LIMIT $3', [family, after, PAGE_ROWS]);
+      if (rows.length === 0) return;
+      const jtis = rows.map((r) => r.jti as string);
+      await page(jtis);
+      if (rows.length < PAGE_ROWS) return;
+      after = jtis[jtis.length - 1]!;
     }
   }
 
@@ -164,6 +176,21 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
     return added;
   }
 
+  async addRevocationsCounting(family: string, rows: { jti: string; revokedAt: number; expiresAt: number | null }[]): Promise<number> {
+    let added = 0;
+    for (let i = 0; i < rows.length; i += BULK_ROWS) {
+      const part = rows.slice(i, i + BULK_ROWS);
+      const counted = await this.one(
+        `WITH inserted AS (INSERT INTO revocations (family, jti, revoked_at, expires_at)
+           SELECT $1::text, * FROM unnest($2::text[], $3::bigint[], $4::bigint[]) ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT count(*) AS n FROM inserted`,
+        [family, part.map((r) => r.jti), part.map((r) => r.revokedAt), part.map((r) => r.expiresAt)],
+      );
+      added += Number(counted!.n);
+    }
+    return added;
+  }
+
   async deleteRevocations(family: string, jtis: string[]): Promise<string[]> {
     const deleted: string[] = [];
     for (let i = 0; i < jtis.length; i += BULK_ROWS) {
@@ -181,8 +208,8 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
 
   async revokedJtis(family: string): Promise<Set<string>> {
     const held = new Set<string>();
-    await this.forEachRevocationPage(family, (rows) => {
-      for (const r of rows) held.add(r.jti);
+    await this.forEachRevokedJtiPage(family, (jtis) => {
+      for (const jti of jtis) held.add(jti);
     });
     return held;
   }

@@ -29,9 +29,10 @@ afterEach(async () => {
 });
 
 describe('SqliteStore file', () => {
-  it('creates the file (and its folder) in WAL mode, readable by its owner only', () => {
+  it('creates the file (and its folder) in WAL mode with 16 KiB pages, readable by its owner only', () => {
     const store = open();
     expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('page_size', { simple: true })).toBe(16384);
     for (const file of [path, `${path}-wal`, `${path}-shm`]) {
       expect(statSync(file).mode & 0o777, file).toBe(0o600);
     }
@@ -48,6 +49,7 @@ describe('SqliteStore file', () => {
 
     const again = open();
     expect(again.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+    expect(again.db.pragma('page_size', { simple: true })).toBe(16384);
     expect((await again.read.getSecret('', 'kept'))?.data.toString()).toBe('x');
   });
 
@@ -88,6 +90,8 @@ describe('SqliteStore file', () => {
 
     const store = open();
     expect(store.epoch).toBe('old-epoch');
+    // Created before the store chose 16 KiB pages: it keeps its own.
+    expect(store.db.pragma('page_size', { simple: true })).toBe(4096);
     expect((await store.read.versionInfo(5))?.id).toBe('aaaaaaaaaaaaaaaa');
     expect(await store.read.changesAfter(4, 0, 10)).toEqual([
       { seq: 1, version: 5, family: 'user-token', entity: 'revocation', ref: 'j1', op: 'put', expiresAt: 99 },

@@ -105,14 +105,20 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await store.read.countRevocations('user-token')).toBe(25_001);
     expect((await store.read.recentRevocations('user-token', 2)).map((r) => r.jti)).toEqual(['new', 'jti-24999']);
     expect(await store.read.recentRevocations('zone-token', 5)).toEqual([]);
+    // Both page readers hand over every revocation once, in jti order, in more than one page.
     const pages: number[] = [];
-    const seen = new Set<string>();
+    const seen: string[] = [];
     await store.read.forEachRevocationPage('user-token', (page) => {
       pages.push(page.length);
-      for (const r of page) seen.add(r.jti);
+      for (const r of page) seen.push(r.jti);
+      if (page[0]!.jti === 'jti-00000') expect(page.slice(0, 4)).toEqual([{ jti: 'jti-00000', expiresAt: 100 }, { jti: 'jti-00001', expiresAt: 100 }, { jti: 'jti-00002', expiresAt: 100 }, { jti: 'jti-00003', expiresAt: null }]);
     });
     expect(pages.length).toBeGreaterThan(1);
-    expect(seen.size).toBe(25_001);
+    expect(seen).toEqual([...rows.map((r) => r.jti), 'new']);
+    const jtiPages: string[][] = [];
+    await store.read.forEachRevokedJtiPage('user-token', (page) => void jtiPages.push(page));
+    expect(jtiPages.length).toBeGreaterThan(1);
+    expect(jtiPages.flat()).toEqual(seen);
     expect((await store.read.expiredRevocations('user-token', 101, 10)).sort()).toEqual(['jti-00000', 'jti-00001', 'jti-00002']);
     expect(await store.read.expiredRevocations('user-token', 100, 10)).toEqual([]);
     expect(await store.transaction((tx) => tx.deleteRevocations('user-token', ['new', 'absent', 'jti-00000']))).toEqual(['new', 'jti-00000']);
@@ -199,15 +205,43 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await store.read.versionInfo(2)).toBeDefined();
   });
 
+  it('keeps any jti exactly as written, alone or in bulk, with or without an expiry', async () => {
+    const { store } = await kind.fresh();
+    // Characters JSON escapes, others it does not (non-ASCII, astral), and a plain one beside them.
+    const odd = ['quote"d', 'back\\slash', 'new\nline', 'tab\tbell\u0007', 'caf\u00e9', 'emoji \u{1F600}', '[1,2]', 'null', 'plain'];
+    const bulk = Array.from({ length: 4_500 }, (_, i) => `bulk-${i}-${odd[i % odd.length]}`);
+    const rows = (jtis: string[], expiresAt: number | null) => jtis.map((jti) => ({ jti, revokedAt: 3, expiresAt }));
+    expect(await store.transaction((tx) => tx.addRevocations('user-token', rows(odd, null)))).toEqual(odd);
+    expect(await store.transaction((tx) => tx.addRevocationsCounting('user-token', [...rows(bulk, 9), ...rows(odd, 9)]))).toBe(bulk.length);
+    expect(await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'mixed-1', revokedAt: 4, expiresAt: null }, { jti: 'mixed-2', revokedAt: 5, expiresAt: 6 }]))).toEqual(['mixed-1', 'mixed-2']);
+    expect(await store.transaction((tx) => tx.addRevocationsCounting('user-token', []))).toBe(0);
+    const held = await store.transaction((tx) => tx.revokedJtis('user-token'));
+    expect(held).toEqual(new Set([...odd, ...bulk, 'mixed-1', 'mixed-2']));
+    expect(await store.read.getRevocation('user-token', odd[0]!)).toMatchObject({ revokedAt: 3, expiresAt: null });
+    expect(await store.read.getRevocation('user-token', bulk[4_499]!)).toMatchObject({ revokedAt: 3, expiresAt: 9 });
+    expect(await store.read.getRevocation('user-token', 'mixed-2')).toMatchObject({ revokedAt: 5, expiresAt: 6 });
+  });
+
   it('moves staged revocations into a family in one statement pair', async () => {
     const { store } = await kind.fresh();
     await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'old', revokedAt: 1, expiresAt: null }]));
-    await store.transaction((tx) => tx.stageRevocations([{ jti: 'old', op: 'delete', expiresAt: null }, { jti: 'new', op: 'put', expiresAt: 5 }, { jti: 'twice', op: 'put', expiresAt: null }, { jti: 'twice', op: 'delete', expiresAt: null }]));
+    // The last operation on a jti wins, across runs of puts without expiry and other rows.
+    await store.transaction((tx) =>
+      tx.stageRevocations([
+        { jti: 'old', op: 'delete', expiresAt: null },
+        { jti: 'new', op: 'put', expiresAt: 5 },
+        { jti: 'twice', op: 'put', expiresAt: null },
+        { jti: 'twice', op: 'delete', expiresAt: null },
+        { jti: 'back', op: 'delete', expiresAt: null },
+        { jti: 'back', op: 'put', expiresAt: null },
+        { jti: 'quote"d', op: 'put', expiresAt: null },
+      ]),
+    );
     await store.transaction(async (tx) => {
       await tx.mergeStagedRevocations('user-token', 7);
       await tx.clearStagedRevocations();
     });
-    expect((await store.transaction((tx) => tx.revokedJtis('user-token')))).toEqual(new Set(['new']));
+    expect((await store.transaction((tx) => tx.revokedJtis('user-token')))).toEqual(new Set(['new', 'back', 'quote"d']));
     expect(await store.read.getRevocation('user-token', 'new')).toMatchObject({ revokedAt: 7, expiresAt: 5 });
   });
 

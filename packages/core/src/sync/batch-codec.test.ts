@@ -83,10 +83,14 @@ describe('batch encoding and receiving', () => {
     expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti)).toEqual(['gone']);
     expect(received.staged).toBe(true);
     expect(received.revocationsAdded).toEqual([]);
-    // The next batch of several chunks starts from an empty staging table.
+    // A staged snapshot also arrives as the set memory will hold: what was put, less what was removed.
+    expect([...received.revocationsAfter!.sortedValues()]).toEqual(big.addedRevocations.map((r) => r.jti).sort());
+    // The next batch of several chunks starts from an empty staging table; a staged delta builds no set.
     const next = content(150_000);
-    await receive(receiver, wire(encodeBatch({ ...header, toVersion: 8 }, next, 'public')), 'public');
+    const delta = await receive(receiver, wire(encodeBatch({ ...header, kind: 'delta', fromVersion: 7, toVersion: 8 }, next, 'public')), 'public');
     expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
+    expect(delta.staged).toBe(true);
+    expect(delta.revocationsAfter).toBeUndefined();
   });
 
   it('keeps a one-chunk batch (every live change) in memory, staging nothing', async () => {
@@ -95,6 +99,7 @@ describe('batch encoding and receiving', () => {
     expect(sent).toHaveLength(1);
     const received = await receive(receiver, sent, 'public');
     expect(received.staged).toBe(false);
+    expect(received.revocationsAfter).toBeUndefined();
     expect(received.revocationsAdded).toEqual(small.addedRevocations);
     expect(received.revocationsDeleted).toEqual(['gone']);
     expect(staged()).toEqual([]);

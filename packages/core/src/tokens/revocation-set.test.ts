@@ -33,9 +33,18 @@ describe('RevocationSet', () => {
         }
         for (const x of [...probes, ...reference]) expect(set.has(x)).toBe(reference.has(x));
         expect(new Set(set.values())).toEqual(reference);
+        // UUIDs (held as words) and other ids (held as strings) merged into one ascending run.
+        expect([...set.sortedValues()]).toEqual([...reference].sort());
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('lists ids in ascending string order, UUIDs merged among the others', () => {
+    const set = new RevocationSet();
+    const ids = ['jti-1', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', '00000000-0000-0000-0000-000000000000', '5', 'zz', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', '', '9a'];
+    for (const id of ids) set.add(id);
+    expect([...set.sortedValues()]).toEqual(['', '00000000-0000-0000-0000-000000000000', '5', '9a', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'jti-1', 'zz']);
   });
 
   it('holds a hundred thousand ids, every one found, strangers refused', () => {

@@ -91,6 +91,20 @@ export class RevocationSet {
     yield* this.others.values();
   }
 
+  /**
+   * Every id held in ascending string order (UTF-16 code units, as `<` compares): a bulk write
+   * in this order appends to the store's indexes instead of scattering over them.
+   */
+  *sortedValues(): IterableIterator<string> {
+    const others = [...this.others].sort();
+    let o = 0;
+    for (const uuid of this.uuids.sortedValues()) {
+      while (o < others.length && others[o]! < uuid) yield others[o++]!;
+      yield uuid;
+    }
+    while (o < others.length) yield others[o++]!;
+  }
+
   /** A filter of every id held, sized for twice as many: n adds cost O(n) in all. */
   private rebuild(): void {
     const filter = new JtiFilter(Math.max(this.minFilterCapacity, this.size * 2));

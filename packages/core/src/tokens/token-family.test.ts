@@ -232,6 +232,44 @@ describe('TokenFamily writes', () => {
     expect([...other.user.family.revocations.values()]).toEqual(['kept']);
   });
 
+  it('takes a bulk replace into its own memory as the write built it, without reading it back from the store', async () => {
+    const user = families.user.family;
+    const reads = vi.spyOn(store.read, 'forEachRevokedJtiPage');
+    const many = Array.from({ length: BULK_CHANGE_ROWS + 1 }, () => randomUUID());
+    await user.replaceRevocations([...many, 'not-a-uuid']);
+    expect(reads).not.toHaveBeenCalled();
+    expect(user.revocations.size).toBe(many.length + 1);
+    expect([...user.revocations.sortedValues()]).toEqual([...(await store.transaction((tx) => tx.revokedJtis('user-token')))].sort());
+    // The next reload is read from the store again (here: the family reloaded whole on a restart).
+    const again = await reopen();
+    expect(again.user.family.revocations.size).toBe(many.length + 1);
+  });
+
+  it('hands nothing to a later reload when a bulk replace fails to commit (its version number goes to the next write)', async () => {
+    let failCommit = false;
+    // The store as the family sees it: a transaction that runs whole and then fails to commit.
+    const failing = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property !== 'transaction') return Reflect.get(target, property, receiver);
+        return <T>(fn: (tx: Parameters<Parameters<SqliteStore['transaction']>[0]>[0]) => Promise<T>) =>
+          target.transaction(async (tx) => {
+            const result = await fn(tx);
+            if (failCommit) throw new Error('lost at commit');
+            return result;
+          });
+      },
+    });
+    const onFailing = await openFamilies(failing);
+    const user = onFailing.user.family;
+    failCommit = true;
+    await expect(user.replaceRevocations(Array.from({ length: BULK_CHANGE_ROWS + 1 }, () => randomUUID()))).rejects.toThrow('lost at commit');
+    failCommit = false;
+    // Version 1 again, also a reload: memory must read what that write left, not the failed one's set.
+    await user.applySynced(syncedBatch({ replace: true, revocationsAdded: [{ jti: 'synced', expiresAt: null }] }), async () => {});
+    expect(await changesSince(0)).toEqual([expect.objectContaining({ version: 1, entity: 'family', op: 'reload' })]);
+    expect([...user.revocations.values()]).toEqual(['synced']);
+  });
+
   it('rolls a replace back whole when the list holds a jti it refuses', async () => {
     const user = families.user.family;
     function* listed() {

@@ -2,10 +2,11 @@ import { EventEmitter } from 'node:events';
 import { MeshAuthError } from '../errors.js';
 import type { Clock } from '../clock.js';
 import type { NewChange, Store, StoreReads, StoreTx } from '../store/store.js';
+import { releaseGarbage } from '../memory/release-garbage.js';
 import { KeyRing } from './key-ring.js';
 import { RevocationSet } from './revocation-set.js';
 import { highestSerialKey, readRemovedSerials, recordRemovedSerials, recordSerialUsed } from './serial-history.js';
-import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
+import { BULK_SLICE_ROWS, SliceClock, yieldToLoop } from '../yield-to-loop.js';
 import { generateRsaPrivateKeyPem, importSigningKey, parseKeyPem, type SigningKey } from './signing-key.js';
 
 /** Names a family of tokens: which keys sign it, where its secrets appear, how it is described. */
@@ -45,6 +46,8 @@ export interface SyncedBatch {
   revocationsDeleted: string[];
   /** Revocations staged in the store chunk by chunk, moved in SQL. */
   staged: boolean;
+  /** A staged snapshot's revocations, as they will be held (see `ReceivedBatch`). */
+  revocationsAfter?: RevocationSet | undefined;
 }
 
 /** More writes for the same transaction as a family's own (the audit entry of the action). */
@@ -68,6 +71,13 @@ export class TokenFamily {
   readonly keys = new KeyRing();
   readonly revocations = new RevocationSet();
   private readonly events = new EventEmitter();
+  /**
+   * The revocations a bulk replace left in the store, as its transaction built them, for the reload
+   * row its version logs: this replica's memory takes them instead of reading a million rows back.
+   * Writes are serialized (SQLite has one writer, every PostgreSQL write transaction takes the
+   * write lock first), so the set is exactly what the table holds at that version.
+   */
+  private builtForReload: { version: number; revocations: RevocationSet } | undefined;
   /** When set, API writes are refused with this reason (a zone mirroring global). Synced batches bypass it. */
   managedBy: string | undefined;
 
@@ -83,19 +93,36 @@ export class TokenFamily {
     return this.storage.store;
   }
 
-  /** Replaces memory with what the store holds; what is built is swapped in at once. */
-  async load(read: StoreReads): Promise<void> {
+  /**
+   * Replaces memory with what the store holds; what is built is swapped in at once. `version`: the
+   * version whose reload row this is (the change feed's), when the revocations may be this
+   * replica's own bulk write's.
+   */
+  async load(read: StoreReads, version?: number): Promise<void> {
     const keys = (await read.listKeys(this.name.id)).map(importSigningKey);
     const removed = await readRemovedSerials(read, this.name.id);
-    const revocations = new RevocationSet();
-    await read.forEachRevocationPage(this.name.id, async (rows) => {
-      for (const row of rows) revocations.add(row.jti);
-      // A million revocations load in slices: requests are answered (from the old set) meanwhile.
-      await yieldToLoop();
-    });
+    let revocations = this.takeBuiltForReload(version);
+    if (revocations === undefined) {
+      revocations = new RevocationSet();
+      await read.forEachRevokedJtiPage(this.name.id, async (jtis) => {
+        for (const jti of jtis) revocations!.add(jti);
+        // A million revocations load in slices: requests are answered (from the old set) meanwhile.
+        await yieldToLoop();
+      });
+      // The strings they were read as are garbage now: a million of them, freed at once.
+      if (revocations.size > BULK_CHANGE_ROWS) releaseGarbage();
+    }
     this.keys.replaceAll(keys);
     this.keys.rememberRemoved(removed);
     this.revocations.adopt(revocations);
+  }
+
+  /** The set a bulk write built for the reload of `version`, if any; forgets one as old or older. */
+  private takeBuiltForReload(version: number | undefined): RevocationSet | undefined {
+    const built = this.builtForReload;
+    if (version === undefined || built === undefined || built.version > version) return undefined;
+    this.builtForReload = undefined;
+    return built.version === version ? built.revocations : undefined;
   }
 
   /** Resolves once memory shows everything committed so far (by any replica). */
@@ -207,28 +234,36 @@ export class TokenFamily {
   /**
    * The docs' interface: writing the list replaces the set. The difference is taken inside the
    * transaction, against what the store holds, so a revocation another replica just made is seen.
-   * `jtis` is read lazily (a million of them are never split into one array first) and written in
-   * slices with the event loop let through between them; an error it throws (a bad jti) rolls the
-   * whole write back. A replace changing more than `BULK_CHANGE_ROWS` revocations is logged as one
-   * reload row: every replica reloads the family, every zone gets a snapshot.
+   * `jtis` is read lazily into a `RevocationSet` (a million UUIDs in 36 MB, never an array of a
+   * million strings), then written in key order in slices with the event loop let through between
+   * them; an error it throws (a bad jti) rolls the whole write back. A replace changing more than
+   * `BULK_CHANGE_ROWS` revocations is logged as one reload row: every replica reloads the family
+   * (this one takes the set it built), every zone gets a snapshot.
    */
   async replaceRevocations(jtis: Iterable<string>, also?: AlsoInTransaction): Promise<void> {
     this.guard();
     const id = this.name.id;
-    await this.commit(async (tx) => {
+    let reloadWith: RevocationSet | undefined;
+    const write = async (tx: StoreTx): Promise<NewChange[]> => {
       await also?.(tx);
       const now = this.storage.clock.now();
       const wanted = new RevocationSet();
+      const reading = new SliceClock();
+      for (const jti of jtis) {
+        wanted.add(jti);
+        if (reading.due()) await reading.pause();
+      }
+      // Written in key order: each slice lands on the B-tree pages after the last one's, where a
+      // million in the order listed (random UUIDs) cost a page read and a page write per row.
       const added = new ChangeTally();
       let slice: { jti: string; revokedAt: number; expiresAt: null }[] = [];
       const flush = async () => {
-        added.push(await tx.addRevocations(id, slice));
+        if (added.logsEach) added.push(await tx.addRevocations(id, slice));
+        else added.count += await tx.addRevocationsCounting(id, slice);
         slice = [];
         await yieldToLoop();
       };
-      for (const jti of jtis) {
-        if (wanted.has(jti)) continue;
-        wanted.add(jti);
+      for (const jti of wanted.sortedValues()) {
         slice.push({ jti, revokedAt: now, expiresAt: null });
         if (slice.length >= BULK_SLICE_ROWS) await flush();
       }
@@ -238,8 +273,8 @@ export class TokenFamily {
       const deleted = new ChangeTally();
       if ((await tx.countRevocations(id)) > wanted.size) {
         const unwanted: string[] = [];
-        await tx.forEachRevocationPage(id, async (rows) => {
-          for (const row of rows) if (!wanted.has(row.jti)) unwanted.push(row.jti);
+        await tx.forEachRevokedJtiPage(id, async (held) => {
+          for (const jti of held) if (!wanted.has(jti)) unwanted.push(jti);
           await yieldToLoop();
         });
         for (let i = 0; i < unwanted.length; i += BULK_SLICE_ROWS) {
@@ -247,9 +282,13 @@ export class TokenFamily {
           await yieldToLoop();
         }
       }
-      if (added.count + deleted.count > BULK_CHANGE_ROWS) return [reloadChange(id)];
+      if (added.count + deleted.count > BULK_CHANGE_ROWS) {
+        reloadWith = wanted;
+        return [reloadChange(id)];
+      }
       return [...deleted.jtis.map((jti) => revocationChange(id, jti, 'delete', null)), ...added.jtis.map((jti) => revocationChange(id, jti, 'put', null))];
-    });
+    };
+    await this.commit(write, () => reloadWith);
   }
 
   /** Drops revocations of tokens that have expired anyway (they would fail on exp). */
@@ -272,7 +311,7 @@ export class TokenFamily {
    */
   async applySynced(batch: SyncedBatch, alsoInTransaction: (tx: StoreTx) => Promise<void>): Promise<void> {
     const id = this.name.id;
-    await this.commit(async (tx) => {
+    const write = async (tx: StoreTx): Promise<NewChange[]> => {
       const now = this.storage.clock.now();
       const held = batch.replace ? (await tx.listKeys(id)).map((k) => k.serial) : [];
       if (batch.replace) {
@@ -300,18 +339,38 @@ export class TokenFamily {
         ...revocationsDeleted.map((jti) => revocationChange(id, jti, 'delete', null)),
         ...batch.revocationsAdded.filter((r) => revocationsAdded.has(r.jti)).map((r) => revocationChange(id, r.jti, 'put', r.expiresAt)),
       ];
-    });
+    };
+    // A snapshot leaves exactly what was staged (the table is emptied first).
+    await this.commit(write, () => (batch.replace && batch.staged ? batch.revocationsAfter : undefined));
   }
 
   // --- the one write path -------------------------------------------------------------------
-  /** One transaction; its changes go to the log; returns when memory shows them. */
-  private async commit(write: (tx: StoreTx) => Promise<NewChange[]>): Promise<void> {
+  /**
+   * One transaction; its changes go to the log; returns when memory shows them. `reloadWith`: the
+   * revocations the write left, when it logged a reload (see `builtForReload`).
+   */
+  private async commit(write: (tx: StoreTx) => Promise<NewChange[]>, reloadWith?: () => RevocationSet | undefined): Promise<void> {
     const { store, clock } = this.storage;
-    const version = await store.transaction(async (tx) => {
-      const changes = await write(tx);
-      return changes.length > 0 ? tx.recordChanges(changes, clock.now()) : undefined;
-    });
+    let version: number | undefined;
+    try {
+      version = await store.transaction(async (tx) => {
+        const changes = await write(tx);
+        if (changes.length === 0) return undefined;
+        const recorded = await tx.recordChanges(changes, clock.now());
+        // Handed over before the commit: the change feed may read the version the moment it commits.
+        const revocations = reloadWith?.();
+        if (revocations) this.builtForReload = { version: recorded, revocations };
+        return recorded;
+      });
+    } catch (error) {
+      // Not committed: that version number may yet name another write.
+      this.builtForReload = undefined;
+      throw error;
+    }
     if (version !== undefined) await this.storage.untilApplied(version);
+    // A bulk write's garbage (a million jtis' strings, the list they came in) is freed now rather
+    // than whenever V8 next runs a full collection.
+    if (reloadWith?.() !== undefined) releaseGarbage();
   }
 }
 
@@ -322,6 +381,11 @@ export const BULK_CHANGE_ROWS = 10_000;
 class ChangeTally {
   jtis: string[] = [];
   count = 0;
+
+  /** Still few enough to log one by one: past that, only the count matters. */
+  get logsEach(): boolean {
+    return this.count <= BULK_CHANGE_ROWS;
+  }
 
   push(jtis: string[]): void {
     this.count += jtis.length;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCanonicalUuid, readUuid, readUuids, uuidFromWords, uuidWords, writeUuid } from './uuid-jti.js';
+import { isCanonicalUuid, readUuids, uuidFromWords, uuidWords, writeUuid } from './uuid-jti.js';
 
 describe('UUID jtis', () => {
   it('packs a canonical UUID into 16 bytes and reads the same string back', () => {
@@ -10,7 +10,7 @@ describe('UUID jtis', () => {
         const bytes = new Uint8Array(20);
         expect(writeUuid(jti, bytes, 2)).toBe(true);
         expect(Buffer.from(bytes.subarray(2, 18)).toString('hex')).toBe(jti.replaceAll('-', ''));
-        expect(readUuid(bytes, 2)).toBe(jti);
+        expect(readUuids(bytes.subarray(2, 18))).toEqual([jti]);
         const words = new Uint32Array(4);
         expect(uuidWords(jti, words)).toBe(true);
         expect(uuidFromWords(words[0]!, words[1]!, words[2]!, words[3]!)).toBe(jti);
@@ -35,6 +35,14 @@ describe('UUID jtis', () => {
     const bytes = new Uint8Array(jtis.length * 16);
     jtis.forEach((jti, i) => writeUuid(jti, bytes, i * 16));
     expect(readUuids(bytes)).toEqual(jtis);
+    // Every byte value in every position: the text is written byte by byte from a table.
+    const every = Uint8Array.from({ length: 256 * 16 }, (_, i) => (i >> 4) ^ (i & 15) * 17);
+    expect(readUuids(every)).toEqual(Array.from({ length: 256 }, (_, u) => uuidOfHex(Buffer.from(every.subarray(u * 16, u * 16 + 16)).toString('hex'))));
+    expect(readUuids(new Uint8Array(0))).toEqual([]);
     expect(() => readUuids(bytes.subarray(0, 17))).toThrow(/whole number/);
   });
 });
+
+function uuidOfHex(hex: string): string {
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

@@ -61,16 +61,6 @@ export function writeUuid(text: string, target: Uint8Array, offset: number): boo
   return true;
 }
 
-/** The canonical string of the 16 bytes at `offset`. */
-export function readUuid(source: Uint8Array, offset: number): string {
-  let text = '';
-  for (let i = 0; i < UUID_BYTES; i++) {
-    if (i === 4 || i === 6 || i === 8 || i === 10) text += '-';
-    text += BYTE_HEX[source[offset + i]!];
-  }
-  return text;
-}
-
 /** The canonical string of four words (as `uuidWords` gives them). */
 export function uuidFromWords(w0: number, w1: number, w2: number, w3: number): string {
   const hex = (w: number) => BYTE_HEX[w >>> 24]! + BYTE_HEX[(w >>> 16) & 255]! + BYTE_HEX[(w >>> 8) & 255]! + BYTE_HEX[w & 255]!;
@@ -79,10 +69,28 @@ export function uuidFromWords(w0: number, w1: number, w2: number, w3: number): s
   return `${hex(w0)}-${a.slice(0, 4)}-${a.slice(4)}-${b.slice(0, 4)}-${b.slice(4)}${hex(w3)}`;
 }
 
-/** Every jti of `bytes` (a whole number of 16-byte UUIDs), as canonical strings. */
+/** The length of a canonical UUID string. */
+const UUID_CHARS = 36;
+/** A byte → its two lowercase hex digits' character codes, as one big-endian 16-bit value. */
+const BYTE_HEX_CODES = Uint16Array.from({ length: 256 }, (_, b) => (HEX.charCodeAt(b >>> 4) << 8) | HEX.charCodeAt(b & 15));
+
+/**
+ * Every jti of `bytes` (a whole number of 16-byte UUIDs), as canonical strings. The text of all of
+ * them is written into one buffer first and each string cut from it in one native call: built
+ * piece by piece, a million of them took seconds (a snapshot's worth on a zone).
+ */
 export function readUuids(bytes: Uint8Array): string[] {
   if (bytes.length % UUID_BYTES !== 0) throw new RangeError(`${bytes.length} bytes are not a whole number of ${UUID_BYTES}-byte UUIDs`);
-  const out = new Array<string>(bytes.length / UUID_BYTES);
-  for (let i = 0; i < out.length; i++) out[i] = readUuid(bytes, i * UUID_BYTES);
+  const count = bytes.length / UUID_BYTES;
+  const text = Buffer.allocUnsafe(count * UUID_CHARS);
+  for (let i = 0, at = 0; i < bytes.length; i++) {
+    const byte = i % UUID_BYTES;
+    if (byte === 4 || byte === 6 || byte === 8 || byte === 10) text[at++] = 45;
+    const codes = BYTE_HEX_CODES[bytes[i]!]!;
+    text[at++] = codes >>> 8;
+    text[at++] = codes & 255;
+  }
+  const out = new Array<string>(count);
+  for (let i = 0; i < count; i++) out[i] = text.toString('latin1', i * UUID_CHARS, (i + 1) * UUID_CHARS);
   return out;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { uuidWords } from './uuid-jti.js';
+import { uuidFromWords, uuidWords } from './uuid-jti.js';
 import { UuidSet } from './uuid-set.js';
 
 const words = (jti: string): [number, number, number, number] => {
@@ -25,6 +25,8 @@ describe('UuidSet', () => {
         }
         for (const { jti } of ops) expect(set.has(...words(jti))).toBe(reference.has(jti));
         expect(new Set(set.values())).toEqual(reference);
+        // In key order, which is also the strings' order.
+        expect([...set.sortedValues()]).toEqual([...reference].sort());
         let visited = 0;
         set.forEach((w0, w1, w2, w3, hash) => {
           visited++;
@@ -42,5 +44,22 @@ describe('UuidSet', () => {
     expect(set.size).toBe(50_000);
     expect(set.has(0x01890000, 0, 0x70000000, 0x80000000)).toBe(true);
     expect(set.has(0x01890000, 0, 0x70000000, 0x80000001)).toBe(false);
+  });
+
+  it('lists keys in order when many share their top 16 bits (UUIDv7 issued within weeks), and when the set is empty', () => {
+    expect([...new UuidSet().sortedValues()]).toEqual([]);
+    const set = new UuidSet();
+    const jtis: string[] = [];
+    // Keys 0 and 1 differ only in their last word: the order reaches the whole key.
+    for (let i = 0; i < 20_000; i++) {
+      const w = [0x01890000 + ((i * 7919) % 3), (i * 2654435761) >>> 0, 0x70000000 + (i % 5), (i * 40503) >>> 0] as const;
+      set.add(...w);
+      jtis.push(uuidFromWords(...w));
+    }
+    set.add(0, 0, 0, 1);
+    set.add(0, 0, 0, 0);
+    const sorted = [...set.sortedValues()];
+    expect(sorted.slice(0, 2)).toEqual(['00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000001']);
+    expect(sorted.slice(2)).toEqual([...new Set(jtis)].sort());
   });
 });

@@ -42,6 +42,7 @@ export class BatchApplier {
         revocationsAdded: received.revocationsAdded,
         revocationsDeleted: received.revocationsDeleted,
         staged: received.staged,
+        revocationsAfter: received.revocationsAfter,
       },
       (tx) => this.state.recordApplied(tx, header.epoch, header.toVersion, header.toVersionId, mode, now),
     );

@@ -9,7 +9,7 @@ import type { PlaneContext } from '../plane-context.js';
 import { requireAccess } from '../require-access.js';
 import { SecretViews, type SecretResource } from '../secret-views.js';
 import { emptyObject, exactly, json, problems } from '../openapi/responses.js';
-import { base64Schema, decodeBase64, meshNamePattern, resourceNamePattern } from '../validate.js';
+import { base64Schema, decodeBase64InSlices, meshNamePattern, resourceNamePattern } from '../validate.js';
 
 const nameParams = {
   type: 'object',
@@ -113,7 +113,7 @@ export function registerSecretRoutes(app: FastifyInstance, ctx: PlaneContext): v
         if (request.body.name !== undefined && request.body.name !== name) mismatched.push({ field: 'name', reason: `must match the name in the path (${name})` });
         if (request.body.mesh !== undefined && request.body.mesh !== mesh) mismatched.push({ field: 'mesh', reason: `must match the mesh in the path (${mesh})` });
         if (mismatched.length > 0) throw invalidFields('body', mismatched);
-        const created = await views.put(mesh, name, decodeBase64(request.body.data), audited(request, mesh, name));
+        const created = await views.put(mesh, name, await decodeBase64InSlices(request.body.data), audited(request, mesh, name));
         // A user-token key put that now signs: the stored admin token follows it (see reissueAdminToken).
         const view = ctx.families.secretView(mesh, name);
         if (view?.kind === 'key' && view.family === ctx.families.user.family && view.family.keys.signer?.serial === view.serial) await reissueAdminToken(ctx);

@@ -110,6 +110,7 @@ export { EncodedGlobalMessage, syncServiceForServer, type OutgoingGlobalMessage 
 export { effectiveSyncMode, toProtoMode, fromProtoMode } from './sync/sync-mode.js';
 export { BatchEncoder, encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './sync/batch-encoder.js';
 export { BULK_SLICE_ROWS, yieldToLoop } from './yield-to-loop.js';
+export { releaseGarbage } from './memory/release-garbage.js';
 export { BatchReceiver, SyncBatchError, type ReceivedBatch } from './sync/batch-receiver.js';
 export { emptyContent, type SyncContent, type SyncKey, type SyncRevocation, type BatchHeader, type BatchKind } from './sync/sync-content.js';
 export type { GlobalMessage, GlobalMessage__Output } from './gen/meshauth/v1/GlobalMessage.js';

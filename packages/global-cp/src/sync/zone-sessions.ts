@@ -3,6 +3,7 @@ import {
   EncodedGlobalMessage,
   encodeBatch,
   type AuditLog,
+  releaseGarbage,
   fromProtoMode,
   type AppliedVersion,
   type Batch,
@@ -221,13 +222,25 @@ export class ZoneSessions implements ZoneSessionOwner {
     const batches = (async () => {
       const encodedBatches = (await encodeSnapshot(this.store, this.familyId, await this.headerFromStore('snapshot', 0, version), mode)).map(encodeChunk);
       this.logger.info({ version, mode, chunks: encodedBatches.length }, 'sync: encoded snapshot');
+      // A snapshot of many chunks (a million revocations) leaves their strings and messages behind.
+      if (encodedBatches.length > 1) releaseGarbage();
       return encodedBatches;
     })();
     this.snapshots.set(mode, { version, batches });
     batches.catch(() => this.snapshots.delete(mode));
     // Kept only while zones are likely to be reconnecting: a large state is not held for nothing.
     clearTimeout(this.snapshotExpiry);
-    this.snapshotExpiry = setTimeout(() => this.snapshots.clear(), SNAPSHOT_CACHE_MS);
+    this.snapshotExpiry = setTimeout(() => {
+      const held = [...this.snapshots.values()];
+      this.snapshots.clear();
+      // The encoded chunks of a large snapshot (16 MB for a million revocations) are freed now.
+      void Promise.all(held.map((s) => s.batches)).then(
+        (all) => {
+          if (all.some((batches) => batches.length > 1)) releaseGarbage();
+        },
+        () => undefined,
+      );
+    }, SNAPSHOT_CACHE_MS);
     this.snapshotExpiry.unref();
     return batches;
   }

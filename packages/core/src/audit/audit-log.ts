@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { AuditRow, Store, StoreTx } from '../store/store.js';
 import type { AuditSink } from './audit-file-sink.js';
-import { AppendBatcher } from './append-batcher.js';
+import { AppendBatcher } from '../store/append-batcher.js';
 
 /** What the log records of an admin action. Names and ids only: never a token, key or secret value. */
 export type AuditAction =

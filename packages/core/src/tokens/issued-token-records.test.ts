@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createManualClock } from '../clock.js';
 import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -66,6 +66,17 @@ describe('IssuedTokenRecords', () => {
     });
     await expect(failing).rejects.toThrow('audit log unavailable');
     expect(await records.list(families.user.family, {})).toEqual([]);
+  });
+
+  it('records tokens issued at the same moment in one transaction, each handed out once its record is in', async () => {
+    const records = await open();
+    await families.user.family.generateKey();
+    const transactions = vi.spyOn(store, 'transaction');
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => issueUser(records, `user-${i}`, [])));
+    expect(new Set(tokens).size).toBe(20);
+    // Signing runs on the thread pool and finishes at different moments: fewer commits than tokens.
+    expect(transactions.mock.calls.length).toBeLessThan(20);
+    expect((await records.list(families.user.family, {})).map((r) => r.name).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `user-${i}`).sort());
   });
 
   it('knows when tokens may exist that were issued before recording began', async () => {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { AppendBatcher } from '../store/append-batcher.js';
 import type { IssuedTokenRow, Store, StoreTx } from '../store/store.js';
 import type { TokenKind } from './token-families.js';
 import type { TokenFamily } from './token-family.js';
@@ -46,6 +47,16 @@ export interface IssuedTokenRecordsOptions {
  */
 export class IssuedTokenRecords {
   private recordingSince = 0;
+  /**
+   * Tokens issued at the same moment are recorded in one transaction: one sync to disk for all of
+   * them, where a transaction each made the sync the cost of issuing. Each is still handed out only
+   * once its own record (and audit entry) is committed, and fails if that commit fails.
+   */
+  private readonly records = new AppendBatcher<(tx: StoreTx) => Promise<void>>((writes) =>
+    this.options.store.transaction(async (tx) => {
+      for (const write of writes) await write(tx);
+    }),
+  );
 
   private constructor(private readonly options: IssuedTokenRecordsOptions) {}
 
@@ -99,7 +110,7 @@ export class IssuedTokenRecords {
       issuedBy,
       instance: this.options.instance,
     };
-    await this.options.store.transaction(async (tx) => {
+    await this.records.add(async (tx) => {
       await tx.recordIssuedToken(row);
       await also?.(tx);
     });

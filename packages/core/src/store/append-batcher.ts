@@ -1,8 +1,10 @@
 /**
  * Group commit for appends that have no transaction of their own: whatever arrives while one
  * write is under way (or in the same turn of the event loop) goes into the next write, together.
- * Ten thousand zones connecting at once cost a handful of transactions instead of ten thousand.
- * Each caller still waits for its own item to be written, and sees the error if that write fails.
+ * Ten thousand zones connecting at once (their audit entries) or a hundred tokens issued at once
+ * (their records) cost a handful of transactions instead of one each. Each caller still waits for
+ * its own item to be written, and sees the error if that write fails (as do the items it shared
+ * the write with).
  */
 export class AppendBatcher<T> {
   private pending: { item: T; resolve: () => void; reject: (error: unknown) => void }[] = [];

@@ -60,7 +60,7 @@ const selected = benchmarks.filter((b) => !only || only.includes(b.file.replace(
 const startedAt = new Date();
 const results = {
   meta: {
-    command: benchConfig.quick ? 'BENCH_QUICK=1 pnpm bench' : 'pnpm bench',
+    command: `${benchConfig.quick ? 'BENCH_QUICK=1 ' : ''}${process.env.BENCH_PROPAGATION_SETUPS ? `BENCH_PROPAGATION_SETUPS=${process.env.BENCH_PROPAGATION_SETUPS} ` : ''}pnpm bench`,
     startedAt: startedAt.toISOString(),
     node: process.version,
     cpus: cpus().length,

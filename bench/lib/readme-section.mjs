@@ -63,7 +63,11 @@ How to read it:
   up to the hard limit). The global RSS figure at 10,000 streams is measured the same way, after
   a few idle seconds.
 - Scale: revocations are imported with one \`PUT /global-secrets/user-token-revocations\` (the
-  docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global.
+  docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global. Both RSS
+  figures are read 2 s after the work is done (global after the import, the zone after applying
+  the snapshot), once its transient garbage is collected; global's peak (VmHWM) is beside. The
+  stall figures are the longest of \`GET /who-am-i\` calls made one after another meanwhile, so on
+  a loaded machine they include waiting for a CPU.${m.note ? `\n- This run: ${m.note}` : ''}
 - Sizes can be changed by environment variables (see \`bench/lib/config.mjs\`); \`BENCH_QUICK=1\`
   runs a smoke-sized suite in well under a minute.
 `;

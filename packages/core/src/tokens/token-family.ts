@@ -117,10 +117,14 @@ export class TokenFamily {
     this.revocations.adopt(revocations);
   }
 
-  /** The set a bulk write built for the reload of `version`, if any; forgets one as old or older. */
+  /**
+   * The set a bulk write built for the reload of `version`, if any. One for an older version is
+   * forgotten, and so is any when the whole store is read (`version` undefined: memory fell behind
+   * the log), so a million-entry set is never kept for nothing.
+   */
   private takeBuiltForReload(version: number | undefined): RevocationSet | undefined {
     const built = this.builtForReload;
-    if (version === undefined || built === undefined || built.version > version) return undefined;
+    if (built === undefined || (version !== undefined && built.version > version)) return undefined;
     this.builtForReload = undefined;
     return built.version === version ? built.revocations : undefined;
   }

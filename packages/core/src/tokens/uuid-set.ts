@@ -91,7 +91,7 @@ export class UuidSet {
    * 65,536 of them, a few keys each); each bucket is sorted on the whole key only when the walk
    * reaches it, so a caller that lets the event loop run between slices never waits for one big
    * sort. UUIDv7 keys issued within weeks share their top bits: their bucket is large, and sorted
-   * all the same.
+   * all the same. The set must not change while the walk is under way.
    */
   *sortedValues(): IterableIterator<string> {
     const { words, state } = this;

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, isMeshAuthError, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
+import { createLogger, defaults, isMeshAuthError, parseDuration, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
 import { createSyncClient, SyncedState } from '@meshauth/zone-cp';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -47,8 +47,11 @@ async function prepareZones({ address, zones: specs, heartbeatIntervalMs }) {
       clock: systemClock,
       logger,
       heartbeatIntervalMs,
-      minBackoffMs: 200,
-      maxBackoffMs: 5_000,
+      // zone-cp's defaults (multizone.zone.reconnectMinBackoff / reconnectMaxBackoff): a zone that
+      // fails its first dial in a connection storm redials as a real one would. A 5 s cap made
+      // 10,000 of them redial fast enough to use up the loopback's ephemeral ports.
+      minBackoffMs: parseDuration(defaults.multizone.zone.reconnectMinBackoff),
+      maxBackoffMs: parseDuration(defaults.multizone.zone.reconnectMaxBackoff),
       state: await SyncedState.load(store, logger),
     });
     zones.push(entry);

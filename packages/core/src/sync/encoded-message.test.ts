@@ -7,6 +7,11 @@ describe('EncodedGlobalMessage', () => {
   const server = syncServiceForServer().Sync!;
   const batch = { batch: { kind: 'KIND_DELTA' as const, epoch: 'e', fromVersion: 4, toVersion: 5, last: true, addedRevocations: [{ jti: 'j-1', expiresAtMs: 9 }] } };
 
+  it('builds the server\'s service definition once and hands out that one', () => {
+    expect(syncServiceForServer()).toBe(syncServiceForServer());
+    expect(syncServiceForServer().Sync).toBe(server);
+  });
+
   it('is written byte for byte, and the zone decodes what the message itself would have been', () => {
     const encoded = EncodedGlobalMessage.of(batch);
     const written = server.responseSerialize(encoded);

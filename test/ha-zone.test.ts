@@ -61,7 +61,8 @@ describe('zone replicas on PostgreSQL', () => {
     const issued = await http('POST', `${replicas[0]!.url}/tokens/dataplane`, { body: { name: 'web-1', mesh: 'default', tags: { 'kuma.io/service': ['web'] }, validFor: '1h' } });
     expect(issued.status).toBe(200);
     const token = issued.text;
-    expect((await bootstrap(replicas[1]!, token)).status).toBe(200);
+    // The key replica 0 made for the mesh reaches replica 1 through the change log, a moment later.
+    await waitFor('the other replica bootstraps the dataplane token', async () => (await bootstrap(replicas[1]!, token)).status === 200, 5_000);
     const revocations = Buffer.from(jtiOf(token)).toString('base64');
     expect((await http('PUT', `${replicas[1]!.url}/meshes/default/secrets/dataplane-token-revocations-default`, { body: { type: 'Secret', name: 'dataplane-token-revocations-default', mesh: 'default', data: revocations } })).status).toBe(201);
     await waitFor('both dp-servers refuse the revoked dataplane token', async () => (await Promise.all(replicas.map((r) => bootstrap(r, token)))).every((r) => r.status === 401), 5_000);

@@ -9,10 +9,12 @@ export default defineConfig({
   test: {
     include: ['packages/core/src/**/*.test.ts'],
     // The differential fuzz runs once per mutant here: 1,000 tokens reach every rule it checks.
-    env: { MESHAUTH_FUZZ_RUNS: '1000' },
+    // The bulk tests (150,000 and a million revocations) shrink to a tenth: each still spans several
+    // sync chunks, and a mutant in the code they cover costs seconds, not tens of seconds.
+    env: { MESHAUTH_FUZZ_RUNS: '1000', MESHAUTH_TEST_SCALE: '0.1' },
     exclude: [...configDefaults.exclude],
     // Stryker's dry run records which mutants each test reaches (perTest coverage), which slows the
-    // instrumented code many times over: the 150,000-revocation chunking test in batch-codec.test.ts
+    // instrumented code many times over: the 150,000-revocation chunking test in batch-codec.test.ts (at full scale)
     // takes ~5 s plain and over 60 s there on two shared cores. A mutant that loops forever is still
     // cut off by Stryker's own timeout (timeoutMS, measured from the dry run), not by this one.
     testTimeout: 300_000,

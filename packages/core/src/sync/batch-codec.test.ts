@@ -9,6 +9,9 @@ import { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './batch-encoder.js';
 import type { BatchHeader, SyncContent } from './sync-content.js';
 import { syncProto } from './sync-proto.js';
 
+/** MESHAUTH_TEST_SCALE (1 unless set; a tenth under `pnpm test:mutation`) shrinks the bulk tests. */
+const BULK_SCALE = Number(process.env.MESHAUTH_TEST_SCALE ?? 1);
+
 /** Through the real protobuf codec, as on the wire. */
 const wire = (batches: ReturnType<typeof encodeBatch>) => {
   const method = syncProto().GlobalSync.service.Sync;
@@ -45,12 +48,17 @@ describe('batch encoding and receiving', () => {
     publicPem = parseKeyPem(privatePem).publicPem;
   });
 
-  const content = (revocations: number): SyncContent => ({
+  const content = (revocations: number, jti: () => string = randomUUID): SyncContent => ({
     keys: [{ serial: 1, publicPem, privatePem, createdAt: 1 }],
     removedKeySerials: [3],
-    addedRevocations: Array.from({ length: revocations }, (_, i) => ({ jti: randomUUID(), expiresAt: i % 2 ? null : 2_000_000_000_000 })),
+    addedRevocations: Array.from({ length: revocations }, (_, i) => ({ jti: jti(), expiresAt: i % 2 ? null : 2_000_000_000_000 })),
     removedJtis: ['gone'],
   });
+  /**
+   * Content that spans four chunks: 150,000 UUID jtis, or, under `pnpm test:mutation` (where each
+   * covering test runs once per mutant, MESHAUTH_TEST_SCALE below 1), 25,000 jtis of 128 characters.
+   */
+  const bulkContent = () => (BULK_SCALE < 1 ? content(25_000, () => randomUUID().padEnd(128, 'x')) : content(150_000));
 
   it('never puts private key material on the wire unless the mode is private', async () => {
     for (const mode of ['public', 'off'] as const) {
@@ -65,7 +73,7 @@ describe('batch encoding and receiving', () => {
   });
 
   it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', async () => {
-    const big = content(150_000);
+    const big = bulkContent();
     const sent = wire(encodeBatch(header, big, 'public'));
     expect(sent.length).toBeGreaterThan(1);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
@@ -86,7 +94,7 @@ describe('batch encoding and receiving', () => {
     // A staged snapshot also arrives as the set memory will hold: what was put, less what was removed.
     expect([...received.revocationsAfter!.sortedValues()]).toEqual(big.addedRevocations.map((r) => r.jti).sort());
     // The next batch of several chunks starts from an empty staging table; a staged delta builds no set.
-    const next = content(150_000);
+    const next = bulkContent();
     const delta = await receive(receiver, wire(encodeBatch({ ...header, kind: 'delta', fromVersion: 7, toVersion: 8 }, next, 'public')), 'public');
     expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
     expect(delta.staged).toBe(true);
@@ -106,7 +114,7 @@ describe('batch encoding and receiving', () => {
   });
 
   it('refuses chunks out of order', async () => {
-    const sent = wire(encodeBatch(header, content(150_000), 'public'));
+    const sent = wire(encodeBatch(header, bulkContent(), 'public'));
     await receiver.add(sent[0]!.batch, 'public');
     await expect(receiver.add(sent[2]!.batch, 'public')).rejects.toThrow(SyncBatchError);
   });
@@ -279,11 +287,12 @@ describe('packed UUID jtis on the wire', () => {
   });
 
   it('takes a million-revocation snapshot in under 20 MB of messages (36-character strings took 42 MB)', () => {
-    const jtis = Array.from({ length: 1_000_000 }, () => ({ jti: randomUUID(), expiresAt: null }));
+    const count = 1_000_000 * BULK_SCALE;
+    const jtis = Array.from({ length: count }, () => ({ jti: randomUUID(), expiresAt: null }));
     const sent = wire(encodeBatch({ ...header, kind: 'snapshot' }, { keys: [], removedKeySerials: [], addedRevocations: jtis, removedJtis: [] }, 'public'));
     const bytes = sent.reduce((sum, s) => sum + s.bytes, 0);
-    expect(bytes).toBeGreaterThan(16_000_000);
-    expect(bytes).toBeLessThan(17_000_000);
+    expect(bytes).toBeGreaterThan(16 * count);
+    expect(bytes).toBeLessThan(17 * count);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
   });
 

@@ -11,6 +11,23 @@ const PAGE_ROWS = 10_000;
 /** Rows per multi-row statement (unnest of arrays): one round trip per this many items. */
 const BULK_ROWS = 10_000;
 
+/** A write's change-log rows: one array per column, from parameter `first` on, numbered in the order given. */
+const changeRows = (first: number) =>
+  `unnest($${first}::text[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::bigint[]) WITH ORDINALITY AS c(family, entity, ref, op, expires_at, n)`;
+const changeColumns = (part: NewChange[]) => [part.map((c) => c.family), part.map((c) => c.entity), part.map((c) => c.ref), part.map((c) => c.op), part.map((c) => c.expiresAt)];
+/** More rows of version $1. ORDER BY n: rows take their seq in the order given. */
+const INSERT_CHANGE_ROWS = `INSERT INTO change_log (version, family, entity, ref, op, expires_at)
+  SELECT $1::bigint, c.family, c.entity, c.ref, c.op, c.expires_at FROM ${changeRows(2)} ORDER BY n`;
+/**
+ * A new version in one round trip (a revocation is one): its number (the one after meta's), its
+ * rows, its id ($6) and commit time ($7), and meta's new value, which it returns.
+ */
+const RECORD_VERSION = `WITH next AS (SELECT COALESCE((SELECT value::bigint FROM meta WHERE key = 'version'), 0) + 1 AS version),
+  logged AS (INSERT INTO change_log (version, family, entity, ref, op, expires_at)
+    SELECT next.version, c.family, c.entity, c.ref, c.op, c.expires_at FROM next, ${changeRows(1)} ORDER BY n),
+  named AS (INSERT INTO version_ids (version, id, committed_at) SELECT version, $6, $7 FROM next)
+  INSERT INTO meta (key, value) SELECT 'version', version::text FROM next ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING value`;
+
 /** The SQL of the PostgreSQL store's reads, over `query`. */
 export class PostgresReads implements StoreReads {
   constructor(protected readonly query: Query) {}
@@ -137,6 +154,15 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
     await this.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
   }
 
+  async setMetas(entries: readonly (readonly [key: string, value: string])[]): Promise<void> {
+    // The last value of a key given twice wins, as with setMeta one by one (one statement may not update a row twice).
+    const last = new Map(entries);
+    await this.query('INSERT INTO meta (key, value) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [
+      [...last.keys()],
+      [...last.values()],
+    ]);
+  }
+
   async deleteMeta(key: string): Promise<void> {
     await this.query('DELETE FROM meta WHERE key = $1', [key]);
   }
@@ -255,18 +281,9 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
   }
 
   async recordChanges(changes: NewChange[], committedAt: number): Promise<number> {
-    const version = (await this.version()) + 1;
-    for (let i = 0; i < changes.length; i += BULK_ROWS) {
-      const part = changes.slice(i, i + BULK_ROWS);
-      await this.query(
-        `INSERT INTO change_log (version, family, entity, ref, op, expires_at)
-         SELECT $1::bigint, c.family, c.entity, c.ref, c.op, c.expires_at
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) WITH ORDINALITY AS c(family, entity, ref, op, expires_at, n) ORDER BY n`,
-        [version, part.map((c) => c.family), part.map((c) => c.entity), part.map((c) => c.ref), part.map((c) => c.op), part.map((c) => c.expiresAt)],
-      );
-    }
-    await this.query('INSERT INTO version_ids (version, id, committed_at) VALUES ($1, $2, $3)', [version, randomBytes(8).toString('hex'), committedAt]);
-    await this.setMeta('version', String(version));
+    const recorded = await this.one(RECORD_VERSION, [...changeColumns(changes.slice(0, BULK_ROWS)), randomBytes(8).toString('hex'), committedAt]);
+    const version = Number(recorded!.value);
+    for (let i = BULK_ROWS; i < changes.length; i += BULK_ROWS) await this.query(INSERT_CHANGE_ROWS, [version, ...changeColumns(changes.slice(i, i + BULK_ROWS))]);
     this.recordedVersion = version;
     return version;
   }

@@ -49,8 +49,26 @@ function randomVersionId(): string {
   return id;
 }
 
+/**
+ * Up to this many rows, a revocation insert runs once per row: one row took 6 µs so against 14 µs
+ * through json_each (a revocation, and the one-revocation delta a zone applies, is one row).
+ */
+const ROW_BY_ROW = 4;
+
 /** Revocations are read in pages of this many rows (keyset pagination by jti). */
 const PAGE_ROWS = 10_000;
+
+/**
+ * A LIMIT written into the SQL. Bound as a parameter (`LIMIT ?`), it made each run of a statement
+ * cost 5 to 11 µs more on this SQLite build, against under 1 µs for the whole query with the limit
+ * written in: the change-log read a zone runs twice per applied delta took most of that time.
+ * Only integer limits are written, so nothing reaches the SQL text but digits; each distinct limit
+ * is its own cached statement, so callers pass a few fixed limits (the API's limits stay bound).
+ */
+function limit(rows: number): string {
+  if (!Number.isSafeInteger(rows) || rows < 0) throw new RangeError(`a row limit must be a whole number, got ${rows}`);
+  return `LIMIT ${rows}`;
+}
 
 /**
  * The SQL of the SQLite store, on one connection. Methods are async to fit the store seam, but
@@ -94,10 +112,10 @@ export class SqliteReads implements StoreReads {
   }
 
   async forEachRevocationPage(family: string, page: (rows: RevokedJti[]) => void | Promise<void>): Promise<void> {
-    const select = this.statement('SELECT jti, expires_at FROM revocations WHERE family = ? AND jti > ? ORDER BY jti LIMIT ?').raw();
+    const select = this.statement(`SELECT jti, expires_at FROM revocations WHERE family = ? AND jti > ? ORDER BY jti ${limit(PAGE_ROWS)}`).raw();
     let after = '';
     for (;;) {
-      const rows = select.all(family, after, PAGE_ROWS) as [string, number | null][];
+      const rows = select.all(family, after) as [string, number | null][];
       if (rows.length === 0) return;
       await page(rows.map(([jti, expiresAt]) => ({ jti, expiresAt })));
       if (rows.length < PAGE_ROWS) return;
@@ -106,10 +124,10 @@ export class SqliteReads implements StoreReads {
   }
 
   async forEachRevokedJtiPage(family: string, page: (jtis: string[]) => void | Promise<void>): Promise<void> {
-    const select = this.statement('SELECT jti FROM revocations WHERE family = ? AND jti > ? ORDER BY jti LIMIT ?').pluck();
+    const select = this.statement(`SELECT jti FROM revocations WHERE family = ? AND jti > ? ORDER BY jti ${limit(PAGE_ROWS)}`).pluck();
     let after = '';
     for (;;) {
-      const jtis = select.all(family, after, PAGE_ROWS) as string[];
+      const jtis = select.all(family, after) as string[];
       if (jtis.length === 0) return;
       await page(jtis);
       if (jtis.length < PAGE_ROWS) return;
@@ -164,12 +182,12 @@ export class SqliteReads implements StoreReads {
     return (this.statement('SELECT version, id, committed_at FROM version_ids WHERE version > ? AND version <= ? ORDER BY version').all(version, through) as Record<string, unknown>[]).map(toVersionInfo);
   }
 
-  async changesAfter(version: number, seq: number, limit: number): Promise<ChangeRow[]> {
-    const rows = this.statement(
+  async changesAfter(version: number, seq: number, rows: number): Promise<ChangeRow[]> {
+    const found = this.statement(
       // A row value, as on PostgreSQL: a range search of the (version, seq) index, where the OR form scanned it whole.
-      'SELECT seq, version, family, entity, ref, op, expires_at FROM change_log WHERE (version, seq) > (?, ?) ORDER BY version, seq LIMIT ?',
-    ).all(version, seq, limit) as Record<string, unknown>[];
-    return rows.map(toChangeRow);
+      `SELECT seq, version, family, entity, ref, op, expires_at FROM change_log WHERE (version, seq) > (?, ?) ORDER BY version, seq ${limit(rows)}`,
+    ).all(version, seq) as Record<string, unknown>[];
+    return found.map(toChangeRow);
   }
 
   async countChangesSince(version: number): Promise<number> {
@@ -239,6 +257,13 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     this.statement('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
+  async setMetas(entries: readonly (readonly [key: string, value: string])[]): Promise<void> {
+    if (entries.length === 0) return;
+    // One statement per count of keys (callers pass a fixed set); a later duplicate key wins, as row by row.
+    const tuples = Array.from(entries, () => '(?, ?)').join(', ');
+    this.statement(`INSERT INTO meta (key, value) VALUES ${tuples} ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(entries.flat());
+  }
+
   async deleteMeta(key: string): Promise<void> {
     this.statement('DELETE FROM meta WHERE key = ?').run(key);
   }
@@ -262,6 +287,11 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
 
   async addRevocations(family: string, rows: { jti: string; revokedAt: number; expiresAt: number | null }[]): Promise<string[]> {
     const added: string[] = [];
+    if (rows.length <= ROW_BY_ROW) {
+      const insert = this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      for (const r of rows) if (insert.run(family, r.jti, r.revokedAt, r.expiresAt).changes > 0) added.push(r.jti);
+      return added;
+    }
     for (let i = 0; i < rows.length; i += SQL_BULK_ROWS) {
       const part = rows.slice(i, i + SQL_BULK_ROWS);
       const { insert, params } = this.revocationInsert(family, part, ' RETURNING jti');
@@ -312,8 +342,8 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
 
   async deleteAllRevocations(family: string): Promise<void> {
     // In slices, the event loop let through between them (a zone replacing a million).
-    const slice = this.statement('DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM revocations WHERE family = ? ORDER BY jti LIMIT ?)');
-    while (slice.run(family, family, SQL_SLICE_ROWS).changes > 0) await this.betweenSlices();
+    const slice = this.statement(`DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM revocations WHERE family = ? ORDER BY jti ${limit(SQL_SLICE_ROWS)})`);
+    while (slice.run(family, family).changes > 0) await this.betweenSlices();
   }
 
   async revokedJtis(family: string): Promise<Set<string>> {
@@ -348,13 +378,13 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {
     // Range by range of staged jtis (each jti is staged once, so the order across ranges does not
     // matter), with the event loop let through between them.
-    const end = this.statement('SELECT max(jti) FROM (SELECT jti FROM staged_revocations WHERE jti > ? ORDER BY jti LIMIT ?)').pluck();
+    const end = this.statement(`SELECT max(jti) FROM (SELECT jti FROM staged_revocations WHERE jti > ? ORDER BY jti ${limit(SQL_SLICE_ROWS)})`).pluck();
     const remove = this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete' AND jti > ? AND jti <= ?)");
     const insert = this.statement(
       "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' AND jti > ? AND jti <= ? ON CONFLICT DO NOTHING",
     );
     for (let after = ''; ; ) {
-      const last = end.get(after, SQL_SLICE_ROWS) as string | null;
+      const last = end.get(after) as string | null;
       if (last === null) return;
       remove.run(family, after, last);
       insert.run(family, revokedAt, after, last);

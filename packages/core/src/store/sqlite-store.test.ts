@@ -99,4 +99,31 @@ describe('SqliteStore file', () => {
     ]);
     expect(await store.transaction((tx) => tx.recordChanges([{ family: 'user-token', entity: 'revocation', ref: 'j2', op: 'put', expiresAt: null }], 7))).toBe(6);
   });
+
+  it('keeps the change log and the issued tokens when their checks are rewritten, and the checks still refuse what they refused', async () => {
+    path = join(dir, 'before-or-checks.db');
+    const raw = new BetterSqlite3(path);
+    const before = migrations.length - 1;
+    for (const migration of migrations.slice(0, before)) migration(raw);
+    raw.pragma(`user_version = ${before}`);
+    raw.prepare("INSERT INTO change_log (seq, version, family, entity, ref, op, expires_at) VALUES (7, 3, 'user-token', 'family', '', 'reload', NULL), (8, 4, 'zone-token', 'revocation', 'j', 'delete', 5)").run();
+    raw.prepare("INSERT INTO issued_tokens VALUES ('user-token', 'j1', 'user', 'jane', '[\"a\"]', '', '', 1, 2, 'admin', 'i1')").run();
+    raw.close();
+
+    const store = open();
+    expect(await store.read.changesAfter(0, 0, 10)).toEqual([
+      { seq: 7, version: 3, family: 'user-token', entity: 'family', ref: '', op: 'reload', expiresAt: null },
+      { seq: 8, version: 4, family: 'zone-token', entity: 'revocation', ref: 'j', op: 'delete', expiresAt: 5 },
+    ]);
+    expect(await store.read.listIssuedTokens({ family: 'user-token', limit: 10 })).toMatchObject([{ jti: 'j1', kind: 'user', name: 'jane', groups: ['a'] }]);
+    const indexes = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('change_log', 'issued_tokens') AND sql IS NOT NULL ORDER BY name").pluck().all();
+    expect(indexes).toEqual(['change_log_by_version', 'issued_tokens_by_expiry', 'issued_tokens_by_name']);
+    const insertChange = (entity: string, op: string) => () => store.db.prepare("INSERT INTO change_log (version, family, entity, ref, op) VALUES (9, 'f', ?, 'r', ?)").run(entity, op);
+    expect(insertChange('keys', 'put')).toThrow(/CHECK constraint failed/);
+    expect(insertChange('key', 'upsert')).toThrow(/CHECK constraint failed/);
+    expect(insertChange('key', 'put')).not.toThrow();
+    const insertIssued = (kind: string) => () => store.db.prepare("INSERT INTO issued_tokens VALUES ('f', ?, ?, 'n', '[]', '', '', 1, 2, 'b', 'i')").run(`j-${kind}`, kind);
+    expect(insertIssued('admin')).toThrow(/CHECK constraint failed/);
+    expect(insertIssued('dataplane')).not.toThrow();
+  });
 });

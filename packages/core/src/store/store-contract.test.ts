@@ -126,6 +126,18 @@ describe.each(kinds)('$name store', (kind) => {
     expect((await store.transaction((tx) => tx.revokedJtis('user-token'))).size).toBe(24_999);
   });
 
+  it('sets several meta keys in one call, a key given twice taking its last value, beside keys it leaves alone', async () => {
+    const { store, again } = await kind.fresh();
+    await store.transaction((tx) => tx.setMeta('kept', 'k'));
+    await store.transaction((tx) => tx.setMetas([['a', '1'], ['b', '2']]));
+    await store.transaction((tx) => tx.setMetas([['b', '3'], ['c', '4'], ['b', '5']]));
+    await store.transaction((tx) => tx.setMetas([]));
+    const other = await again();
+    for (const reader of [store, other]) {
+      expect(await Promise.all(['kept', 'a', 'b', 'c', 'd'].map((k) => reader.read.getMeta(k)))).toEqual(['k', '1', '5', '4', undefined]);
+    }
+  });
+
   it('reports whether a secret was created or replaced, and keeps meshes apart', async () => {
     const { store } = await kind.fresh();
     expect(await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'a', data: Buffer.from([0, 255]), updatedAt: 1 }))).toBe(true);

@@ -195,6 +195,8 @@ export interface StoreReads {
 /** A transaction: reads see its own writes. Holds the store's write lock until it ends. */
 export interface StoreTx extends StoreReads {
   setMeta(key: string, value: string): Promise<void>;
+  /** Several meta keys in one statement (a zone records where it stands with every batch). */
+  setMetas(entries: readonly (readonly [key: string, value: string])[]): Promise<void>;
   deleteMeta(key: string): Promise<void>;
 
   putKey(row: SigningKeyRow): Promise<void>;

@@ -49,12 +49,14 @@ export class SyncedState {
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */
   async recordApplied(tx: StoreTx, epoch: string, version: number, versionId: string, mode: SyncMode, now: number): Promise<void> {
-    await tx.setMeta(KEYS.epoch, epoch);
-    await tx.setMeta(KEYS.version, String(version));
-    await tx.setMeta(KEYS.versionId, versionId);
-    await tx.setMeta(KEYS.mode, mode);
-    await tx.setMeta(KEYS.contact, String(now));
-    await tx.setMeta(KEYS.syncedAt, String(now));
+    await tx.setMetas([
+      [KEYS.epoch, epoch],
+      [KEYS.version, String(version)],
+      [KEYS.versionId, versionId],
+      [KEYS.mode, mode],
+      [KEYS.contact, String(now)],
+      [KEYS.syncedAt, String(now)],
+    ]);
   }
 
   /** After the transaction committed: the in-memory view follows. */

@@ -54,6 +54,8 @@ export class ChangeFeed {
   private cursor: { version: number; seq: number };
   private running: Promise<void> | undefined;
   private again = false;
+  /** A writer began waiting while a read ran (see `untilApplied`). */
+  private waiterArrived = false;
   private stopped = false;
   private readonly events = new EventEmitter();
   private readonly waiters: { version: number; resolve: () => void }[] = [];
@@ -102,7 +104,11 @@ export class ChangeFeed {
       arm();
       this.waiters.push(waiter);
     });
-    void this.catchUp();
+    // A read under way may cover this version already: a commit's hint starts a read before its
+    // writer gets here. Whether to read once more is decided when that read ends, by whether the
+    // version is in memory then; asking now would read the log twice per write.
+    if (this.running) this.waiterArrived = true;
+    else void this.catchUp();
     return waiting;
   }
 
@@ -116,6 +122,7 @@ export class ChangeFeed {
     this.running = (async () => {
       do {
         this.again = false;
+        this.waiterArrived = false;
         try {
           await this.readLog();
         } catch (error) {
@@ -123,7 +130,7 @@ export class ChangeFeed {
           this.options.logger.warn({ err: error }, 'could not read the change log; memory keeps its state and retries');
           break;
         }
-      } while (this.again && !this.stopped);
+      } while ((this.again || (this.waiterArrived && this.waiters.some((w) => w.version > this.applied))) && !this.stopped);
     })().finally(() => (this.running = undefined));
     return this.running;
   }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { createAuthenticator } from '../authn/authenticator.js';
+import { answerHalfClosedClients } from '../http/half-closed-clients.js';
 import { parseLargeJsonOffLoop } from '../http/json-body-parser.js';
 import { MeshAuthError } from '../errors.js';
 import { anonymous } from '../authn/identity.js';
@@ -45,6 +46,7 @@ export function createApiApp(ctx: PlaneContext, options: ApiAppOptions = {}): Fa
   };
   if (options.https) serverOptions.https = options.https;
   const app = Fastify(serverOptions) as unknown as FastifyInstance;
+  answerHalfClosedClients(app);
   parseLargeJsonOffLoop(app);
 
   const authenticate = createAuthenticator({

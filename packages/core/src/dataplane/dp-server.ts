@@ -9,6 +9,7 @@ import { problemHandlers, type Problem } from '../api/problem.js';
 import { serverRefusalLog } from '../api/refusal-log.js';
 import { meshNamePattern } from '../api/validate.js';
 import { MAX_TOKEN_BYTES } from '../tokens/token-verifier.js';
+import { answerHalfClosedClients } from '../http/half-closed-clients.js';
 import { explainListenError } from '../plane/port-in-use.js';
 import { BootstrapRefusal, type BootstrapRefusalReason } from './bootstrap-refusal.js';
 import { verifyBootstrap, type BootstrapRequest } from './verify-bootstrap.js';
@@ -78,6 +79,7 @@ export function createDpServerApp(ctx: PlaneContext): FastifyInstance {
     return503OnClosing: true,
     forceCloseConnections: true,
   }) as unknown as FastifyInstance;
+  answerHalfClosedClients(app);
   const zone = ctx.zoneName ?? '';
   // Every refusal is counted; its log line is limited per client address, as on the API server.
   const refusalLog = serverRefusalLog(app, ctx);

@@ -230,22 +230,8 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
 
   /** Between two slices of a bulk write: the log is synced in the background, the event loop runs. */
   private async betweenSlices(): Promise<void> {
-    this.bulk = true;
     this.walFlusher?.kick();
     await yieldToLoop();
-  }
-
-  /** Whether this transaction has written in slices (see `beforeCommit`). */
-  private bulk = false;
-
-  /**
-   * Just before COMMIT: after a bulk write, the rest of the log is synced off the event loop, so the
-   * COMMIT's own sync finds next to nothing to write.
-   */
-  async beforeCommit(): Promise<void> {
-    if (!this.bulk) return;
-    this.bulk = false;
-    await this.walFlusher?.flushNow();
   }
 
   epochOrCreate(fresh: string): string {

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeshAuthError } from '../errors.js';
 import { migrations } from './sqlite-migrations.js';
 import { SqliteStore, storeError } from './sqlite-store.js';
+import { WalFlusher } from './wal-flusher.js';
 
 /** What only the SQLite store does: the file, its schema upgrades, its error words. The rest: store-contract.test.ts. */
 let dir: string;
@@ -51,6 +52,35 @@ describe('SqliteStore file', () => {
     expect(again.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     expect(again.db.pragma('page_size', { simple: true })).toBe(16384);
     expect((await again.read.getSecret('', 'kept'))?.data.toString()).toBe('x');
+  });
+
+  it('answers a write only once its log is synced to disk, and names a failed sync as a failed write', async () => {
+    const store = open();
+    // COMMIT leaves the sync to the store (off the event loop), which waits for it before answering.
+    expect(store.db.pragma('synchronous', { simple: true })).toBe(1);
+    let finish!: (error?: Error) => void;
+    const sync = vi.spyOn(WalFlusher.prototype, 'sync').mockImplementation(() => new Promise<void>((resolve, reject) => (finish = (error) => (error ? reject(error) : resolve()))));
+    const hinted = vi.fn();
+    store.onChangeHint(hinted);
+    let answered = false;
+    const write = store.transaction((tx) => tx.recordChanges([{ family: 'user-token', entity: 'revocation', ref: 'j1', op: 'put', expiresAt: null }], 1)).then((v) => ((answered = true), v));
+    await vi.waitFor(() => expect(sync).toHaveBeenCalledTimes(1));
+    // Committed (another reader of the file sees it), but neither answered nor hinted to memory yet.
+    expect(await store.read.version()).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answered).toBe(false);
+    expect(hinted).not.toHaveBeenCalled();
+    finish();
+    expect(await write).toBe(1);
+    expect(hinted).toHaveBeenCalledTimes(1);
+
+    const failing = store.transaction((tx) => tx.setMeta('k', 'v'));
+    await vi.waitFor(() => expect(sync).toHaveBeenCalledTimes(2));
+    finish(new Error('EIO: i/o error, fdatasync'));
+    await expect(failing).rejects.toMatchObject({ code: 'ERR_STORE_UNAVAILABLE', message: expect.stringContaining('could not be synced to disk (EIO: i/o error, fdatasync)') });
+    // The change is in the file all the same: memory is told of it.
+    expect(await store.read.getMeta('k')).toBe('v');
+    sync.mockRestore();
   });
 
   it('refuses a store written by a newer schema', async () => {

@@ -30,14 +30,21 @@ export class SqliteStore implements Store {
   private readonly namedLocks = new Map<string, AsyncMutex>();
   private readonly hints = new EventEmitter();
   private readonly checkpointer: SqliteCheckpointer | undefined;
+  /** Syncs the log before a write is answered (none for an in-memory database). */
+  private readonly flusher: WalFlusher | undefined;
 
   private constructor(db: Database, readerDb: Database, path: string) {
     this.db = db;
     this.readerDb = readerDb;
     this.location = path;
     this.read = new SqliteReads(readerDb);
-    this.writes = new SqliteWrites(db, path === ':memory:' ? undefined : new WalFlusher(path));
+    this.flusher = path === ':memory:' ? undefined : new WalFlusher(path);
+    this.writes = new SqliteWrites(db, this.flusher);
     this.epoch = this.writes.epochOrCreate(randomUUID());
+    // From here on, NORMAL: COMMIT writes the log without syncing it, and every write is answered
+    // only once `durable()` has synced it on the thread pool. A write the API acknowledged survives
+    // a power cut or SIGKILL as with FULL, and the event loop never waits on the disk.
+    db.pragma('synchronous = NORMAL');
     if (path !== ':memory:') {
       db.pragma('wal_autocheckpoint = 0');
       this.checkpointer = new SqliteCheckpointer(path);
@@ -55,7 +62,7 @@ export class SqliteStore implements Store {
       // import's B-tree work by about a quarter against the default 4 KiB.
       db.pragma('page_size = 16384');
       db.pragma('journal_mode = WAL');
-      // FULL: a write the API acknowledged survives a power cut or SIGKILL, not just a crash.
+      // What opening writes (migrations, the epoch) is synced by its own COMMIT; see the constructor.
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
@@ -75,7 +82,7 @@ export class SqliteStore implements Store {
   }
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    return this.writeLock.run(async () => {
+    const { result, recorded } = await this.writeLock.run(async () => {
       const before = this.writes.recorded;
       try {
         this.db.exec('BEGIN IMMEDIATE');
@@ -85,16 +92,35 @@ export class SqliteStore implements Store {
       let result: T;
       try {
         result = await fn(this.writes);
-        await this.writes.beforeCommit();
         this.db.exec('COMMIT');
       } catch (error) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         this.writes.recorded = before;
         throw storeError(error);
       }
-      if (this.writes.recorded !== before) this.hints.emit('hint');
-      return result;
+      return { result, recorded: this.writes.recorded !== before };
     });
+    // Outside the lock: the next write commits while this one's log is synced, and shares the sync after.
+    try {
+      await this.durable();
+    } finally {
+      // Memory follows the file, synced or not (a failed sync still left the change there).
+      if (recorded) this.hints.emit('hint');
+    }
+    return result;
+  }
+
+  /**
+   * Resolves once every commit so far is on disk. Memory is told of a commit only after that (the
+   * hint above), though another reader of the file may see it a moment before its writer is
+   * answered. A write whose sync fails is reported failed, never done.
+   */
+  private async durable(): Promise<void> {
+    try {
+      await this.flusher?.sync();
+    } catch (error) {
+      throw new MeshAuthError('ERR_STORE_UNAVAILABLE', `the change was written to ${this.location} but could not be synced to disk (${(error as Error).message}); it may not survive a power cut`, { cause: error });
+    }
   }
 
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -121,6 +147,7 @@ export class SqliteStore implements Store {
         throw storeError(error);
       }
     });
+    await this.durable();
   }
 
   async listZoneStatus(): Promise<ZoneStatusRow[]> {
@@ -135,6 +162,7 @@ export class SqliteStore implements Store {
         throw storeError(error);
       }
     });
+    await this.durable();
     return this.read.instancesSeenSince(since);
   }
 

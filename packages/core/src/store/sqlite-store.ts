@@ -111,9 +111,10 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Resolves once every commit so far is on disk. Memory is told of a commit only after that (the
-   * hint above), though another reader of the file may see it a moment before its writer is
-   * answered. A write whose sync fails is reported failed, never done.
+   * Resolves once every commit so far is on disk. A commit is hinted to memory only after that
+   * (above), but a read of the log or the file may meet a later commit whose sync is still under
+   * way: seen a moment before its writer is answered, never answered before it is on disk. A
+   * write whose sync fails is reported failed, never done.
    */
   private async durable(): Promise<void> {
     try {

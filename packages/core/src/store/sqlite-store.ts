@@ -173,6 +173,8 @@ export class SqliteStore implements Store {
       if (this.readerDb !== this.db && this.readerDb.open) this.readerDb.close();
       if (this.db.open) this.db.close();
     });
+    // After the last connection: SQLite has removed the log by then, so a late sync finds none to open.
+    await this.flusher?.close();
   }
 }
 

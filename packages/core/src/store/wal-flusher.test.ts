@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,9 +6,8 @@ import { WalFlusher } from './wal-flusher.js';
 
 /** A datasync that finishes when the test says, recording which path it synced. */
 function controlledDatasync() {
-  const calls: { path: string; finish: (error?: Error) => void }[] = [];
-  const datasync = (path: string) =>
-    new Promise<void>((resolve, reject) => calls.push({ path, finish: (error) => (error ? reject(error) : resolve()) }));
+  const calls: { finish: (error?: Error) => void }[] = [];
+  const datasync = () => new Promise<void>((resolve, reject) => calls.push({ finish: (error) => (error ? reject(error) : resolve()) }));
   return { calls, datasync };
 }
 const settled = async (promise: Promise<unknown>) => {
@@ -20,11 +19,11 @@ const settled = async (promise: Promise<unknown>) => {
 };
 
 describe('WalFlusher', () => {
-  it('syncs the log file, and a sync asked for while one runs waits for the next one, shared by every such call', async () => {
+  it('a sync asked for while one runs waits for the next one, shared by every such call', async () => {
     const { calls, datasync } = controlledDatasync();
     const flusher = new WalFlusher('/data/store.db', datasync);
     const first = flusher.sync();
-    expect(calls.map((c) => c.path)).toEqual(['/data/store.db-wal']);
+    expect(calls).toHaveLength(1);
     const later = [flusher.sync(), flusher.sync(), flusher.sync()];
     expect(calls).toHaveLength(1);
     calls[0]!.finish();
@@ -63,11 +62,19 @@ describe('WalFlusher', () => {
     await waiting;
   });
 
-  it('finds nothing to sync where there is no log file', async () => {
+  it('finds nothing to sync where there is no log file yet, then syncs the log once there is one, and lets it go on close', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'meshauth-wal-'));
     try {
-      const flusher = new WalFlusher(join(dir, 'absent.db'));
+      const path = join(dir, 'store.db');
+      const flusher = new WalFlusher(path);
       await expect(flusher.sync()).resolves.toBeUndefined();
+      writeFileSync(`${path}-wal`, 'frames');
+      await expect(flusher.sync()).resolves.toBeUndefined();
+      await expect(flusher.sync()).resolves.toBeUndefined();
+      await flusher.close();
+      // Closed: a sync opens the log again.
+      await expect(flusher.sync()).resolves.toBeUndefined();
+      await flusher.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

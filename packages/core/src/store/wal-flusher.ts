@@ -1,24 +1,35 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
-/** Syncs a file's data to disk (fdatasync), on libuv's thread pool. */
-export type Datasync = (path: string) => Promise<void>;
+/** Syncs the log's data to disk (fdatasync), on libuv's thread pool. */
+export type Datasync = () => Promise<void>;
 
-const datasyncFile: Datasync = async (path) => {
-  let file;
-  try {
-    file = await open(path, 'r+');
-  } catch (error) {
-    // No log: the last connection checkpointed it into the database file (and synced that) and
-    // removed it; nothing is waiting in it.
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
+/**
+ * The log, opened once and kept open: a sync is then one trip to the thread pool, not three
+ * (open, fdatasync, close), each queued behind the signatures an issuing plane keeps there. The
+ * file stays the same while the store is open: SQLite removes it only when its last connection
+ * closes, and reuses it from the start after a checkpoint.
+ */
+class OpenLog {
+  private handle: Promise<FileHandle | undefined> | undefined;
+
+  constructor(private readonly path: string) {}
+
+  readonly datasync: Datasync = async () => {
+    this.handle ??= open(this.path, 'r+').catch((error: NodeJS.ErrnoException) => {
+      this.handle = undefined;
+      // No log yet: nothing has been committed that is not in the database file already.
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    await (await this.handle)?.datasync();
+  };
+
+  async close(): Promise<void> {
+    const handle = this.handle;
+    this.handle = undefined;
+    await (await handle?.catch(() => undefined))?.close();
   }
-  try {
-    await file.datasync();
-  } finally {
-    await file.close();
-  }
-};
+}
 
 /**
  * Makes an SQLite write-ahead log durable off the event loop. The store runs SQLite with
@@ -34,14 +45,20 @@ const datasyncFile: Datasync = async (path) => {
 export class WalFlusher {
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
-  private readonly logPath: string;
+  private readonly log: OpenLog;
+  private readonly datasync: Datasync;
 
-  /** `databasePath`: the database file (its log is `<path>-wal`). */
-  constructor(
-    databasePath: string,
-    private readonly datasync: Datasync = datasyncFile,
-  ) {
-    this.logPath = `${databasePath}-wal`;
+  /** `databasePath`: the database file (its log is `<path>-wal`); `datasync` replaces the real one in tests. */
+  constructor(databasePath: string, datasync?: Datasync) {
+    this.log = new OpenLog(`${databasePath}-wal`);
+    this.datasync = datasync ?? this.log.datasync;
+  }
+
+  /** Waits for a sync under way, then lets the log go (the store is closing). */
+  async close(): Promise<void> {
+    await this.next?.catch(() => undefined);
+    await this.running?.catch(() => undefined);
+    await this.log.close();
   }
 
   /**
@@ -66,7 +83,7 @@ export class WalFlusher {
   }
 
   private start(): Promise<void> {
-    const flush: Promise<void> = this.datasync(this.logPath).finally(() => {
+    const flush: Promise<void> = this.datasync().finally(() => {
       if (this.running === flush) this.running = undefined;
     });
     this.running = flush;

@@ -77,7 +77,7 @@ export class WalFlusher {
     return this.next;
   }
 
-  /** Starts a sync unless one is under way; never waits for it, never throws (a failure reaches the next `sync()`). */
+  /** Starts a sync unless one is under way; never waits for it, never throws (a failing disk fails the next `sync()` too). */
   kick(): void {
     if (this.running === undefined) this.start().catch(() => undefined);
   }

@@ -24,12 +24,17 @@ function isLoopbackAddress(address: string): boolean {
   return plain === '::1';
 }
 
-/** Host header (or a request-target's authority) without port: `localhost`, `127.0.0.1`, `[::1]`. */
+/**
+ * Host header (or a request-target's authority), with an optional port: `localhost`, `127.0.0.1`,
+ * `[::1]`. Brackets hold an IPv6 address and nothing else (RFC 3986 §3.2.2): `[localhost]`,
+ * `localhost]` and `[127.0.0.1` are no host of this machine.
+ */
 function isLoopbackHost(host: string): boolean {
-  const match = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(host.trim().toLowerCase());
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::\d+)?$/.exec(host.trim().toLowerCase());
   if (!match) return false;
-  const name = match[1]!.replace(/^\[|\]$/g, '');
-  return name === 'localhost' || isLoopbackAddress(name);
+  const [, bracketed, name] = match;
+  if (bracketed !== undefined) return isIP(bracketed) === 6 && isLoopbackAddress(bracketed);
+  return name === 'localhost' || isLoopbackAddress(name!);
 }
 
 function hasProxyHeader(headers: RequestOrigin['headers']): boolean {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EncodedGlobalMessage, syncServiceForServer } from './encoded-message.js';
 import { syncProto } from './sync-proto.js';
 
@@ -10,6 +10,15 @@ describe('EncodedGlobalMessage', () => {
   it('builds the server\'s service definition once and hands out that one', () => {
     expect(syncServiceForServer()).toBe(syncServiceForServer());
     expect(syncServiceForServer().Sync).toBe(server);
+  });
+
+  it('builds it on the first call in a process, before any other has', async () => {
+    // A fresh copy of the module: the one imported above has built its definition already.
+    vi.resetModules();
+    const fresh = (await import('./encoded-message.js')).syncServiceForServer;
+    const first = fresh();
+    expect(first.Sync!.responseSerialize).toBeTypeOf('function');
+    expect(fresh()).toBe(first);
   });
 
   it('is written byte for byte, and the zone decodes what the message itself would have been', () => {

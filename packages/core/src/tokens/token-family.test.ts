@@ -7,6 +7,7 @@ import { createManualClock } from '../clock.js';
 import { MeshAuthError } from '../errors.js';
 import { createLogger } from '../observability/logger.js';
 import { SqliteStore } from '../store/sqlite-store.js';
+import { BULK_SLICE_ROWS } from '../yield-to-loop.js';
 import { importSigningKey, parseKeyPem } from './signing-key.js';
 import { BULK_CHANGE_ROWS, type FamilyChange, type SyncedBatch } from './token-family.js';
 import { TokenFamilies } from './token-families.js';
@@ -203,6 +204,17 @@ describe('TokenFamily writes', () => {
     await other.feed.catchUp();
     expect(other.user.family.revocations.has(many[0]!)).toBe(false);
     expect(other.user.family.revocations.has('extra')).toBe(true);
+  });
+
+  it('still logs one reload row for a replace of whole slices past the point where it stopped listing jtis', async () => {
+    // Four slices: the first two are listed (10,000 jtis), the third goes past BULK_CHANGE_ROWS and
+    // the fourth is only counted. A count that lost track of it would log nothing at all.
+    const user = families.user.family;
+    const many = Array.from({ length: 4 * BULK_SLICE_ROWS }, () => randomUUID());
+    await user.replaceRevocations(many);
+    expect(await changesSince(0)).toEqual([expect.objectContaining({ version: 1, entity: 'family', op: 'reload' })]);
+    expect(user.revocations.size).toBe(many.length);
+    expect(await store.read.countRevocations('user-token')).toBe(many.length);
   });
 
   it('logs a replace of exactly BULK_CHANGE_ROWS revocations a row each, so another replica applies it without reloading', async () => {
@@ -444,6 +456,26 @@ describe('TokenFamily, what each write records', () => {
     expect(heard).toEqual([1]);
   });
 
+  it('reloads every family from the store when its memory fell behind what the change log still holds', async () => {
+    const other = await openReplicaHeldStill();
+    const applied: { version: number; reloadedAll: boolean }[] = [];
+    other.feed.onApplied(({ version, reloadedAll }) => applied.push({ version, reloadedAll }));
+    await families.user.family.revoke('user-1');
+    await families.zone.family.revoke('zone-1');
+    await families.user.family.revoke('user-2');
+    // The leader's pruning, while the other replica was away: versions 1 and 2 are gone from the log.
+    await store.transaction((tx) => tx.pruneChangeLog(1));
+    await other.feed.catchUp();
+    expect(applied).toEqual([{ version: 3, reloadedAll: true }]);
+    expect([...other.user.family.revocations.values()].sort()).toEqual(['user-1', 'user-2']);
+    expect([...other.zone.family.revocations.values()]).toEqual(['zone-1']);
+    // Then on from the log as usual.
+    await families.zone.family.revoke('zone-2');
+    await other.feed.catchUp();
+    expect(applied.at(-1)).toEqual({ version: 4, reloadedAll: false });
+    expect(other.zone.family.revocations.has('zone-2')).toBe(true);
+  });
+
   it('caughtUp resolves once memory shows what another replica committed', async () => {
     const other = await openReplicaHeldStill();
     await families.user.family.revoke('elsewhere');
@@ -539,6 +571,18 @@ describe('serial history', () => {
       }
     });
   const removedRecord = async () => JSON.parse((await store.read.getMeta('removedSerials/user-token')) ?? 'null') as number[] | null;
+
+  it('counts the highest serial ever stored, even when a lower one is stored after it', async () => {
+    const user = families.user.family;
+    expect(user.store).toBe(store);
+    await user.putKeyPem(5, spareKeyPem);
+    await user.putKeyPem(2, otherKeyPem);
+    await user.deleteKey(5);
+    // 5 was used: the next keys are 6 and 7, never 3, 4 and then 5 again.
+    expect((await user.generateKey()).serial).toBe(6);
+    expect((await user.generateKey()).serial).toBe(7);
+    expect(refusals(await reopen(), [5])).toEqual(['ERR_TOKEN_KEY_ROTATED']);
+  });
 
   it('keeps the record of removed serials when later keys are stored', async () => {
     const user = families.user.family;

@@ -38,6 +38,49 @@ describe('UuidSet', () => {
     );
   });
 
+  it('finds, keeps single and deletes a key that sits in the table\'s first slot', () => {
+    // A new set has 16 slots: a key whose hash ends in four zero bits goes to slot 0.
+    let w0 = 0;
+    while ((UuidSet.hash(w0, 0, 0, 0) & 15) !== 0) w0++;
+    const set = new UuidSet(1);
+    expect(set.add(w0, 0, 0, 0)).toBe(true);
+    expect(set.add(w0, 0, 0, 0)).toBe(false);
+    expect(set.size).toBe(1);
+    expect(set.delete(w0, 0, 0, 0)).toBe(true);
+    expect(set.has(w0, 0, 0, 0)).toBe(false);
+    expect(set.size).toBe(0);
+  });
+
+  it('keeps keys apart that differ in one word only, whichever word it is', () => {
+    for (let word = 0; word < 4; word++) {
+      const set = new UuidSet();
+      const key = (i: number): [number, number, number, number] => {
+        const w: [number, number, number, number] = [0x01890000, 0x12345678, 0x70000000, 0x80000000];
+        w[word] = (w[word]! + i) >>> 0;
+        return w;
+      };
+      for (let i = 0; i < 2_000; i++) expect(set.add(...key(i))).toBe(true);
+      expect(set.size).toBe(2_000);
+      for (let i = 0; i < 2_000; i++) expect(set.has(...key(i))).toBe(true);
+      expect(set.has(...key(2_000))).toBe(false);
+    }
+  });
+
+  it('rebuilds at the same size when deleted slots fill it, and keeps finding what it holds', () => {
+    const set = new UuidSet(1);
+    set.add(7, 7, 7, 7);
+    // Each key added and deleted again leaves a deleted slot behind: 16 slots fill many times over.
+    for (let i = 0; i < 500; i++) {
+      set.add(i, 1, 2, 3);
+      set.delete(i, 1, 2, 3);
+    }
+    for (let i = 0; i < 8; i++) set.add(i, 9, 9, 9);
+    expect(set.size).toBe(9);
+    expect([...set.values()].sort()).toEqual([uuidFromWords(7, 7, 7, 7), ...Array.from({ length: 8 }, (_, i) => uuidFromWords(i, 9, 9, 9))].sort());
+    for (let i = 0; i < 500; i++) expect(set.has(i, 1, 2, 3)).toBe(false);
+    expect(set.has(7, 7, 7, 7)).toBe(true);
+  });
+
   it('keeps UUIDs that differ only in their leading timestamp (UUIDv7) apart', () => {
     const set = new UuidSet();
     for (let i = 0; i < 50_000; i++) set.add(0x01890000 + (i >>> 16), (i & 0xffff) << 16, 0x70000000, 0x80000000);

@@ -36,7 +36,8 @@ export default {
   // mutants are still cut off by timeoutMS below.
   dryRunTimeoutMinutes: 30,
   // Beyond the dry run's time per test: a mutant that loops forever is cut off after this long.
-  timeoutMS: 10_000,
+  // Each one also costs a restart of its vitest worker; the hash-probe loops make dozens.
+  timeoutMS: 5_000,
   tempDirName: '.stryker-tmp',
   cleanTempDir: true,
 };

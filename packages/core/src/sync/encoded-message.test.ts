@@ -15,10 +15,12 @@ describe('EncodedGlobalMessage', () => {
   it('builds it on the first call in a process, before any other has', async () => {
     // A fresh copy of the module: the one imported above has built its definition already.
     vi.resetModules();
-    const fresh = (await import('./encoded-message.js')).syncServiceForServer;
+    const { syncServiceForServer: fresh, EncodedGlobalMessage: FreshEncoded } = await import('./encoded-message.js');
     const first = fresh();
-    expect(first.Sync!.responseSerialize).toBeTypeOf('function');
     expect(fresh()).toBe(first);
+    const encoded = FreshEncoded.of(batch);
+    expect(first.Sync!.responseSerialize(encoded)).toBe(encoded.bytes);
+    expect(first.Sync!.responseSerialize({ heartbeat: { sentAtMs: 7 } })).toEqual(client.responseSerialize({ heartbeat: { sentAtMs: 7 } }));
   });
 
   it('is written byte for byte, and the zone decodes what the message itself would have been', () => {

@@ -427,6 +427,8 @@ describe('TokenFamily, what each write records', () => {
     expect(await user.deleteKey(7, async () => void also++)).toBe(false);
     expect(also).toBe(0);
     expect(await store.read.version()).toBe(1);
+    // Nor is 7 recorded as removed: a token naming it is from a key never held here.
+    expect(await store.read.getMeta('removedSerials/user-token')).toBe('[]');
     expect(await user.deleteKey(1, async () => void also++)).toBe(true);
     expect(also).toBe(1);
     expect((await changesSince(1)).map((r) => [r.entity, r.ref, r.op])).toEqual([['key', '1', 'delete']]);

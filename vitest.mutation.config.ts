@@ -6,8 +6,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * per mutant. Core's other unit tests (stores, replication, planes) reach the revocation set and
  * the token family too: with them each mutant there ran dozens of files, and a run got through
  * three quarters of the mutants in 50 minutes, then slowed to three a minute. Without them the
- * whole run takes about an hour here. A mutant only those tests would
- * catch counts as survived, so each score is a lower bound.
+ * whole run takes about an hour here. A mutant only those tests would catch counts as survived,
+ * so each score is a lower bound.
  */
 export default defineConfig({
   test: {

@@ -21,7 +21,9 @@ describe('UUID jtis', () => {
   it('leaves every other string alone: uppercase and mixed-case UUIDs stay strings, so jtis still compare as strings', () => {
     const jti = randomUUID();
     const bytes = new Uint8Array(16);
-    for (const other of [jti.toUpperCase(), `${jti.slice(0, 35)}A`, `{${jti}}`, jti.replaceAll('-', ''), `${jti.slice(0, 8)}_${jti.slice(9)}`, 'jti-1', '', `${jti.slice(0, 35)}\u0100`]) {
+    for (const other of [jti.toUpperCase(), `${jti.slice(0, 35)}A`, `{${jti}}`, jti.replaceAll('-', ''), `${jti.slice(0, 8)}_${jti.slice(9)}`, 'jti-1', '', `${jti.slice(0, 35)}\u0100`, `${jti.slice(0, 35)}\u0080`,
+      // A digit where a dash goes, at each of the four dashes: 36 characters, but no UUID's form.
+      ...[8, 13, 18, 23].map((at) => `${jti.slice(0, at)}a${jti.slice(at + 1)}`)]) {
       expect(isCanonicalUuid(other)).toBe(false);
       expect(writeUuid(other, bytes, 0)).toBe(false);
     }

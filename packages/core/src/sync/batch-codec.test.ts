@@ -73,7 +73,9 @@ describe('batch encoding and receiving', () => {
   });
 
   it('splits big batches into ordered chunks of at most 1 MiB that arrive as the same content, revocations staged in the store', async () => {
-    const big = bulkContent();
+    // A canonical UUID among the removed jtis travels packed (removed_uuid_jtis), and is staged as a delete too.
+    const removedUuid = randomUUID();
+    const big = { ...bulkContent(), removedJtis: ['gone', removedUuid] };
     const sent = wire(encodeBatch(header, big, 'public'));
     expect(sent.length).toBeGreaterThan(1);
     for (const s of sent) expect(s.bytes).toBeLessThanOrEqual(MAX_SYNC_MESSAGE_BYTES);
@@ -88,7 +90,7 @@ describe('batch encoding and receiving', () => {
     expect(received.keysPut.map((k) => [k.serial, k.origin, k.publicPem])).toEqual([[1, 'synced', publicPem]]);
     const rows = staged();
     expect(rows.filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(big.addedRevocations.map((r) => r.jti).sort());
-    expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti)).toEqual(['gone']);
+    expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti).sort()).toEqual(['gone', removedUuid].sort());
     expect(received.staged).toBe(true);
     expect(received.revocationsAdded).toEqual([]);
     // A staged snapshot also arrives as the set memory will hold: what was put, less what was removed.

@@ -64,7 +64,7 @@ async function importAndSync(cfg, result) {
   const body = JSON.stringify({ type: 'GlobalSecret', name: 'user-token-revocations', data: Buffer.from(jtis.join(',')).toString('base64') });
   progress('scale', `importing ${n} revocations (${round(body.length / 1e6, 1)} MB request)`);
   result.globalIdleStallMs = await idleMs(global.url, prober);
-  let probe = startStallProbe(global.url, prober);
+  let probe = await startStallProbe(global.url, prober);
   let t = now();
   await expectOk('PUT', `${global.url}/global-secrets/user-token-revocations`, { token: admin, body });
   result.importSeconds = round((now() - t) / 1000, 2);
@@ -80,12 +80,12 @@ async function importAndSync(cfg, result) {
   const proxy = await startCountingProxy(global.syncPort);
   const [{ zone, token }] = await issueZoneTokens(global.url, admin, ['zone-scale']);
   result.globalIdleStallMs = Math.max(result.globalIdleStallMs, await idleMs(global.url, prober));
-  probe = startStallProbe(global.url, prober);
+  probe = await startStallProbe(global.url, prober);
   t = now();
   // A long heartbeat keeps heartbeats out of the byte count of one delta.
   const zoneCp = await startSyncedZone({ address: `grpc://127.0.0.1:${proxy.port}`, zone, token, env: { MESHAUTH_MULTIZONE_ZONE_HEARTBEAT_INTERVAL: '60s' } });
   const readyAt = now();
-  const zoneProbe = startStallProbe(zoneCp.url, prober);
+  const zoneProbe = await startStallProbe(zoneCp.url, prober);
   const target = await globalVersionOf(zoneCp);
   await waitApplied(zoneCp, target, 600_000);
   const syncedAt = now();

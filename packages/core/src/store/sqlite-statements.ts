@@ -55,6 +55,9 @@ function randomVersionId(): string {
  */
 const ROW_BY_ROW = 4;
 
+/** Revocations counted per statement (a few milliseconds of index reads). */
+const COUNT_SLICE_ROWS = 50_000;
+
 /** Revocations are read in pages of this many rows (keyset pagination by jti). */
 const PAGE_ROWS = 10_000;
 
@@ -143,7 +146,18 @@ export class SqliteReads implements StoreReads {
   }
 
   async countRevocations(family: string): Promise<number> {
-    return this.statement('SELECT count(*) FROM revocations WHERE family = ?').pluck().get(family) as number;
+    // Range by range of keys, the event loop let through between them: one count(*) over a
+    // million rows held it for 70 ms. Inside a transaction (a replace counting what it left) the
+    // ranges see one state; outside, a commit between two ranges may or may not be counted.
+    const range = this.statement(`SELECT count(*), max(jti) FROM (SELECT jti FROM revocations WHERE family = ? AND jti > ? ORDER BY jti ${limit(COUNT_SLICE_ROWS)})`).raw();
+    let total = 0;
+    for (let after = ''; ; ) {
+      const [rows, last] = range.get(family, after) as [number, string | null];
+      total += rows;
+      if (rows < COUNT_SLICE_ROWS) return total;
+      after = last!;
+      await yieldToLoop();
+    }
   }
 
   async recentRevocations(family: string, limit: number): Promise<RevocationRow[]> {

@@ -157,3 +157,21 @@ describe('SqliteStore file', () => {
     expect(insertIssued('dataplane')).not.toThrow();
   });
 });
+
+describe('SqliteStore bulk reads', () => {
+  it('counts revocations range by range, each family apart: a whole range, one more, and many ranges', async () => {
+    const store = open();
+    const add = (family: string, from: number, to: number) =>
+      store.transaction((tx) => tx.addRevocations(family, Array.from({ length: to - from }, (_, i) => ({ jti: `j-${String(from + i).padStart(6, '0')}`, revokedAt: 1, expiresAt: null }))));
+    await add('zone-token', 0, 3);
+    await add('user-token', 0, 50_000);
+    expect(await store.read.countRevocations('user-token')).toBe(50_000);
+    await add('user-token', 50_000, 50_001);
+    expect(await store.read.countRevocations('user-token')).toBe(50_001);
+    await add('user-token', 50_001, 120_000);
+    expect(await store.read.countRevocations('user-token')).toBe(120_000);
+    expect(await store.transaction((tx) => tx.countRevocations('user-token'))).toBe(120_000);
+    expect(await store.read.countRevocations('zone-token')).toBe(3);
+    expect(await store.read.countRevocations('dataplane-token/default')).toBe(0);
+  });
+});

@@ -51,7 +51,7 @@ describe('batch encoding and receiving', () => {
   const content = (revocations: number, jti: () => string = randomUUID): SyncContent => ({
     keys: [{ serial: 1, publicPem, privatePem, createdAt: 1 }],
     removedKeySerials: [3],
-    addedRevocations: Array.from({ length: revocations }, (_, i) => ({ jti: jti(), expiresAt: i % 2 ? null : 2_000_000_000_000 })),
+    addedRevocations: Array.from({ length: revocations }, (_, i) => ({ jti: jti(), expiresAt: i % 2 ? null : 2_000_000_000_000 + i })),
     removedJtis: ['gone'],
   });
   /**
@@ -91,6 +91,10 @@ describe('batch encoding and receiving', () => {
     const rows = staged();
     expect(rows.filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(big.addedRevocations.map((r) => r.jti).sort());
     expect(rows.filter((r) => r.op === 'delete').map((r) => r.jti).sort()).toEqual(['gone', removedUuid].sort());
+    // Each jti keeps its own expiry, across the slices a chunk is staged in (every other one has one).
+    const byJti = (a: { jti: string }, b: { jti: string }) => (a.jti < b.jti ? -1 : 1);
+    const stagedPuts = store.db.prepare("SELECT jti, expires_at AS expiresAt FROM staged_revocations WHERE op = 'put'").all() as { jti: string; expiresAt: number | null }[];
+    expect(stagedPuts.sort(byJti)).toEqual([...big.addedRevocations].sort(byJti));
     expect(received.staged).toBe(true);
     expect(received.revocationsAdded).toEqual([]);
     // A staged snapshot also arrives as the set memory will hold: what was put, less what was removed.

@@ -91,52 +91,86 @@ export class BatchReceiver {
     const version = batch.header.toVersion;
     for (const key of chunk.keys) batch.keysPut.push(decodeKey(key, mode === 'private', version));
     batch.keysDeleted.push(...chunk.removedKeySerials);
-    const rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[] = [];
-    const packedExpiries = chunk.addedUuidExpiresAtMs ?? [];
-    const added = packedUuids(chunk.addedUuidJtis, version, 'added_uuid_jtis');
-    if (packedExpiries.length !== 0 && packedExpiries.length !== added.length) {
-      throw new SyncBatchError(`batch ${version}: ${packedExpiries.length} expiry times for ${added.length} packed jtis`);
-    }
-    for (let i = 0; i < added.length; i++) {
-      const ms = packedExpiries[i] ?? 0;
-      rows.push({ jti: added[i]!, op: 'put', expiresAt: ms > 0 ? ms : null });
-    }
-    for (const r of chunk.addedRevocations) {
-      checkJti(r.jti, version);
-      rows.push({ jti: r.jti, op: 'put', expiresAt: r.expiresAtMs > 0 ? r.expiresAtMs : null });
-    }
-    for (const jti of packedUuids(chunk.removedUuidJtis, version, 'removed_uuid_jtis')) rows.push({ jti, op: 'delete', expiresAt: null });
-    for (const jti of chunk.removedJtis) {
-      checkJti(jti, version);
-      rows.push({ jti, op: 'delete', expiresAt: null });
-    }
+    const slices = revocationSlices(chunk, version);
     if (!batch.staged) {
-      for (const row of rows) {
-        if (row.op === 'put') batch.revocationsAdded.push({ jti: row.jti, expiresAt: row.expiresAt });
-        else batch.revocationsDeleted.push(row.jti);
-      }
-    } else if (rows.length > 0) {
-      const after = batch.revocationsAfter;
-      for (const row of after ? rows : []) {
-        if (row.op === 'put') after!.add(row.jti);
-        else after!.delete(row.jti);
-      }
-      // In slices with the event loop let through between them: requests keep being answered.
-      await this.store.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += BULK_SLICE_ROWS) {
-          await tx.stageRevocations(rows.slice(i, i + BULK_SLICE_ROWS));
-          await yieldToLoop();
+      for (const rows of slices) {
+        for (const row of rows) {
+          if (row.op === 'put') batch.revocationsAdded.push({ jti: row.jti, expiresAt: row.expiresAt });
+          else batch.revocationsDeleted.push(row.jti);
         }
-      });
+      }
+      return;
     }
+    if (!hasRevocations(chunk)) return;
+    const after = batch.revocationsAfter;
+    // Slice by slice (a chunk holds up to 65,000 jtis), with the event loop let through between
+    // them: requests keep being answered. A jti that does not check out throws, and the staging
+    // of this chunk is rolled back with it (the batch fails as a whole anyway).
+    await this.store.transaction(async (tx) => {
+      for (const rows of slices) {
+        if (after) {
+          for (const row of rows) {
+            if (row.op === 'put') after.add(row.jti);
+            else after.delete(row.jti);
+          }
+        }
+        await tx.stageRevocations(rows);
+        await yieldToLoop();
+      }
+    });
   }
 }
 
-/** The jtis of a packed field (16 bytes each); a field that is not a whole number of them fails the batch. */
-function packedUuids(bytes: Buffer | undefined, version: number, field: string): string[] {
-  if (!bytes || bytes.length === 0) return [];
+const hasRevocations = (chunk: Batch__Output) =>
+  (chunk.addedUuidJtis?.length ?? 0) + (chunk.removedUuidJtis?.length ?? 0) + chunk.addedRevocations.length + chunk.removedJtis.length > 0;
+
+type RevocationRow = { jti: string; op: 'put' | 'delete'; expiresAt: number | null };
+
+/**
+ * A chunk's revocations in the order they apply (a jti listed twice keeps its last operation):
+ * packed additions, other additions, packed removals, other removals, `BULK_SLICE_ROWS` at a time.
+ * The packed fields' sizes are checked before the first slice; each jti as its slice is read.
+ */
+function revocationSlices(chunk: Batch__Output, version: number): Iterable<RevocationRow[]> {
+  const added = packedField(chunk.addedUuidJtis, version, 'added_uuid_jtis');
+  const removed = packedField(chunk.removedUuidJtis, version, 'removed_uuid_jtis');
+  const expiries = chunk.addedUuidExpiresAtMs ?? [];
+  const addedCount = added.length / UUID_BYTES;
+  if (expiries.length !== 0 && expiries.length !== addedCount) {
+    throw new SyncBatchError(`batch ${version}: ${expiries.length} expiry times for ${addedCount} packed jtis`);
+  }
+  return (function* () {
+    const step = BULK_SLICE_ROWS * UUID_BYTES;
+    for (let at = 0; at < added.length; at += step) {
+      const first = at / UUID_BYTES;
+      yield readUuids(added.subarray(at, at + step)).map((jti, i) => {
+        const ms = expiries[first + i] ?? 0;
+        return { jti, op: 'put' as const, expiresAt: ms > 0 ? ms : null };
+      });
+    }
+    for (let i = 0; i < chunk.addedRevocations.length; i += BULK_SLICE_ROWS) {
+      yield chunk.addedRevocations.slice(i, i + BULK_SLICE_ROWS).map((r) => {
+        checkJti(r.jti, version);
+        return { jti: r.jti, op: 'put' as const, expiresAt: r.expiresAtMs > 0 ? r.expiresAtMs : null };
+      });
+    }
+    for (let at = 0; at < removed.length; at += step) {
+      yield readUuids(removed.subarray(at, at + step)).map((jti) => ({ jti, op: 'delete' as const, expiresAt: null }));
+    }
+    for (let i = 0; i < chunk.removedJtis.length; i += BULK_SLICE_ROWS) {
+      yield chunk.removedJtis.slice(i, i + BULK_SLICE_ROWS).map((jti) => {
+        checkJti(jti, version);
+        return { jti, op: 'delete' as const, expiresAt: null };
+      });
+    }
+  })();
+}
+
+/** A packed field (16 bytes per jti); one that is not a whole number of them fails the batch. */
+function packedField(bytes: Buffer | undefined, version: number, field: string): Buffer {
+  if (!bytes || bytes.length === 0) return Buffer.alloc(0);
   if (bytes.length % UUID_BYTES !== 0) throw new SyncBatchError(`batch ${version}: ${field} holds ${bytes.length} bytes, not a whole number of ${UUID_BYTES}-byte UUIDs`);
-  return readUuids(bytes);
+  return bytes;
 }
 
 const protoKind = (batch: ReceivedBatch) => (batch.header.kind === 'snapshot' ? 'KIND_SNAPSHOT' : 'KIND_DELTA');

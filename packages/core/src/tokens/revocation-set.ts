@@ -95,10 +95,19 @@ export class RevocationSet {
    * Every id held in ascending string order (UTF-16 code units, as `<` compares): a bulk write
    * in this order appends to the store's indexes instead of scattering over them.
    */
-  *sortedValues(): IterableIterator<string> {
+  sortedValues(): IterableIterator<string> {
+    return this.mergedWithOthers(this.uuids.sortedValues());
+  }
+
+  /** The same, with `pause` awaited while the sort is prepared (see `UuidSet.sortedValuesInSlices`). */
+  async sortedValuesInSlices(pause: () => Promise<void>): Promise<IterableIterator<string>> {
+    return this.mergedWithOthers(await this.uuids.sortedValuesInSlices(pause));
+  }
+
+  private *mergedWithOthers(uuids: IterableIterator<string>): IterableIterator<string> {
     const others = [...this.others].sort();
     let o = 0;
-    for (const uuid of this.uuids.sortedValues()) {
+    for (const uuid of uuids) {
       while (o < others.length && others[o]! < uuid) yield others[o++]!;
       yield uuid;
     }

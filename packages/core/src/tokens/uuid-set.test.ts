@@ -105,4 +105,20 @@ describe('UuidSet', () => {
     expect(sorted.slice(0, 2)).toEqual(['00000000-0000-0000-0000-000000000000', '00000000-0000-0000-0000-000000000001']);
     expect(sorted.slice(2)).toEqual([...new Set(jtis)].sort());
   });
+
+  it('prepares the same order in slices, pausing between ranges of a big table', async () => {
+    const set = new UuidSet();
+    const words = new Uint32Array(4);
+    for (let i = 0; i < 300_000; i++) {
+      crypto.getRandomValues(words);
+      set.add(words[0]!, words[1]!, words[2]!, words[3]!);
+    }
+    let pauses = 0;
+    const sliced = [...(await set.sortedValuesInSlices(async () => void pauses++))];
+    expect(pauses).toBeGreaterThan(1);
+    expect(sliced).toEqual([...set.sortedValues()]);
+    expect(sliced).toHaveLength(set.size);
+    expect(sliced.every((jti, i) => i === 0 || sliced[i - 1]! < jti)).toBe(true);
+  });
 });
+

@@ -110,7 +110,7 @@ async function syncClients(cfg, count, { perProcess = cfg.zonesPerProcess, sampl
     const listed = JSON.parse((await expectOk('GET', `${global.url}/zones`, { token: admin })).text).items;
     const connected = listed.filter((z) => z.connected).length;
     if (connected !== count) throw new Error(`global lists ${connected} connected zones, expected ${count}`);
-    progress('propagation', `${count} sync clients in ${swarm.workers.length} processes connected and synced in ${round((syncedAt - dialedAt) / 1000, 2)} s`);
+    progress('propagation', `${count} sync clients in ${swarm.workers.length} processes connected and synced in ${round((syncedAt - dialedAt) / 1000, 2)} s (${swarm.redials} redials)`);
     const watch = async (jti, token) => {
       const { refused } = await swarm.watch(jti, token);
       return () => refused;
@@ -123,6 +123,8 @@ async function syncClients(cfg, count, { perProcess = cfg.zonesPerProcess, sampl
       kind: 'zone sync clients',
       processes: swarm.workers.length,
       connectSeconds: round((syncedAt - dialedAt) / 1000, 2),
+      // Streams the zones dialed again before their first sync (a lost connection, an unanswered hello).
+      connectRedials: swarm.redials,
       connectCpuSeconds: { global: round((afterConnect.global - beforeConnect.global) / 1000, 2), zones: round((afterConnect.zones - beforeConnect.zones) / 1000, 2) },
       // Includes issuing each victim token and checking every zone accepts it before its revocation (outside the timing).
       cpuMsPerRevocation: { global: round((afterRevocations.global - afterConnect.global) / samples, 1), zones: round((afterRevocations.zones - afterConnect.zones) / samples, 1) },

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,4 +81,13 @@ describe(`${ZONES} sync clients in one process`, () => {
     expect(logged('sync: encoded snapshot')).toBe(1);
     expect(zones.map((z) => z.client.status().state)).toEqual(Array(ZONES).fill('connected'));
   });
+
+  it("listens on the sync port with an accept queue for a reconnect storm, not Node's default 511", () => {
+    // `ss` shows a listening socket's accept-queue limit as its Send-Q: what was asked, capped by net.core.somaxconn.
+    const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+    const [line] = execFileSync('ss', ['-ltnH', `sport = :${global.syncPort}`], { encoding: 'utf8' }).trim().split('\n');
+    const backlog = Number(line!.trim().split(/\s+/)[2]);
+    expect(backlog).toBe(Math.min(somaxconn, 16_384));
+  });
 });
+

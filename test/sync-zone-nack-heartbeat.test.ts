@@ -108,14 +108,25 @@ describe('a zone facing a batch it cannot apply, and a silent stream', () => {
 
   it('re-establishes a stream that stays open but delivers nothing', async () => {
     const before = fake.streams();
-    // From now on the fake global keeps streams open and says nothing at all: the zone must
-    // notice the silence (3 × 300 ms) and redial, again and again.
+    // From now on the fake global welcomes each stream and then says nothing at all: the zone
+    // must notice the silence (3 × 300 ms) and redial, again and again.
     echoHeartbeats = false;
-    behaviour.current = () => {};
+    behaviour.current = (call) => call.write({ welcome: { effectiveMode: 'SYNC_MODE_PUBLIC', epoch: 'fake-epoch', version: 1 } });
     await waitFor('the zone to redial', () => fake.streams() >= before + 2, 20_000);
     const status = await syncStatus(zone);
     expect(status.lastError).toMatch(/no message from global/);
     // Nothing was deleted because streams dropped.
+    expect((await http('GET', `${zone.url}/who-am-i`, { token })).json.name).toBe('alice');
+  });
+
+  it('waits longer for the answer to its hello (12 heartbeat intervals) than for the next message of a stream under way, then redials', async () => {
+    const before = fake.streams();
+    // A global that never answers the hello (busy welcoming thousands of zones, or stuck).
+    behaviour.current = () => {};
+    await waitFor('the zone to redial', () => fake.streams() >= before + 2, 30_000);
+    const status = await syncStatus(zone);
+    const waited = Number(/global has not answered this zone's hello for (\d+) ms/.exec(status.lastError)?.[1]);
+    expect(waited).toBeGreaterThan(12 * 300);
     expect((await http('GET', `${zone.url}/who-am-i`, { token })).json.name).toBe('alice');
   });
 });

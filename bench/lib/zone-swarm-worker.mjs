@@ -107,7 +107,7 @@ process.on('message', async (message) => {
       case 'connect':
         return process.send({ type: 'connecting', at: connectZones() });
       case 'wait-synced':
-        return process.send({ type: 'synced', at: await waitSynced(message.version, message.timeoutMs) });
+        return process.send({ type: 'synced', at: await waitSynced(message.version, message.timeoutMs), redials: zones.reduce((sum, z) => sum + z.client.status().reconnects, 0) });
       case 'accepts': {
         // Every zone must accept the token before its revocation is timed.
         for (const z of zones) z.user.verifier.verify(message.token);

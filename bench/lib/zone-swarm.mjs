@@ -85,9 +85,12 @@ function swarmOf(workers) {
       const replies = await Promise.all(workers.map((w) => w.ask({ type: 'connect' }, 'connecting')));
       return Math.min(...replies.map((r) => r.at));
     },
-    /** Resolves with the time the last zone reached `version`. */
+    /** Dials after a zone's first, every zone together, as of the last `waitSynced`. */
+    redials: 0,
+    /** Resolves with the time the last zone reached `version`; counts the redials meanwhile. */
     async waitSynced(version, timeoutMs = 300_000) {
       const replies = await Promise.all(workers.map((w) => w.ask({ type: 'wait-synced', version, timeoutMs }, 'synced')));
+      this.redials = replies.reduce((sum, r) => sum + r.redials, 0);
       return Math.max(...replies.map((r) => r.at));
     },
     async accepts(token) {

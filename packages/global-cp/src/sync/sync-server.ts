@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
 import { MeshAuthError, explainListenError, listenOn, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
 import { syncServerCredentials } from './sync-server-credentials.js';
@@ -74,23 +74,25 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     logger.warn('sync allows private keys over plain gRPC: signing keys and zone tokens cross the network unencrypted; set multizone.global.tlsCertFile/tlsKeyFile (grpcs://) outside a trusted network');
   }
   const credentials = syncServerCredentials(options.tls);
-  const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   const stopBackground = () => {
     unsubscribe();
     unsubscribeZoneTokens();
   };
+  // Our own listener, its connections handed to grpc-js: bindAsync listens with Node's default
+  // accept queue of 511, and when global restarts every zone redials at once. With 10,000 zones
+  // the queue overflowed, the kernel reset connections, and their redials made the storm longer.
+  let injector: ReturnType<Server['createConnectionInjector']> | undefined;
   let port: number;
+  const listener = createServer((socket) => injector!.injectConnection(socket));
   try {
-    // grpc-js logs its own line for a port in use; finding it first leaves one line, ours.
-    if (options.port !== 0) await listenOn(options.port, 'multizone.global.syncPort', () => probePort(options.host, options.port));
-    port = await new Promise<number>((resolve, reject) => server.bindAsync(address, credentials, (error, bound) => (error ? reject(error) : resolve(bound))));
+    injector = server.createConnectionInjector(credentials);
+    port = await listenOn(options.port, 'multizone.global.syncPort', () => listen(listener, options.host, options.port));
   } catch (error) {
     stopBackground();
+    injector?.destroy();
     await registry.stop();
-    if ((error as Error).message.startsWith('invalid configuration:')) throw error;
-    const explained = explainListenError(error, options.port, 'multizone.global.syncPort');
-    if (explained !== error) throw explained;
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${address}: ${(error as Error).message}`);
+    if (error instanceof MeshAuthError) throw error;
+    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
 
   return {
@@ -98,6 +100,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     registry,
     async close() {
       stopBackground();
+      listener.close();
       sessions.closeAll('global control plane is stopping');
       await new Promise<void>((resolve) => {
         const force = setTimeout(() => {
@@ -114,11 +117,19 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
   };
 }
 
-/** Binds and releases host:port with node's own listener: rejects with EADDRINUSE when it is taken. */
-function probePort(host: string, port: number): Promise<void> {
+/**
+ * Pending connections the sync port's accept queue holds (the kernel caps it at
+ * net.core.somaxconn, 4096 on most current Linux).
+ */
+export const SYNC_ACCEPT_BACKLOG = 16_384;
+
+/** Listens on host:port (0: any free port); resolves with the port, rejects with the listen error (EADDRINUSE and the like). */
+function listen(listener: NetServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+    listener.once('error', reject);
+    listener.listen({ host, port, backlog: SYNC_ACCEPT_BACKLOG, exclusive: true }, () => {
+      listener.off('error', reject);
+      resolve((listener.address() as AddressInfo).port);
+    });
   });
 }

@@ -15,6 +15,15 @@ import type { BatchApplier } from './batch-applier.js';
 import { BatchProgress } from './batch-progress.js';
 import type { SyncedState } from './synced-state.js';
 
+/**
+ * Heartbeat intervals a zone waits for global to answer its hello (60 s by default), where a
+ * stream global already answered is given up after 3 silent ones. When global restarts, every
+ * zone redials at once and global welcomes them one after another: 10,000 zones took it longer
+ * than 15 s, and the zones that gave up redialed into the same queue, so the storm fed itself
+ * (a tenth of them redialed at 5,000 zones; none do with this wait).
+ */
+const HELLO_ANSWER_INTERVALS = 12;
+
 export interface SyncStreamOptions {
   client: GlobalSyncClient;
   token: string;
@@ -49,6 +58,7 @@ export class SyncStream {
   private lastHeardAt: number;
   private effectiveMode: SyncMode = 'off';
   private over = false;
+  private welcomed = false;
   /** Messages are handled one after another: applying a batch awaits the store. */
   private handling: Promise<void> = Promise.resolve();
 
@@ -85,7 +95,8 @@ export class SyncStream {
     });
     this.heartbeat = setInterval(() => {
       const silentFor = clock.now() - this.lastHeardAt;
-      if (silentFor > 3 * options.heartbeatIntervalMs) return this.end(`no message from global for ${silentFor} ms; re-establishing the stream`);
+      const limit = (this.welcomed ? 3 : HELLO_ANSWER_INTERVALS) * options.heartbeatIntervalMs;
+      if (silentFor > limit) return this.end(this.welcomed ? `no message from global for ${silentFor} ms; re-establishing the stream` : `global has not answered this zone's hello for ${silentFor} ms; dialing again`);
       this.send({ heartbeat: { sentAtMs: clock.now() } });
     }, options.heartbeatIntervalMs);
   }
@@ -119,6 +130,7 @@ export class SyncStream {
     if (this.over) return;
     this.options.state.contact(this.options.clock.now(), this.options.heartbeatIntervalMs);
     if (message.message === 'welcome') {
+      this.welcomed = true;
       this.effectiveMode = fromProtoMode(message.welcome!.effectiveMode);
       this.events.welcomed(this.effectiveMode, message.welcome!.version);
     } else if (message.message === 'batch') {

@@ -9,7 +9,7 @@
  *                              figures are then meaningless
  * BENCH_QUICK=1 shrinks every size for a smoke run; see lib/config.mjs for each size's env name.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -71,6 +71,10 @@ const results = {
 };
 let failed = false;
 const runOne = async ({ file, key }) => {
+  // What the last benchmark wrote (a million-row store, 10,000 zones' files) is flushed to disk
+  // first: left to the kernel's writeback, it can land in the middle of the next benchmark's
+  // fsyncs (the PostgreSQL revoke p99, last in the suite, was 17 ms run alone and 32 ms in a full run).
+  execFileSync('sync');
   const t = performance.now();
   process.stderr.write(`\n== ${file}\n`);
   results[key] = await runBenchmark(file);

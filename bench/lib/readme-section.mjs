@@ -59,15 +59,19 @@ How to read it:
 - 10,000 zones connecting: the zones are prepared first (stores, families), then all dial at
   once; the figure runs from the first dial until the last zone has applied its first sync
   (its snapshot carries global's key), after which global's \`GET /zones\` lists every one
-  connected. Global's file-descriptor limit is raised for it (\`ulimit -n\` in a \`sh\` wrapper,
+  connected; \`connectRedials\` counts the streams zones dialed again meanwhile (a reset
+  connection, a hello global had not answered in time). Global's file-descriptor limit is raised for it (\`ulimit -n\` in a \`sh\` wrapper,
   up to the hard limit). The global RSS figure at 10,000 streams is measured the same way, after
   a few idle seconds.
 - Scale: revocations are imported with one \`PUT /global-secrets/user-token-revocations\` (the
   docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global. Both RSS
   figures are read 2 s after the work is done (global after the import, the zone after applying
   the snapshot), once its transient garbage is collected; global's peak (VmHWM) is beside. The
-  stall figures are the longest of \`GET /who-am-i\` calls made one after another meanwhile, so on
-  a loaded machine they include waiting for a CPU.${m.note ? `\n- This run: ${m.note}` : ''}
+  stall figures are the longest of \`GET /who-am-i\` calls made one after another meanwhile, from
+  a worker thread of the benchmark (its main thread blocks while it encodes the 49 MB import
+  body, and that wait is not the plane's), so on a loaded machine they include waiting for a CPU.
+- Before each benchmark the runner calls \`sync\`, so the previous one's writes are on disk and
+  not in the way of the next one's fsyncs.${m.note ? `\n- This run: ${m.note}` : ''}
 - Sizes can be changed by environment variables (see \`bench/lib/config.mjs\`); \`BENCH_QUICK=1\`
   runs a smoke-sized suite in well under a minute.
 `;

@@ -4,7 +4,7 @@ import { startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
 import { readAdminToken } from '../../support/http.js';
 import { recordLost } from '../support/ledger.js';
 import { rawRequest } from '../support/raw-http.js';
-import { readStore } from '../support/store-snapshot.js';
+import { openStoreReadOnly, readStore } from '../support/store-snapshot.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
 
 /**
@@ -42,6 +42,13 @@ describe.skipIf(!canMountTmpfs())('disk full under a running global', () => {
     }
     const beforeFull = readStore(storePath);
 
+    // A reader holding a snapshot keeps SQLite from starting the WAL over: every write must then
+    // append to it. Without it, whether the big write below fits depends on whether a checkpoint
+    // emptied the WAL just before, and on how large the WAL had grown (a loaded machine's CI run
+    // once found room in it).
+    const pinned = openStoreReadOnly(storePath);
+    pinned.exec('BEGIN');
+    pinned.prepare('SELECT count(*) FROM secrets').get();
     disk.fill();
     // A write that needs fresh pages cannot reuse WAL frames: it must fail, clearly, and change nothing.
     const big = await put('while-full', 512 * 1024);
@@ -70,6 +77,8 @@ describe.skipIf(!canMountTmpfs())('disk full under a running global', () => {
     expect(global.process.exitCode).toBeNull();
 
     disk.free();
+    pinned.exec('COMMIT');
+    pinned.close();
     expect((await put('after-free', 512 * 1024)).status).toBe(201);
     acked.secrets.push('after-free');
 

@@ -6,6 +6,7 @@ import { repoRoot } from '../../support/daemon.js';
 interface ReadOnlyDb {
   prepare(sql: string): { all(...params: unknown[]): unknown[]; get(...params: unknown[]): unknown; pluck(): { get(...params: unknown[]): unknown } };
   pragma(sql: string, options?: { simple: boolean }): unknown;
+  exec(sql: string): unknown;
   backup(destination: string): Promise<unknown>;
   close(): void;
 }

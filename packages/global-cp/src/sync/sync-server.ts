@@ -1,6 +1,6 @@
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
 import { Server, type ServerDuplexStream } from '@grpc/grpc-js';
-import { MeshAuthError, explainListenError, listenOn, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
+import { MeshAuthError, listenOn, syncServiceForServer, MAX_SYNC_MESSAGE_BYTES, type OutgoingGlobalMessage, type PlaneContext, type SyncMode, type ZoneMessage__Output } from '@meshauth/core';
 import { syncServerCredentials } from './sync-server-credentials.js';
 import { authenticateZone } from './zone-authentication.js';
 import { ZoneRegistry } from './zone-registry.js';
@@ -78,8 +78,9 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     unsubscribe();
     unsubscribeZoneTokens();
   };
+  const address = options.host.includes(':') ? `[${options.host}]:${options.port}` : `${options.host}:${options.port}`;
   // Our own listener, its connections handed to grpc-js: bindAsync listens with Node's default
-  // accept queue of 511, and when global restarts every zone redials at once. With 10,000 zones
+  // accept queue of 511, and when global restarts every zone redials at once. With 5,000 zones
   // the queue overflowed, the kernel reset connections, and their redials made the storm longer.
   let injector: ReturnType<Server['createConnectionInjector']> | undefined;
   let port: number;
@@ -92,7 +93,7 @@ export async function startSyncServer(options: SyncServerOptions): Promise<SyncS
     injector?.destroy();
     await registry.stop();
     if (error instanceof MeshAuthError) throw error;
-    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${options.host}:${options.port}: ${(error as Error).message}`);
+    throw new MeshAuthError('ERR_INVALID_CONFIG', `cannot serve the sync port on ${address}: ${(error as Error).message}`);
   }
 
   return {

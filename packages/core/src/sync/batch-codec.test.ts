@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Batch__Output } from '../gen/meshauth/v1/Batch.js';
+import type { Batch, Batch__Output } from '../gen/meshauth/v1/Batch.js';
 import { generateRsaPrivateKeyPem, parseKeyPem } from '../tokens/signing-key.js';
 import type { SyncMode } from '../config/defaults.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { BatchReceiver, SyncBatchError, type ReceivedBatch } from './batch-receiver.js';
-import { encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './batch-encoder.js';
+import { BatchEncoder, encodeBatch, MAX_SYNC_MESSAGE_BYTES } from './batch-encoder.js';
 import type { BatchHeader, SyncContent } from './sync-content.js';
 import { syncProto } from './sync-proto.js';
 
@@ -105,6 +105,19 @@ describe('batch encoding and receiving', () => {
     expect(staged().filter((r) => r.op === 'put').map((r) => r.jti).sort()).toEqual(next.addedRevocations.map((r) => r.jti).sort());
     expect(delta.staged).toBe(true);
     expect(delta.revocationsAfter).toBeUndefined();
+  });
+
+  it('says a snapshot’s revocation count on its first chunk only; a zone takes any count, a wrong or huge one too', async () => {
+    const big = bulkContent();
+    const sent = wire(encodeBatch({ ...header, revocationsTotal: big.addedRevocations.length }, big, 'public'));
+    expect(sent.map((s) => s.batch.revocationsTotal)).toEqual(sent.map((_, i) => (i === 0 ? big.addedRevocations.length : 0)));
+    for (const said of [3, Number.MAX_SAFE_INTEGER]) {
+      sent[0]!.batch.revocationsTotal = said;
+      const received = await receive(receiver, sent, 'public');
+      expect(received.error).toBeUndefined();
+      expect(received.revocationsAfter!.size).toBe(big.addedRevocations.length);
+      expect([...received.revocationsAfter!.sortedValues()]).toEqual(big.addedRevocations.map((r) => r.jti).sort());
+    }
   });
 
   it('keeps a one-chunk batch (every live change) in memory, staging nothing', async () => {
@@ -364,6 +377,21 @@ describe('encodeBatch chunk sizes', () => {
       [[2], []],
       [[], ['x']],
     ]);
+  });
+
+  it('hands over the chunks sealed so far while the batch is still fed, none of them the last, and the same chunks in all', () => {
+    const content: SyncContent = { keys: [], removedKeySerials: [], addedRevocations: jtis(400, 64).map((jti) => ({ jti, expiresAt: null })), removedJtis: [] };
+    const encoder = new BatchEncoder(header('e', ''), 'public', 4_096);
+    const drained: Batch[][] = [];
+    for (const [i, r] of content.addedRevocations.entries()) {
+      encoder.addRevocation(r);
+      if (i % 50 === 49) drained.push(encoder.drain());
+    }
+    expect(drained.filter((chunks) => chunks.length > 0).length).toBeGreaterThan(3);
+    expect(drained.flat().map((b) => b.last)).not.toContain(true);
+    const all = [...drained.flat(), ...encoder.finish()];
+    expect(all).toEqual(encodeBatch(header('e', ''), content, 'public', 4_096));
+    expect(all.map((b) => [b.chunk, b.last])).toEqual(all.map((_, i) => [i, i === all.length - 1]));
   });
 
   it('sends an empty batch as one last chunk', async () => {

@@ -53,7 +53,9 @@ interface OpenChunk {
 export class BatchEncoder {
   private readonly budget: number;
   private readonly sendPrivate: boolean;
-  private readonly chunks: Batch[] = [];
+  /** Sealed and not yet taken by `drain` or `finish`. */
+  private chunks: Batch[] = [];
+  private sealed = 0;
   private current: OpenChunk;
   private used = 0;
 
@@ -99,10 +101,21 @@ export class BatchEncoder {
     }
   }
 
+  /**
+   * The chunks sealed since the last call, none of them the last: a snapshot's first chunks can be
+   * on the wire while the rest is still read from the store.
+   */
+  drain(): Batch[] {
+    const taken = this.chunks;
+    this.chunks = [];
+    return taken;
+  }
+
+  /** The chunks not yet drained, the last one marked. */
   finish(): Batch[] {
+    this.current.batch.last = true;
     this.seal();
-    this.chunks[this.chunks.length - 1]!.last = true;
-    return this.chunks;
+    return this.drain();
   }
 
   private room(bytes: number): void {
@@ -120,6 +133,7 @@ export class BatchEncoder {
     batch.addedUuidExpiresAtMs = addedExpiries.some((ms) => ms !== 0) ? addedExpiries : [];
     batch.removedUuidJtis = removed.take();
     this.chunks.push(batch);
+    this.sealed++;
   }
 
   private open(): OpenChunk {
@@ -131,12 +145,13 @@ export class BatchEncoder {
       toVersion: header.toVersion,
       toVersionId: header.toVersionId,
       committedAtMs: header.committedAt,
-      chunk: this.chunks.length,
+      chunk: this.sealed,
       last: false,
       keys: [],
       removedKeySerials: [],
       addedRevocations: [],
       removedJtis: [],
+      revocationsTotal: this.sealed === 0 ? (header.revocationsTotal ?? 0) : 0,
     };
     return { batch, added: new UuidRun(), addedExpiries: [], removed: new UuidRun() };
   }

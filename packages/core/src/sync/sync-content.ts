@@ -36,6 +36,8 @@ export interface BatchHeader {
   toVersionId: string;
   /** When global committed toVersion (ms). */
   committedAt: number;
+  /** A snapshot: about how many revocations it carries, said on its first chunk (absent: not said). */
+  revocationsTotal?: number;
 }
 
 export function emptyContent(): SyncContent {

@@ -35,6 +35,7 @@ describe('syncProto', () => {
         addedUuidJtis: Buffer.alloc(0),
         addedUuidExpiresAtMs: [],
         removedUuidJtis: Buffer.alloc(0),
+        revocationsTotal: 0,
       },
       message: 'batch',
     });

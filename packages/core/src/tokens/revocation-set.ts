@@ -19,13 +19,21 @@ const words = new Uint32Array(4);
  * since deletes never outnumber adds, the filter never holds more than it was sized for.
  */
 export class RevocationSet {
-  private uuids = new UuidSet();
+  private uuids: UuidSet;
   private others = new Set<string>();
   private filter: JtiFilter;
 
-  /** `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often). */
-  constructor(private readonly minFilterCapacity = 1024) {
-    this.filter = new JtiFilter(minFilterCapacity);
+  /**
+   * `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often).
+   * `expected`: how many ids it is about to take (a snapshot says so), sized for at once: growing a
+   * million-entry set by doubling rehashes it each time, and the last rehash alone is a pause.
+   */
+  constructor(
+    private readonly minFilterCapacity = 1024,
+    expected = 0,
+  ) {
+    this.uuids = new UuidSet(Math.max(1024, expected));
+    this.filter = new JtiFilter(Math.max(minFilterCapacity, expected));
   }
 
   has(jti: string): boolean {

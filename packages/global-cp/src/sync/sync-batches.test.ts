@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '@meshauth/core';
-import { snapshotReason, type ZonePosition } from './sync-batches.js';
+import { SqliteStore, type Batch } from '@meshauth/core';
+import { encodeSnapshot, snapshotReason, type ZonePosition } from './sync-batches.js';
 
 const opened: SqliteStore[] = [];
 afterEach(async () => {
@@ -76,5 +77,25 @@ describe('snapshotReason', () => {
     expect(await reason(store, atFloor)).toBeUndefined();
     expect(await reason(store, { ...atFloor, appliedVersionId: '0123456789abcdef' })).toMatch(/different history/);
     expect(await reason(store, belowFloor)).toBe('zone is behind the kept change log');
+  });
+});
+
+describe('encodeSnapshot', () => {
+  it('hands over each finished chunk while the store is still read, and returns the rest with the last one marked', async () => {
+    const store = SqliteStore.open(':memory:');
+    opened.push(store);
+    const jtis = Array.from({ length: 150_000 }, () => randomUUID());
+    await store.transaction((tx) => tx.addRevocationsCounting('user-token', jtis.map((jti) => ({ jti, revokedAt: 1, expiresAt: null }))));
+    const header = { kind: 'snapshot' as const, epoch: store.epoch, fromVersion: 0, toVersion: 1, toVersionId: 'v1', committedAt: 1 };
+    const sealed: Batch[][] = [];
+    const rest = await encodeSnapshot(store, 'user-token', header, 'public', (chunks) => sealed.push(chunks));
+    const early = sealed.flat();
+    expect(early.length).toBeGreaterThanOrEqual(2);
+    expect(early.map((b) => b.last)).not.toContain(true);
+    expect(rest.at(-1)!.last).toBe(true);
+    const all = [...early, ...rest];
+    expect(all.map((b) => b.chunk)).toEqual(all.map((_, i) => i));
+    const sent = all.reduce((n, b) => n + (b.addedUuidJtis as Buffer).length / 16, 0);
+    expect(sent).toBe(jtis.length);
   });
 });

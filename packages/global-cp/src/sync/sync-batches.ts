@@ -6,15 +6,17 @@ const PAGE_ROWS = 50_000;
 /**
  * Everything a zone mirrors, as the store holds it now, encoded page by page as it is read: the
  * event loop runs between pages (a million revocations never hold requests up), and no array of
- * a million revocations is built on the way.
+ * a million revocations is built on the way. `sealed` gets each page's finished chunks at once,
+ * so they can be written while the rest is read; the returned chunks are the rest, the last one marked.
  */
-export async function encodeSnapshot(store: Store, familyId: string, header: BatchHeader, mode: SyncMode): Promise<Batch[]> {
+export async function encodeSnapshot(store: Store, familyId: string, header: BatchHeader, mode: SyncMode, sealed: (chunks: Batch[]) => void): Promise<Batch[]> {
   const encoder = new BatchEncoder(header, mode);
   for (const key of await store.read.listKeys(familyId)) {
     encoder.addKey({ serial: key.serial, publicPem: key.publicPem, privatePem: key.privatePem ?? undefined, createdAt: key.createdAt });
   }
   await store.read.forEachRevocationPage(familyId, async (rows) => {
     for (const r of rows) encoder.addRevocation({ jti: r.jti, expiresAt: r.expiresAt });
+    sealed(encoder.drain());
     await yieldToLoop();
   });
   return encoder.finish();

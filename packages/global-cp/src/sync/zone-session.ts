@@ -3,13 +3,13 @@ import {
   effectiveSyncMode,
   fromProtoMode,
   toProtoMode,
-  type EncodedGlobalMessage,
   type OutgoingGlobalMessage,
   type Hello__Output,
   type Logger,
   type SyncMode,
   type ZoneMessage__Output,
 } from '@meshauth/core';
+import type { OutgoingBatch } from './outgoing-batch.js';
 import type { ZoneCredential } from './zone-authentication.js';
 
 /** A zone that says nothing within this long after opening the stream is dropped. */
@@ -65,9 +65,14 @@ export class ZoneSession {
   /** True once the initial sync is written (set by the owner): from then on changes are fanned out to it. */
   live = false;
   private closed = false;
-  /** Batch chunks waiting for the stream to drain: a slow zone never makes global buffer without bound in gRPC. */
-  private readonly outbox: EncodedGlobalMessage[] = [];
+  /**
+   * Batches waiting to be written, each with the index of its next chunk: written as the stream
+   * drains (a slow zone never makes global buffer without bound in gRPC) and as a growing batch
+   * gets its chunks.
+   */
+  private readonly outbox: { batch: OutgoingBatch; next: number }[] = [];
   private waitingForDrain = false;
+  private waitingForChunks = false;
   private lastHeardAt: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private expiryTimer: NodeJS.Timeout | undefined;
@@ -113,29 +118,44 @@ export class ZoneSession {
     return this.recovery?.phase === 'building';
   }
 
-  /** Sends one batch (all its chunks, each encoded already and maybe shared with other streams), in order, as fast as the zone takes them. Held back while a snapshot after a Nack is built. */
-  send(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
+  /** Sends one batch (its chunks encoded already or still being encoded, maybe shared with other streams), in order, as fast as the zone takes them. Held back while a snapshot after a Nack is built. */
+  send(batch: OutgoingBatch, toVersion: number): void {
     if (this.closed || this.recovery?.phase === 'building') return;
-    this.enqueue(chunks, toVersion);
+    this.enqueue(batch, toVersion);
   }
 
   /** The snapshot answering a Nack: the zone's answer to it decides whether the stream goes on. */
-  sendRecoverySnapshot(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
+  sendRecoverySnapshot(batch: OutgoingBatch, toVersion: number): void {
     if (this.closed) return;
     this.recovery = { phase: 'sent', answerIndex: this.batchesSent + 1, version: toVersion };
-    this.enqueue(chunks, toVersion);
+    this.enqueue(batch, toVersion);
   }
 
-  private enqueue(chunks: readonly EncodedGlobalMessage[], toVersion: number): void {
+  private enqueue(batch: OutgoingBatch, toVersion: number): void {
     this.batchesSent++;
-    for (const chunk of chunks) this.outbox.push(chunk);
+    this.outbox.push({ batch, next: 0 });
     this.sentVersion = toVersion;
     this.flush();
   }
 
   private flush(): void {
-    while (!this.waitingForDrain && this.outbox.length > 0 && this.recheckCredential()) {
-      if (!this.call.write(this.outbox.shift()!)) {
+    while (!this.waitingForDrain && !this.waitingForChunks && this.outbox.length > 0) {
+      const head = this.outbox[0]!;
+      if (head.next === head.batch.chunks.length) {
+        if (head.batch.error) return this.end(status.UNAVAILABLE, `global could not read its store: ${head.batch.error.message}`);
+        if (head.batch.complete) {
+          this.outbox.shift();
+          continue;
+        }
+        this.waitingForChunks = true;
+        head.batch.whenChanged(() => {
+          this.waitingForChunks = false;
+          this.flush();
+        });
+        return;
+      }
+      if (!this.recheckCredential()) return;
+      if (!this.call.write(head.batch.chunks[head.next++]!)) {
         this.waitingForDrain = true;
         this.call.once('drain', () => {
           this.waitingForDrain = false;

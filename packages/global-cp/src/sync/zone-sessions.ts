@@ -17,6 +17,7 @@ import {
   type SyncMode,
 } from '@meshauth/core';
 import { CredentialSweep } from './credential-sweep.js';
+import { OutgoingBatch } from './outgoing-batch.js';
 import { changeContent, changesSince, deltaContent, encodeSnapshot, reloadsFamily, snapshotReason } from './sync-batches.js';
 import type { ZoneRegistry } from './zone-registry.js';
 import type { ZoneSession, ZoneSessionOwner } from './zone-session.js';
@@ -66,7 +67,7 @@ export class ZoneSessions implements ZoneSessionOwner {
    * The last snapshot encoded, per mode: zones reconnecting together (after a global restart or a
    * partition) share one encoding of the whole state instead of each building its own.
    */
-  private readonly snapshots = new Map<SyncMode, { version: number; batches: Promise<EncodedGlobalMessage[]> }>();
+  private readonly snapshots = new Map<SyncMode, { version: number; batch: OutgoingBatch }>();
   private snapshotExpiry: NodeJS.Timeout | undefined;
   private readonly credentials: CredentialSweep;
   private readonly auditLog: AuditLog;
@@ -145,9 +146,8 @@ export class ZoneSessions implements ZoneSessionOwner {
     };
     const reason = await snapshotReason(this.store, version, position, this.stateSize);
     if (reason) {
-      const batches = await this.snapshot(session.mode, version);
-      this.logger.info({ zone: session.zone, reason, zoneVersion: hello.appliedVersion, version, chunks: batches.length }, 'sync: sending snapshot');
-      session.send(batches, version);
+      this.logger.info({ zone: session.zone, reason, zoneVersion: hello.appliedVersion, version }, 'sync: sending snapshot');
+      session.send(this.snapshot(session.mode, version), version);
     } else if (hello.appliedVersion < version) {
       await this.sendDelta(session, hello.appliedVersion, version);
       this.logger.info({ zone: session.zone, from: hello.appliedVersion, to: version }, 'sync: sent delta');
@@ -163,9 +163,8 @@ export class ZoneSessions implements ZoneSessionOwner {
     this.catchingUp.add(session);
     const recover = async () => {
       const version = await this.store.read.version();
-      const batches = await this.snapshot(session.mode, version);
-      this.logger.info({ zone: session.zone, reason: 'zone nacked a batch', version, chunks: batches.length }, 'sync: sending snapshot');
-      session.sendRecoverySnapshot(batches, version);
+      this.logger.info({ zone: session.zone, reason: 'zone nacked a batch', version }, 'sync: sending snapshot');
+      session.sendRecoverySnapshot(this.snapshot(session.mode, version), version);
       await this.catchUp(session);
     };
     recover().catch((error: unknown) => {
@@ -198,15 +197,15 @@ export class ZoneSessions implements ZoneSessionOwner {
     }
     // A bulk write logged as one reload row: zones get it as a snapshot, by the catch-up path.
     const reloaded = applied.changes.get(this.familyId)?.reloaded === true;
-    const encoded = new Map<SyncMode, EncodedGlobalMessage[]>();
+    const encoded = new Map<SyncMode, OutgoingBatch>();
     const batchesFor = (mode: SyncMode) => {
-      let batches = encoded.get(mode);
-      if (!batches) {
+      let batch = encoded.get(mode);
+      if (!batch) {
         const header = this.header('delta', applied.version - 1, applied.version, applied.id);
-        batches = encodeBatch(header, changeContent(applied.changes.get(this.familyId)), mode).map(encodeChunk);
-        encoded.set(mode, batches);
+        batch = OutgoingBatch.of(encodeBatch(header, changeContent(applied.changes.get(this.familyId)), mode).map(encodeChunk));
+        encoded.set(mode, batch);
       }
-      return batches;
+      return batch;
     };
     for (const session of this.sessions.values()) {
       if (!session.live || session.mode === 'off' || this.catchingUp.has(session) || session.sentVersion >= applied.version) continue;
@@ -216,33 +215,41 @@ export class ZoneSessions implements ZoneSessionOwner {
     }
   }
 
-  private snapshot(mode: SyncMode, version: number): Promise<EncodedGlobalMessage[]> {
+  /**
+   * The snapshot of `version` in `mode`, shared by every zone that asks for it: encoded page by
+   * page as the store is read, each stream writing its chunks as they come. A stream whose
+   * snapshot cannot be read ends UNAVAILABLE, and the next zone to ask starts a new one.
+   */
+  private snapshot(mode: SyncMode, version: number): OutgoingBatch {
     const cached = this.snapshots.get(mode);
-    if (cached?.version === version) return cached.batches;
-    const batches = (async () => {
-      const encodedBatches = (await encodeSnapshot(this.store, this.familyId, await this.headerFromStore('snapshot', 0, version), mode)).map(encodeChunk);
-      this.logger.info({ version, mode, chunks: encodedBatches.length }, 'sync: encoded snapshot');
+    if (cached?.version === version && cached.batch.error === undefined) return cached.batch;
+    const batch = new OutgoingBatch();
+    const encode = async () => {
+      // The count in memory, said on the first chunk: the zone sizes its set for it once.
+      const header = { ...(await this.headerFromStore('snapshot', 0, version)), revocationsTotal: this.stateSize() };
+      const rest = await encodeSnapshot(this.store, this.familyId, header, mode, (chunks) => batch.push(chunks.map(encodeChunk)));
+      batch.finish(rest.map(encodeChunk));
+      this.logger.info({ version, mode, chunks: batch.chunks.length }, 'sync: encoded snapshot');
       // A snapshot of many chunks (a million revocations) leaves their strings and messages behind.
-      if (encodedBatches.length > 1) releaseGarbage();
-      return encodedBatches;
-    })();
-    this.snapshots.set(mode, { version, batches });
-    batches.catch(() => this.snapshots.delete(mode));
+      if (batch.chunks.length > 1) releaseGarbage();
+    };
+    encode().catch((error: unknown) => {
+      if (this.snapshots.get(mode)?.batch === batch) this.snapshots.delete(mode);
+      this.logger.error({ err: error, mode, version }, 'sync: could not read the snapshot from the store');
+      batch.fail(error as Error);
+    });
+    this.snapshots.set(mode, { version, batch });
     // Kept only while zones are likely to be reconnecting: a large state is not held for nothing.
     clearTimeout(this.snapshotExpiry);
     this.snapshotExpiry = setTimeout(() => {
       const held = [...this.snapshots.values()];
       this.snapshots.clear();
-      // The encoded chunks of a large snapshot (16 MB for a million revocations) are freed now.
-      void Promise.all(held.map((s) => s.batches)).then(
-        (all) => {
-          if (all.some((batches) => batches.length > 1)) releaseGarbage();
-        },
-        () => undefined,
-      );
+      // The encoded chunks of a large snapshot (16 MB for a million revocations) are freed now;
+      // one still being encoded is freed by its own end.
+      if (held.some((s) => s.batch.complete && s.batch.chunks.length > 1)) releaseGarbage();
     }, SNAPSHOT_CACHE_MS);
     this.snapshotExpiry.unref();
-    return batches;
+    return batch;
   }
 
   closeAll(reason: string): void {
@@ -256,12 +263,12 @@ export class ZoneSessions implements ZoneSessionOwner {
     const changes = await changesSince(this.store, this.familyId, from);
     if (reloadsFamily(changes)) {
       const version = await this.store.read.version();
-      session.send(await this.snapshot(session.mode, version), version);
+      session.send(this.snapshot(session.mode, version), version);
       this.logger.info({ zone: session.zone, from, version }, 'sync: sent a snapshot (a bulk write replaced the revocations)');
       return;
     }
     const content = await deltaContent(this.store, this.familyId, changes);
-    session.send(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode).map(encodeChunk), to);
+    session.send(OutgoingBatch.of(encodeBatch(await this.headerFromStore('delta', from, to), content, session.mode).map(encodeChunk)), to);
   }
 
   private async headerFromStore(kind: BatchKind, fromVersion: number, toVersion: number): Promise<BatchHeader> {

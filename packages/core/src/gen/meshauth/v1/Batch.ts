@@ -39,6 +39,7 @@ export interface Batch {
   'addedUuidJtis'?: (Buffer | Uint8Array | string);
   'addedUuidExpiresAtMs'?: (number | string | Long)[];
   'removedUuidJtis'?: (Buffer | Uint8Array | string);
+  'revocationsTotal'?: (number | string | Long);
 }
 
 export interface Batch__Output {
@@ -57,4 +58,5 @@ export interface Batch__Output {
   'addedUuidJtis': (Buffer);
   'addedUuidExpiresAtMs': (number)[];
   'removedUuidJtis': (Buffer);
+  'revocationsTotal': (number);
 }

@@ -57,7 +57,7 @@ describe.skipIf(!zoneCpBuilt())('SIGKILL a zone in the middle of a snapshot', ()
   };
 
   /** Starts the zone, freezes the link 1 MiB into the transfer, SIGKILLs the zone, returns what it kept. */
-  async function killMidTransfer(): Promise<{ kept: ReturnType<typeof synced>; batch: Record<string, unknown> }> {
+  async function killMidTransfer(): Promise<{ kept: ReturnType<typeof synced>; batch: Record<string, unknown>; mark: number }> {
     proxy.restore();
     const mark = global.daemon.output.length;
     const frozen = proxy.stallAfter(1024 * 1024);
@@ -65,7 +65,7 @@ describe.skipIf(!zoneCpBuilt())('SIGKILL a zone in the middle of a snapshot', ()
     const batch = await waitForLogSince(global.daemon, mark, 'global to start a batch for zone-1', (l) => (l.msg === 'sync: sending snapshot' || l.msg === 'sync: sent delta') && l.zone === 'zone-1');
     await frozen;
     await zone.kill();
-    return { kept: synced(readStore(storePath)), batch };
+    return { kept: synced(readStore(storePath)), batch, mark };
   }
 
   async function completeSync() {
@@ -80,9 +80,11 @@ describe.skipIf(!zoneCpBuilt())('SIGKILL a zone in the middle of a snapshot', ()
   it('a fresh zone killed mid-snapshot holds nothing synced, then the full snapshot', async () => {
     await replaceRevocations('first');
     const before = synced(readStore(global.storePath));
-    const { kept, batch } = await killMidTransfer();
+    const { kept, batch, mark } = await killMidTransfer();
     expect(batch.msg).toBe('sync: sending snapshot');
-    expect(Number(batch.chunks)).toBeGreaterThanOrEqual(3);
+    // Sent as it is encoded: its size is logged once the whole of it is.
+    const encoded = await waitForLogSince(global.daemon, mark, 'global to finish encoding the snapshot', (l) => l.msg === 'sync: encoded snapshot');
+    expect(Number(encoded.chunks)).toBeGreaterThanOrEqual(3);
     // Old state: nothing of global's revocations and none of its keys.
     expect(kept.revocations).toEqual([]);
     expect(kept.keys.filter((k) => before.keys.includes(k))).toEqual([]);

@@ -29,6 +29,9 @@ function refuseLockOut(family: TokenFamily, serial: number, families: TokenFamil
   }
 }
 
+/** A UUID and its comma: what each jti of a list usually takes, for sizing the set it is read into. */
+const LISTED_UUID_BYTES = 37;
+
 /**
  * The jtis of a revocation list (comma-separated, blanks around each ignored), read one at a time
  * as the write consumes them: a 36 MB list is never split into one array of a million strings. A
@@ -96,7 +99,7 @@ export class SecretViews {
     }
     if (view.kind === 'revocations') {
       const existed = view.family.revocations.size > 0;
-      await view.family.replaceRevocations(listedJtis(data), (tx) => audit(tx, 'revocations.replace'));
+      await view.family.replaceRevocations(listedJtis(data), (tx) => audit(tx, 'revocations.replace'), data.length / LISTED_UUID_BYTES);
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;

@@ -351,45 +351,56 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async clearStagedRevocations(): Promise<void> {
-    // One statement: a DELETE without WHERE drops the table's pages whole (SQLite's truncate
-    // optimization), a million staged rows in milliseconds where row by row took seconds.
+    // A DELETE without WHERE drops the table's pages whole (SQLite's truncate optimization), a
+    // million staged rows in milliseconds where row by row took seconds.
     this.statement('DELETE FROM staged_revocations').run();
+    this.statement('DELETE FROM staged_runs').run();
   }
 
   async stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void> {
-    // A jti staged twice keeps its last operation (json_each reads the array in order, and runs of
-    // rows are staged in order). A slice of rows per statement, as in addRevocations; a run of puts
-    // without expiry (a snapshot of imported revocations) travels as its jtis alone.
-    const puts = this.statement("INSERT OR REPLACE INTO staged_revocations (jti, op, expires_at) SELECT value, 'put', NULL FROM json_each(?)");
-    const any = this.statement('INSERT OR REPLACE INTO staged_revocations (jti, op, expires_at) SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)');
+    // Appended after what is staged, in order, with the start of each run of one operation noted
+    // for the merge. A slice of rows per statement, as in addRevocations; a run of puts without
+    // expiry (a snapshot of imported revocations) travels as its jtis alone.
+    const puts = this.statement("INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value, 'put', NULL FROM json_each(?)");
+    const any = this.statement('INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)');
+    const newRun = this.statement('INSERT INTO staged_runs (first_seq, op) VALUES (?, ?)');
+    let seq = (this.statement('SELECT coalesce(max(seq), 0) + 1 FROM staged_revocations').pluck().get() as number);
+    let op = this.statement('SELECT op FROM staged_runs ORDER BY first_seq DESC LIMIT 1').pluck().get() as string | undefined;
     const plain = (r: { op: string; expiresAt: number | null }) => r.op === 'put' && r.expiresAt === null;
     for (let start = 0; start < rows.length; ) {
-      const isPlain = plain(rows[start]!);
+      const first = rows[start]!;
+      const isPlain = plain(first);
       let end = start + 1;
-      while (end < rows.length && end - start < SQL_BULK_ROWS && plain(rows[end]!) === isPlain) end++;
+      while (end < rows.length && end - start < SQL_BULK_ROWS && rows[end]!.op === first.op && plain(rows[end]!) === isPlain) end++;
+      if (first.op !== op) newRun.run(seq, (op = first.op));
       const part = rows.slice(start, end);
-      if (isPlain) puts.run(jsonStringArray(part.map((r) => r.jti)));
-      else any.run(JSON.stringify(part.map((r) => [r.jti, r.op, r.expiresAt])));
+      if (isPlain) puts.run(seq, jsonStringArray(part.map((r) => r.jti)));
+      else any.run(seq, JSON.stringify(part.map((r) => [r.jti, r.op, r.expiresAt])));
+      seq += part.length;
       start = end;
       if (start < rows.length) await this.betweenSlices();
     }
   }
 
   async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {
-    // Range by range of staged jtis (each jti is staged once, so the order across ranges does not
-    // matter), with the event loop let through between them.
-    const end = this.statement(`SELECT max(jti) FROM (SELECT jti FROM staged_revocations WHERE jti > ? ORDER BY jti ${limit(SQL_SLICE_ROWS)})`).pluck();
-    const remove = this.statement("DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE op = 'delete' AND jti > ? AND jti <= ?)");
-    const insert = this.statement(
-      "INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE op = 'put' AND jti > ? AND jti <= ? ON CONFLICT DO NOTHING",
-    );
-    for (let after = ''; ; ) {
-      const last = end.get(after) as string | null;
-      if (last === null) return;
-      remove.run(family, after, last);
-      insert.run(family, revokedAt, after, last);
-      after = last;
-      await this.betweenSlices();
+    // Run after run in the order staged, each in slices of seq, with the event loop let through
+    // between them. Within a run every row has the same operation: a put of a jti already held
+    // keeps the record there (its revokedAt and expiry), a delete of one not held does nothing.
+    const nextRun = this.statement('SELECT first_seq, op FROM staged_runs WHERE first_seq > ? ORDER BY first_seq LIMIT 1');
+    const lastSeq = this.statement('SELECT coalesce(max(seq), 0) FROM staged_revocations').pluck().get() as number;
+    const remove = this.statement('DELETE FROM revocations WHERE family = ? AND jti IN (SELECT jti FROM staged_revocations WHERE seq >= ? AND seq <= ?)');
+    const insert = this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, jti, ?, expires_at FROM staged_revocations WHERE seq >= ? AND seq <= ? ON CONFLICT DO NOTHING');
+    let run = nextRun.get(0) as { first_seq: number; op: string } | undefined;
+    while (run) {
+      const following = nextRun.get(run.first_seq) as { first_seq: number; op: string } | undefined;
+      const runEnd = following ? following.first_seq - 1 : lastSeq;
+      for (let from = run.first_seq; from <= runEnd; from += SQL_SLICE_ROWS) {
+        const to = Math.min(from + SQL_SLICE_ROWS - 1, runEnd);
+        if (run.op === 'delete') remove.run(family, from, to);
+        else insert.run(family, revokedAt, from, to);
+        await this.betweenSlices();
+      }
+      run = following;
     }
   }
 

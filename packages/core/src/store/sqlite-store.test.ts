@@ -44,7 +44,7 @@ describe('SqliteStore file', () => {
     const store = open();
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length);
     const tables = store.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['audit_log', 'change_log', 'instances', 'issued_tokens', 'meta', 'revocations', 'secrets', 'signing_keys', 'staged_revocations', 'version_ids', 'zone_status']);
+    expect(tables).toEqual(['audit_log', 'change_log', 'instances', 'issued_tokens', 'meta', 'revocations', 'secrets', 'signing_keys', 'staged_revocations', 'staged_runs', 'version_ids', 'zone_status']);
     await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'kept', data: Buffer.from('x'), updatedAt: 1 }));
     await store.close();
 

@@ -257,6 +257,24 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await store.read.getRevocation('user-token', 'new')).toMatchObject({ revokedAt: 7, expiresAt: 5 });
   });
 
+  it('merges what several calls staged in the order staged, runs longer than a slice included', async () => {
+    const { store } = await kind.fresh();
+    const many = Array.from({ length: 2_500 }, (_, i) => `bulk-${String(i).padStart(4, '0')}`);
+    await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: 'held', revokedAt: 1, expiresAt: 2 }]));
+    await store.transaction(async (tx) => {
+      await tx.clearStagedRevocations();
+      await tx.stageRevocations([...many.map((jti) => ({ jti, op: 'put' as const, expiresAt: null })), { jti: 'flip', op: 'put', expiresAt: null }]);
+    });
+    await store.transaction((tx) => tx.stageRevocations([{ jti: 'flip', op: 'delete', expiresAt: null }, ...many.slice(0, 1_200).map((jti) => ({ jti, op: 'delete' as const, expiresAt: null }))]));
+    await store.transaction((tx) => tx.stageRevocations([{ jti: 'flip', op: 'put', expiresAt: 8 }, { jti: 'held', op: 'put', expiresAt: 9 }, { jti: many[0]!, op: 'put', expiresAt: null }]));
+    await store.transaction((tx) => tx.mergeStagedRevocations('user-token', 7));
+    const held = await store.transaction((tx) => tx.revokedJtis('user-token'));
+    expect([...held].sort()).toEqual(['held', 'flip', many[0]!, ...many.slice(1_200)].sort());
+    // A put of a jti already held keeps its record; a new one takes the merge's time and its own expiry.
+    expect(await store.read.getRevocation('user-token', 'held')).toMatchObject({ revokedAt: 1, expiresAt: 2 });
+    expect(await store.read.getRevocation('user-token', 'flip')).toMatchObject({ revokedAt: 7, expiresAt: 8 });
+  });
+
   it('keeps zone status where the newest stream wins, and which instances are alive', async () => {
     const { store } = await kind.fresh();
     await store.upsertZoneStatus([zoneRow('zone-1', 'replica-a', 100), zoneRow('zone-2', 'replica-a', 100)]);

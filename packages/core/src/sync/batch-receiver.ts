@@ -7,9 +7,6 @@ import { RevocationSet } from '../tokens/revocation-set.js';
 import { readUuids, UUID_BYTES } from '../tokens/uuid-jti.js';
 import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
 
-/** The most revocations a snapshot's own count sizes the zone's set for: 2^21 slots, 36 MB. */
-const MAX_PRESIZED_REVOCATIONS = 1_500_000;
-
 /** A batch a zone cannot apply; the message is the reason it nacks with. */
 export class SyncBatchError extends Error {
   override readonly name = 'SyncBatchError';
@@ -86,10 +83,8 @@ export class BatchReceiver {
       committedAt: chunk.committedAtMs,
     };
     const error = chunk.kind === 'KIND_SNAPSHOT' || chunk.kind === 'KIND_DELTA' ? undefined : `batch ${chunk.toVersion}: unknown kind ${chunk.kind}`;
-    // Sized for what the snapshot says it carries, within reason: a figure that is wrong or hostile
-    // costs at most MAX_PRESIZED_REVOCATIONS' worth of memory, and the set still grows past it.
-    const expected = Math.min(chunk.revocationsTotal, MAX_PRESIZED_REVOCATIONS);
-    const revocationsAfter = staged && header.kind === 'snapshot' ? new RevocationSet(undefined, expected) : undefined;
+    // Sized for what the snapshot says it carries (within the set's own limit).
+    const revocationsAfter = staged && header.kind === 'snapshot' ? new RevocationSet(undefined, chunk.revocationsTotal) : undefined;
     return { header, keysPut: [], keysDeleted: [], revocationsAdded: [], revocationsDeleted: [], staged, revocationsAfter, error, chunks: 0 };
   }
 

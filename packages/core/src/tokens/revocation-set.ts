@@ -2,6 +2,9 @@ import { JtiFilter } from './jti-filter.js';
 import { uuidWords } from './uuid-jti.js';
 import { UuidSet } from './uuid-set.js';
 
+/** The most ids a set is sized for up front: 2^21 UUID slots, 36 MB. */
+const MAX_PRESIZED = 1_500_000;
+
 /** One scratch key for the check on every request: parsing a jti allocates nothing. */
 const words = new Uint32Array(4);
 
@@ -25,15 +28,20 @@ export class RevocationSet {
 
   /**
    * `minFilterCapacity`: the smallest filter built (tests make it tiny to rebuild often).
-   * `expected`: how many ids it is about to take (a snapshot says so), sized for at once: growing a
-   * million-entry set by doubling rehashes it each time, and the last rehash alone is a pause.
+   * `expected`: about how many ids it is about to take (a snapshot says so, an import's size
+   * tells), sized for at once: growing a million-entry set by doubling rehashes it each time, and
+   * the last rehash alone is a pause. At most `MAX_PRESIZED` is taken from it: a figure that is
+   * wrong or hostile costs no more memory than that, and the set still grows past it.
    */
   constructor(
     private readonly minFilterCapacity = 1024,
     expected = 0,
   ) {
+    expected = Math.min(expected, MAX_PRESIZED);
     this.uuids = new UuidSet(Math.max(1024, expected));
-    this.filter = new JtiFilter(Math.max(minFilterCapacity, expected));
+    // The power of two that doubling would have reached: sized to the exact count, the next add
+    // after a snapshot would rebuild the filter over a million ids.
+    this.filter = new JtiFilter(Math.max(minFilterCapacity, 2 ** Math.ceil(Math.log2(Math.max(1, expected)))));
   }
 
   has(jti: string): boolean {

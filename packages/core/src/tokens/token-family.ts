@@ -242,16 +242,17 @@ export class TokenFamily {
    * million strings), then written in key order in slices with the event loop let through between
    * them; an error it throws (a bad jti) rolls the whole write back. A replace changing more than
    * `BULK_CHANGE_ROWS` revocations is logged as one reload row: every replica reloads the family
-   * (this one takes the set it built), every zone gets a snapshot.
+   * (this one takes the set it built), every zone gets a snapshot. `expectedCount`: about how many
+   * jtis there are, if known, to size the set once.
    */
-  async replaceRevocations(jtis: Iterable<string>, also?: AlsoInTransaction): Promise<void> {
+  async replaceRevocations(jtis: Iterable<string>, also?: AlsoInTransaction, expectedCount = 0): Promise<void> {
     this.guard();
     const id = this.name.id;
     let reloadWith: RevocationSet | undefined;
     const write = async (tx: StoreTx): Promise<NewChange[]> => {
       await also?.(tx);
       const now = this.storage.clock.now();
-      const wanted = new RevocationSet();
+      const wanted = new RevocationSet(undefined, expectedCount);
       const reading = new SliceClock();
       for (const jti of jtis) {
         wanted.add(jti);

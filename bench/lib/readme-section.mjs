@@ -64,7 +64,11 @@ How to read it:
   up to the hard limit). The global RSS figure at 10,000 streams is measured the same way, after
   a few idle seconds.
 - Scale: revocations are imported with one \`PUT /global-secrets/user-token-revocations\` (the
-  docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global. Both RSS
+  docs' base64 list); wire bytes are counted by a TCP proxy between the zone and global. The full
+  sync runs from starting the zone process (its start-up, about 0.6 s, included) until it has
+  applied the snapshot. Global writes the snapshot's chunks as it reads them from its store, and
+  the zone applies them as they come; on this one machine the two share its 2 cores, where two
+  machines would each have their own. Both RSS
   figures are read 2 s after the work is done (global after the import, the zone after applying
   the snapshot), once its transient garbage is collected; global's peak (VmHWM) is beside. The
   stall figures are the longest of \`GET /who-am-i\` calls made one after another meanwhile, from

@@ -111,6 +111,10 @@ describe('batch encoding and receiving', () => {
     const big = bulkContent();
     const sent = wire(encodeBatch({ ...header, revocationsTotal: big.addedRevocations.length }, big, 'public'));
     expect(sent.map((s) => s.batch.revocationsTotal)).toEqual(sent.map((_, i) => (i === 0 ? big.addedRevocations.length : 0)));
+    // Not on the wire where it says nothing: a live change is as small as before.
+    const live = { keys: [], removedKeySerials: [], addedRevocations: [{ jti: randomUUID(), expiresAt: null }], removedJtis: [] };
+    expect(wire(encodeBatch({ ...header, revocationsTotal: 0 }, live, 'public'))[0]!.bytes).toBe(wire(encodeBatch(header, live, 'public'))[0]!.bytes);
+    expect(wire(encodeBatch({ ...header, revocationsTotal: 1 }, live, 'public'))[0]!.bytes).toBe(wire(encodeBatch(header, live, 'public'))[0]!.bytes + 3);
     for (const said of [3, Number.MAX_SAFE_INTEGER]) {
       sent[0]!.batch.revocationsTotal = said;
       const received = await receive(receiver, sent, 'public');

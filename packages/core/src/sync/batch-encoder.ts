@@ -151,7 +151,9 @@ export class BatchEncoder {
       removedKeySerials: [],
       addedRevocations: [],
       removedJtis: [],
-      revocationsTotal: this.sealed === 0 ? (header.revocationsTotal ?? 0) : 0,
+      // Set only where it says something: protobufjs writes a field that is present, 0 included
+      // (3 bytes on every live change).
+      ...(this.sealed === 0 && header.revocationsTotal ? { revocationsTotal: header.revocationsTotal } : {}),
     };
     return { batch, added: new UuidRun(), addedExpiries: [], removed: new UuidRun() };
   }

@@ -2,7 +2,7 @@ import { JtiFilter } from './jti-filter.js';
 import { uuidWords } from './uuid-jti.js';
 import { UuidSet } from './uuid-set.js';
 
-/** The most ids a set is sized for up front: 2^21 UUID slots, 36 MB. */
+/** The most ids a set is sized for up front: 2.1 million UUID slots, 36 MB. */
 const MAX_PRESIZED = 1_500_000;
 
 /** One scratch key for the check on every request: parsing a jti allocates nothing. */

@@ -39,9 +39,9 @@ describe('UuidSet', () => {
   });
 
   it('finds, keeps single and deletes a key that sits in the table\'s first slot', () => {
-    // A new set has 16 slots: a key whose hash ends in four zero bits goes to slot 0.
+    // A new set has 16 slots: a key whose hash starts with four zero bits goes to slot 0.
     let w0 = 0;
-    while ((UuidSet.hash(w0, 0, 0, 0) & 15) !== 0) w0++;
+    while (UuidSet.hash(w0, 0, 0, 0) >>> 28 !== 0) w0++;
     const set = new UuidSet(1);
     expect(set.add(w0, 0, 0, 0)).toBe(true);
     expect(set.add(w0, 0, 0, 0)).toBe(false);
@@ -49,6 +49,25 @@ describe('UuidSet', () => {
     expect(set.delete(w0, 0, 0, 0)).toBe(true);
     expect(set.has(w0, 0, 0, 0)).toBe(false);
     expect(set.size).toBe(0);
+  });
+
+  it('probes from the last slot on to the first, and finds both keys after either is deleted', () => {
+    // 16 slots: keys whose hash starts with four one bits have the last slot as their home.
+    const last: number[] = [];
+    for (let w0 = 0; last.length < 2; w0++) if (UuidSet.hash(w0, 0, 0, 0) >>> 28 === 15) last.push(w0);
+    for (const gone of [0, 1]) {
+      const set = new UuidSet(1);
+      for (const w0 of last) expect(set.add(w0, 0, 0, 0)).toBe(true);
+      expect(last.map((w0) => set.has(w0, 0, 0, 0))).toEqual([true, true]);
+      expect(set.delete(last[gone]!, 0, 0, 0)).toBe(true);
+      expect(last.map((w0) => set.has(w0, 0, 0, 0))).toEqual([gone !== 0, gone !== 1]);
+    }
+  });
+
+  it('takes as many slots as a count needs, not the next power of two', () => {
+    // 17 bytes a slot: a million sized for at once in 1.43 million slots, 24.3 MB.
+    const set = new UuidSet(1_000_000);
+    expect(set.bytes).toBe(Math.ceil(1_000_000 / 0.7) * 17);
   });
 
   it('keeps keys apart that differ in one word only, whichever word it is', () => {

@@ -216,7 +216,11 @@ export interface StoreTx extends StoreReads {
   /** A zone receiving a batch chunk by chunk: revocations wait here until the batch applies. */
   clearStagedRevocations(): Promise<void>;
   stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void>;
-  /** Moves the staged revocations into `family`, in SQL (no row passes through JavaScript). */
+  /**
+   * Moves the staged revocations into `family`, in SQL (no row passes through JavaScript): a jti
+   * staged more than once ends revoked or not as its last operation says. A put of a jti the
+   * family already holds keeps the record there.
+   */
   mergeStagedRevocations(family: string, revokedAt: number): Promise<void>;
 
   /** Returns true when created, false when replaced. */

@@ -1,10 +1,11 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDaemon, stopAll, type Daemon } from '../../support/daemon.js';
 import { readAdminToken } from '../../support/http.js';
 import { recordLost } from '../support/ledger.js';
 import { rawRequest } from '../support/raw-http.js';
-import { openStoreReadOnly, readStore } from '../support/store-snapshot.js';
+import { openStoreReadOnly, readStore, truncateWal } from '../support/store-snapshot.js';
 import { canMountTmpfs, mountTmpfs, type Tmpfs } from '../support/tmpfs.js';
 
 /**
@@ -42,10 +43,12 @@ describe.skipIf(!canMountTmpfs())('disk full under a running global', () => {
     }
     const beforeFull = readStore(storePath);
 
-    // A reader holding a snapshot keeps SQLite from starting the WAL over: every write must then
-    // append to it. Without it, whether the big write below fits depends on whether a checkpoint
-    // emptied the WAL just before, and on how large the WAL had grown (a loaded machine's CI run
-    // once found room in it).
+    // Whether the big write below fits must not depend on the WAL's history: SQLite keeps the WAL
+    // file at its largest and writes new frames over old ones, into space the file already holds
+    // (CI runs found room there twice). So the WAL is truncated to nothing first, and a reader
+    // holding a snapshot keeps SQLite from starting it over: every write must then grow the file.
+    expect(truncateWal(storePath)).toEqual({ busy: 0, log: 0, checkpointed: 0 });
+    expect(statSync(`${storePath}-wal`).size).toBe(0);
     const pinned = openStoreReadOnly(storePath);
     pinned.exec('BEGIN');
     pinned.prepare('SELECT count(*) FROM secrets').get();

@@ -20,6 +20,22 @@ export function openStoreReadOnly(path: string): ReadOnlyDb {
   return new BetterSqlite3(path, { readonly: true, fileMustExist: true });
 }
 
+/**
+ * Checkpoints a (running) plane's store and truncates its WAL file to nothing, waiting up to 5 s
+ * for the plane's own checkpointer. SQLite otherwise keeps the WAL file at its largest and writes
+ * new frames over old ones: space the file already holds, which a full disk does not refuse.
+ * Returns SQLite's answer: `busy` 0 when it could, `log` the frames left (0).
+ */
+export function truncateWal(path: string): { busy: number; log: number; checkpointed: number } {
+  const db = new BetterSqlite3(path, { readonly: false, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    return (db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[])[0]!;
+  } finally {
+    db.close();
+  }
+}
+
 /** A consistent copy of a (running) plane's store file, taken with SQLite's online backup API, as an operator's backup job would. */
 export async function backupStore(path: string, destination: string): Promise<void> {
   const db = openStoreReadOnly(path);

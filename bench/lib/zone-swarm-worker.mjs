@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, defaults, isMeshAuthError, parseDuration, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
+import { createLogger, defaults, isMeshAuthError, parseDuration, SQLITE_PAGE_BYTES, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
 import { createSyncClient, SyncedState } from '@meshauth/zone-cp';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -17,10 +17,13 @@ const dir = process.env.BENCH_SWARM_STORE === 'file' ? mkdtempSync(join(tmpdir()
 const zones = [];
 /** jti → { token, pending zones, times } while a revocation is being watched. */
 const watches = new Map();
+/** jti → token of a revocation every zone here applied, until `prove` checks they refuse it. */
+const proofs = new Map();
 
 async function prepareZones({ address, zones: specs, heartbeatIntervalMs }) {
   for (const { zone, token } of specs) {
-    const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:');
+    // As zone-cp opens its store (openStore): pages sized for a stream of small deltas.
+    const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:', { pageBytes: SQLITE_PAGE_BYTES.deltas });
     const families = await TokenFamilies.open({ store, clock: systemClock, logger });
     const user = families.user;
     const entry = { zone, store, families, user, client: undefined };
@@ -65,18 +68,26 @@ function connectZones() {
 }
 
 /**
- * The zone applied the revocation: from this moment its verifier refuses the token. The time is
- * taken first; the verifier call that proves the refusal runs once every zone here has applied it,
- * so checking one zone never delays the next zone's apply in this shared process.
+ * The zone applied the revocation: from this moment its verifier refuses the token. Only the time
+ * is taken here; the verifier calls that prove the refusals run when asked (`prove`), once every
+ * zone of every worker has applied it, so proving never takes CPU from a zone still applying.
  */
 function refused(watch, entry) {
   watch.done.set(entry.zone, now());
   if (watch.done.size < zones.length) return;
   watches.delete(watch.jti);
+  proofs.set(watch.jti, watch.token);
   process.send({ type: 'refused', jti: watch.jti, times: [...watch.done.values()] });
+}
+
+/** Every zone here refuses the token whose revocation it reported applied. */
+function prove(jti) {
+  const token = proofs.get(jti);
+  proofs.delete(jti);
+  if (token === undefined) throw new Error(`no applied revocation ${jti} to prove`);
   for (const z of zones) {
     try {
-      z.user.verifier.verify(watch.token);
+      z.user.verifier.verify(token);
     } catch (error) {
       if (isMeshAuthError(error) && error.code === 'ERR_TOKEN_REVOKED') continue;
       throw error;
@@ -116,6 +127,9 @@ process.on('message', async (message) => {
       case 'watch':
         watches.set(message.jti, { jti: message.jti, token: message.token, done: new Map() });
         return process.send({ type: 'watching' });
+      case 'prove':
+        prove(message.jti);
+        return process.send({ type: 'proved' });
       case 'stop':
         await Promise.all(zones.map((z) => z.client.stop()));
         for (const z of zones) {

@@ -96,12 +96,15 @@ function swarmOf(workers) {
     async accepts(token) {
       await Promise.all(workers.map((w) => w.ask({ type: 'accepts', token }, 'accepted')));
     },
-    /** Starts watching for `jti`; `refused` then gives every zone's refusal time. */
+    /**
+     * Starts watching for `jti`; `refused` then gives every zone's refusal time. `prove`, once
+     * `refused` has resolved, has every zone verify the token and fail if one still accepts it.
+     */
     async watch(jti, token) {
       const all = Promise.all(workers.map((w) => w.refusedBy(jti))).then((lists) => lists.flat());
       all.catch(() => {});
       await Promise.all(workers.map((w) => w.ask({ type: 'watch', jti, token }, 'watching')));
-      return { refused: all };
+      return { refused: all, prove: () => Promise.all(workers.map((w) => w.ask({ type: 'prove', jti }, 'proved'))) };
     },
     rssMb() {
       return workers.reduce((sum, w) => sum + rssMb(w.child.pid), 0);

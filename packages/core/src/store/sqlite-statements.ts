@@ -417,12 +417,14 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async recordChanges(changes: NewChange[], committedAt: number): Promise<number> {
-    const version = Number(this.metaSync('version') ?? '0') + 1;
+    // The next version, read and written in one statement (as RECORD_VERSION does on PostgreSQL).
+    const version = Number(
+      this.statement("INSERT INTO meta (key, value) VALUES ('version', '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value").pluck().get(),
+    );
     const insert = this.statement('INSERT INTO change_log (version, family, entity, ref, op, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
     for (const c of changes) insert.run(version, c.family, c.entity, c.ref, c.op, c.expiresAt);
     // Random, not derived from the changes: two histories that reuse this number never share its id.
     this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, randomVersionId(), committedAt);
-    await this.setMeta('version', String(version));
     this.recorded++;
     return version;
   }

@@ -5,7 +5,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MeshAuthError } from '../errors.js';
 import { migrations } from './sqlite-migrations.js';
-import { SqliteStore, storeError } from './sqlite-store.js';
+import { defaults, type MeshAuthConfig } from '../config/defaults.js';
+import { openStore } from './open-store.js';
+import { SQLITE_PAGE_BYTES, SqliteStore, storeError } from './sqlite-store.js';
 import { WalFlusher } from './wal-flusher.js';
 
 /** What only the SQLite store does: the file, its schema upgrades, its error words. The rest: store-contract.test.ts. */
@@ -38,6 +40,21 @@ describe('SqliteStore file', () => {
       expect(statSync(file).mode & 0o777, file).toBe(0o600);
     }
     expect(statSync(join(dir, 'nested')).mode & 0o077).toBe(0);
+  });
+
+  it("sizes a new store's pages for its plane: large for global's bulk imports, small for a zone's stream of deltas", async () => {
+    const config = (file: string): MeshAuthConfig => ({ ...defaults, store: { ...defaults.store, sqlite: { path: join(dir, file) } } });
+    const global = await openStore(config('global.db'), 'global');
+    const zone = await openStore(config('zone.db'), 'zone');
+    opened.push(global as SqliteStore, zone as SqliteStore);
+    expect((global as SqliteStore).db.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_BYTES.bulk);
+    expect((zone as SqliteStore).db.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_BYTES.deltas);
+    expect(SQLITE_PAGE_BYTES).toEqual({ bulk: 16384, deltas: 4096 });
+    await zone.close();
+    // An existing file keeps the page size it was made with, whatever it is opened with.
+    const reopened = SqliteStore.open(join(dir, 'zone.db'), { pageBytes: SQLITE_PAGE_BYTES.bulk });
+    opened.push(reopened);
+    expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
   });
 
   it('runs every migration once and records the schema version', async () => {

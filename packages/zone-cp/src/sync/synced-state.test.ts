@@ -19,4 +19,57 @@ describe('synced state', () => {
     expect(restarted.appliedVersionId).toBe('');
     await store.close();
   });
+
+  it('writes the position a batch brings as one row, and reads a store that holds it as the six keys of before', async () => {
+    const store = SqliteStore.open(':memory:');
+    const state = await SyncedState.load(store);
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 7, '0123456789abcdef', 'public', 1_000));
+    const rows = store.db.prepare("SELECT key FROM meta WHERE key LIKE 'sync.%' ORDER BY key").pluck().all();
+    expect(rows).toEqual(['sync.position']);
+
+    // A store written before: six keys, no position row.
+    const older = SqliteStore.open(':memory:');
+    await older.transaction((tx) =>
+      tx.setMetas([
+        ['sync.globalEpoch', 'epoch-0'],
+        ['sync.appliedVersion', '41'],
+        ['sync.appliedVersionId', 'fedcba9876543210'],
+        ['sync.appliedMode', 'private'],
+        ['sync.lastContactAt', '5000'],
+        ['sync.lastSyncAt', '4000'],
+      ]),
+    );
+    const loaded = await SyncedState.load(older);
+    expect([loaded.epoch, loaded.appliedVersion, loaded.appliedVersionId, loaded.appliedMode, loaded.lastContactAt, loaded.lastSyncAt]).toEqual([
+      'epoch-0',
+      41,
+      'fedcba9876543210',
+      'private',
+      5_000,
+      4_000,
+    ]);
+    // Its next batch writes the row, which then wins over the keys left behind; forgetting clears both.
+    await older.transaction((tx) => loaded.recordApplied(tx, 'epoch-0', 42, '00000000000000aa', 'private', 6_000));
+    expect((await SyncedState.load(older)).appliedVersion).toBe(42);
+    await loaded.forget();
+    expect(older.db.prepare("SELECT count(*) FROM meta WHERE key LIKE 'sync.%'").pluck().get()).toBe(0);
+    await older.close();
+    await store.close();
+  });
+
+  it('takes the last contact from whichever is later: a heartbeat after the last batch, or the last batch', async () => {
+    const store = SqliteStore.open(':memory:');
+    const state = await SyncedState.load(store);
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 3, '0123456789abcdef', 'public', 2_000));
+    state.applied('epoch-1', 3, '0123456789abcdef', 'public', 2_000);
+    expect((await SyncedState.load(store)).lastContactAt).toBe(2_000);
+    state.contact(9_000, 0);
+    // contact writes in the background; the next transaction runs after it.
+    await store.transaction(async () => {});
+    expect((await SyncedState.load(store)).lastContactAt).toBe(9_000);
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 4, '0123456789abcdee', 'public', 12_000));
+    const after = await SyncedState.load(store);
+    expect([after.lastContactAt, after.lastSyncAt]).toEqual([12_000, 12_000]);
+    await store.close();
+  });
 });

@@ -1,6 +1,23 @@
 import type { Logger, Store, StoreTx, SyncMode } from '@meshauth/core';
 
-const KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versionId: 'sync.appliedVersionId', mode: 'sync.appliedMode', contact: 'sync.lastContactAt', syncedAt: 'sync.lastSyncAt' } as const;
+/**
+ * The position is one meta row, written by every batch the zone applies: one row to update in
+ * that transaction, where six keys were six (the apply of a live change is a dozen statements,
+ * and at 10,000 zones every one of them counts). The last contact has a row of its own, written
+ * by heartbeats between batches; a batch's own moment of contact is its `syncedAt`.
+ */
+const POSITION_KEY = 'sync.position';
+const CONTACT_KEY = 'sync.lastContactAt';
+/** How stores written before the position was one row hold it; read when that row is absent. */
+const LEGACY_KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versionId: 'sync.appliedVersionId', mode: 'sync.appliedMode', syncedAt: 'sync.lastSyncAt' } as const;
+
+interface Position {
+  epoch: string;
+  version: number;
+  versionId: string;
+  mode: SyncMode;
+  syncedAt: number;
+}
 
 /**
  * Where the zone stands relative to global, persisted in the zone store's meta so a restart
@@ -35,28 +52,30 @@ export class SyncedState {
    */
   async refresh(): Promise<void> {
     const meta = (key: string) => this.store.read.getMeta(key);
-    const [epoch, version, versionId, mode, contact, syncedAt] = await Promise.all(
-      [KEYS.epoch, KEYS.version, KEYS.versionId, KEYS.mode, KEYS.contact, KEYS.syncedAt].map(meta),
-    );
-    this.epoch = epoch ?? '';
-    this.appliedVersion = Number(version ?? '0');
-    this.appliedVersionId = versionId ?? '';
-    this.appliedMode = (mode as SyncMode | undefined) ?? 'off';
-    this.lastContactAt = contact === undefined ? undefined : Number(contact);
+    const [position, contact] = await Promise.all([this.readPosition(), meta(CONTACT_KEY)]);
+    this.epoch = position?.epoch ?? '';
+    this.appliedVersion = position?.version ?? 0;
+    this.appliedVersionId = position?.versionId ?? '';
+    this.appliedMode = position?.mode ?? 'off';
+    this.lastSyncAt = position?.syncedAt;
+    const contacts = [contact === undefined ? undefined : Number(contact), position?.syncedAt].filter((at) => at !== undefined);
+    this.lastContactAt = contacts.length === 0 ? undefined : Math.max(...contacts);
     this.persistedContactAt = this.lastContactAt;
-    this.lastSyncAt = syncedAt === undefined ? undefined : Number(syncedAt);
+  }
+
+  private async readPosition(): Promise<Position | undefined> {
+    const meta = (key: string) => this.store.read.getMeta(key);
+    const row = await meta(POSITION_KEY);
+    if (row !== undefined) return JSON.parse(row) as Position;
+    const [epoch, version, versionId, mode, syncedAt] = await Promise.all(Object.values(LEGACY_KEYS).map(meta));
+    if (version === undefined) return undefined;
+    return { epoch: epoch ?? '', version: Number(version), versionId: versionId ?? '', mode: (mode as SyncMode | undefined) ?? 'off', syncedAt: Number(syncedAt ?? '0') };
   }
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */
   async recordApplied(tx: StoreTx, epoch: string, version: number, versionId: string, mode: SyncMode, now: number): Promise<void> {
-    await tx.setMetas([
-      [KEYS.epoch, epoch],
-      [KEYS.version, String(version)],
-      [KEYS.versionId, versionId],
-      [KEYS.mode, mode],
-      [KEYS.contact, String(now)],
-      [KEYS.syncedAt, String(now)],
-    ]);
+    const position: Position = { epoch, version, versionId, mode, syncedAt: now };
+    await tx.setMeta(POSITION_KEY, JSON.stringify(position));
   }
 
   /** After the transaction committed: the in-memory view follows. */
@@ -70,7 +89,7 @@ export class SyncedState {
    */
   async forget(): Promise<void> {
     await this.store.transaction(async (tx) => {
-      for (const key of Object.values(KEYS)) await tx.deleteMeta(key);
+      for (const key of [POSITION_KEY, CONTACT_KEY, ...Object.values(LEGACY_KEYS)]) await tx.deleteMeta(key);
     });
     Object.assign(this, { epoch: '', appliedVersion: 0, appliedVersionId: '', appliedMode: 'off', lastContactAt: undefined, lastSyncAt: undefined, persistedContactAt: undefined });
   }
@@ -80,7 +99,7 @@ export class SyncedState {
     this.lastContactAt = now;
     if (this.persistedContactAt === undefined || now - this.persistedContactAt >= persistEveryMs) {
       this.persistedContactAt = now;
-      this.store.transaction((tx) => tx.setMeta(KEYS.contact, String(now))).catch((error: unknown) => {
+      this.store.transaction((tx) => tx.setMeta(CONTACT_KEY, String(now))).catch((error: unknown) => {
         // Memory has it; the next contact writes it again.
         this.persistedContactAt = undefined;
         this.logger?.warn({ err: error }, 'sync: could not record the last contact with global');

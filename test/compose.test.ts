@@ -47,9 +47,27 @@ const composeFiles = [
 
 /** bin name → [package folder, bin path], from each package's package.json. */
 const binaries = new Map<string, [string, string]>();
+/** Package → the node arguments it declares (`meshauth.nodeArgs`), which every launcher passes. */
+const declaredNodeArgs = new Map<string, string[]>();
 for (const pkg of readdirSync(join(repoRoot, 'packages'))) {
-  const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { bin?: Record<string, string> };
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { bin?: Record<string, string>; meshauth?: { nodeArgs?: string[] } };
   for (const [name, path] of Object.entries(manifest.bin ?? {})) binaries.set(name, [pkg, path]);
+  declaredNodeArgs.set(pkg, manifest.meshauth?.nodeArgs ?? []);
+}
+
+/** Every `node [--flags] <script>` in a command line: the flags and the script. */
+function nodeRuns(text: string): { args: string[]; script: string }[] {
+  return [...text.matchAll(/\bnode((?:\s+--\S+)*)\s+(\S+)/g)].map((m) => ({ args: m[1]!.trim().split(/\s+/).filter(Boolean), script: m[2]! }));
+}
+
+/** What is wrong with the node runs of a command line: something else than a built binary, or other flags than its package declares. */
+function nodeRunProblems(text: string): string[] {
+  return nodeRuns(text).flatMap(({ args, script }) => {
+    const pkg = /^(?:\.\/|\/app\/)?packages\/([\w-]+)\/dist\/main\.js$/.exec(script)?.[1];
+    if (!pkg) return [`node runs ${script}`];
+    const declared = declaredNodeArgs.get(pkg) ?? [];
+    return args.join(' ') === declared.join(' ') ? [] : [`${script} runs with [${args.join(' ')}], its package declares [${declared.join(' ')}]`];
+  });
 }
 
 /** The whole command line of a service, entrypoint and command joined, as one shell-ish text. */
@@ -61,7 +79,7 @@ function commandText(service: Service): string {
 /** The packages a service runs: `node packages/<pkg>/dist/main.js` or a bin name as a word. */
 function packagesRun(service: Service): string[] {
   const text = commandText(service);
-  const found = [...text.matchAll(/\bnode\s+(?:\.\/|\/app\/)?packages\/([\w-]+)\/dist\/main\.js\b/g)].map((m) => m[1]!);
+  const found = nodeRuns(text).flatMap(({ script }) => /^(?:\.\/|\/app\/)?packages\/([\w-]+)\/dist\/main\.js$/.exec(script)?.[1] ?? []);
   for (const [bin, [pkg]] of binaries) if (new RegExp(`(^|[\\s;&|(])${bin}(?=\\s|$)`).test(text)) found.push(pkg);
   return [...new Set(found)];
 }
@@ -135,8 +153,7 @@ for (const [file, { services: all, volumes }] of composeFiles) {
           expect(existsSync(join(repoRoot, 'packages', pkg, 'src', 'main.ts')), `packages/${pkg}/src/main.ts`).toBe(true);
           expect(existsSync(join(repoRoot, 'packages', pkg, 'dist', 'main.js')), `packages/${pkg}/dist/main.js (after pnpm build)`).toBe(true);
         }
-        const others = [...commandText(service).matchAll(/\bnode\s+(\S+)/g)].map((m) => m[1]!).filter((p) => !/^packages\/[\w-]+\/dist\/main\.js$/.test(p));
-        expect(others, `${name} runs node on something else`).toEqual([]);
+        expect(nodeRunProblems(commandText(service)), name).toEqual([]);
       }
     });
 
@@ -372,9 +389,17 @@ describe('docker-compose.yml', () => {
     for (const [bin, [pkg, path]] of binaries) {
       expect(posix.normalize(path)).toBe(`bin/${bin}.js`);
       const shim = readFileSync(join(repoRoot, 'packages', pkg, path), 'utf8');
-      expect(shim.split('\n')[0]).toBe('#!/usr/bin/env node');
+      const args = declaredNodeArgs.get(pkg)!;
+      expect(shim.split('\n')[0]).toBe(args.length === 0 ? '#!/usr/bin/env node' : `#!/usr/bin/env -S node ${args.join(' ')}`);
       expect(shim).toMatch(/^import '\.\.\/dist\/main\.js';$/m);
     }
+    // The root scripts (`pnpm -s zone-cp …`) start each binary with its declared node arguments too.
+    const scripts = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    for (const [bin, [pkg]] of binaries) {
+      expect(nodeRuns(scripts[bin] ?? '').map((run) => run.script), `package.json script ${bin}`).toEqual([`packages/${pkg}/dist/main.js`]);
+      expect(nodeRunProblems(scripts[bin]!), `package.json script ${bin}`).toEqual([]);
+    }
+    expect(declaredNodeArgs.get('zone-cp'), 'a test that cannot fail otherwise: zone-cp declares some').not.toEqual([]);
     for (const [name, service] of Object.entries(services)) {
       const pkgs = packagesRun(service);
       expect(pkgs.length, `${name} runs no meshauth binary: ${commandText(service)}`).toBeGreaterThan(0);
@@ -383,8 +408,7 @@ describe('docker-compose.yml', () => {
         expect(existsSync(join(repoRoot, 'packages', pkg, 'dist', 'main.js')), `packages/${pkg}/dist/main.js (after pnpm build)`).toBe(true);
       }
       // Nothing but the binaries this repo builds (and the shell around the one-shot script).
-      const others = [...commandText(service).matchAll(/\bnode\s+(\S+)/g)].map((m) => m[1]!).filter((p) => !/^packages\/[\w-]+\/dist\/main\.js$/.test(p));
-      expect(others, `${name} runs node on something else`).toEqual([]);
+      expect(nodeRunProblems(commandText(service)), name).toEqual([]);
     }
   });
 

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { binaries, daemonEnv, startDaemon, stopAll, tempDir } from './support/daemon.js';
+import { binaries, daemonEnv, nodeArgsOf, startDaemon, stopAll, tempDir } from './support/daemon.js';
 import { http } from './support/http.js';
 
 const dir = tempDir('meshauth-logs-');
@@ -28,7 +28,7 @@ async function takenPort(): Promise<number> {
 }
 
 async function runToExit(kind: 'global-cp' | 'zone-cp', env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, [binaries[kind]], { env: daemonEnv(kind, env), timeout: 60_000 }).then(
+  return promisify(execFile)(process.execPath, [...nodeArgsOf(kind), binaries[kind]], { env: daemonEnv(kind, env), timeout: 60_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
   );

@@ -12,9 +12,15 @@ const binaries = {
 
 const started = new Set();
 
-/** BENCH_GLOBAL_NODE_ARGS / BENCH_ZONE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): for profiling a daemon. */
+/**
+ * The node arguments the daemon's package declares (`meshauth.nodeArgs`), as every launcher passes
+ * them: the benchmarks measure the planes as they are deployed. BENCH_GLOBAL_NODE_ARGS /
+ * BENCH_ZONE_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") add to them, for profiling.
+ */
 function defaultNodeArgs(kind) {
-  return (process.env[kind === 'global-cp' ? 'BENCH_GLOBAL_NODE_ARGS' : 'BENCH_ZONE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  const declared = JSON.parse(readFileSync(join(repoRoot, 'packages', kind, 'package.json'), 'utf8')).meshauth?.nodeArgs ?? [];
+  const extra = (process.env[kind === 'global-cp' ? 'BENCH_GLOBAL_NODE_ARGS' : 'BENCH_ZONE_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+  return [...declared, ...extra];
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { waitUntil } from './wait-until.mjs';
 
 /**
- * One control plane run as a real child process: `node packages/<pkg>/dist/main.js`. Its log goes
+ * One control plane run as a real child process: `node [its nodeArgs] packages/<pkg>/dist/main.js`. Its log goes
  * to a file rather than a pipe, so that with `--keep` it outlives the demo without writing into a
  * closed pipe, and so that the log is there to read when a step fails.
  */
@@ -18,10 +18,12 @@ export class DaemonProcess {
     this.label = options.label;
     this.logFile = join(options.workDir, `${options.label}.log`);
     const script = join(options.repoRoot, 'packages', options.kind, 'dist', 'main.js');
+    // With the node arguments its package declares (`meshauth.nodeArgs`), as every launcher passes them.
+    const manifest = JSON.parse(readFileSync(join(options.repoRoot, 'packages', options.kind, 'package.json'), 'utf8'));
     if (!existsSync(script)) throw new Error(`${script} is missing; run \`pnpm build\` first (\`pnpm demo\` does)`);
     const log = openSync(this.logFile, 'a', 0o600);
     try {
-      this.child = spawn(process.execPath, [script], {
+      this.child = spawn(process.execPath, [...(manifest.meshauth?.nodeArgs ?? []), script], {
         cwd: options.workDir,
         env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
         stdio: ['ignore', log, log],

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,15 @@ export const binaries = {
   'zone-cp': join(repoRoot, 'packages/zone-cp/dist/main.js'),
   meshctl: join(repoRoot, 'packages/ctl/dist/main.js'),
 } as const;
+
+/**
+ * The node arguments a daemon's package declares (`meshauth.nodeArgs` in its package.json), which
+ * every way of starting it passes: the tests run the planes as they are deployed.
+ */
+export function nodeArgsOf(kind: 'global-cp' | 'zone-cp'): string[] {
+  const manifest = JSON.parse(readFileSync(join(repoRoot, 'packages', kind, 'package.json'), 'utf8')) as { meshauth?: { nodeArgs?: string[] } };
+  return manifest.meshauth?.nodeArgs ?? [];
+}
 
 export interface Daemon {
   kind: 'global-cp' | 'zone-cp';
@@ -61,7 +70,7 @@ export async function startDaemon(
   env: Record<string, string>,
   options: { timeoutMs?: number; /** Command-line arguments, e.g. ['--config', file]. */ args?: string[]; /** Another build of the daemon's main.js. */ script?: string } = {},
 ): Promise<Daemon> {
-  const child = spawn(process.execPath, [options.script ?? binaries[kind], ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...nodeArgsOf(kind), options.script ?? binaries[kind], ...(options.args ?? [])], {
     env: daemonEnv(kind, env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import * as https from 'node:https';
 import * as tls from 'node:tls';
-import { binaries, daemonEnv } from './daemon.js';
+import { binaries, daemonEnv, nodeArgsOf } from './daemon.js';
 import type { HttpResult } from './http.js';
 
 /** What a client brings to 5682: the CA it trusts for the server, and maybe its own cert and key. */
@@ -94,7 +94,7 @@ export function peerPem(peer: tls.PeerCertificate): string {
 
 /** Runs a daemon that is expected to refuse to start; resolves with its exit code and stderr lines. */
 export function startExpectingFailure(kind: 'global-cp' | 'zone-cp', env: Record<string, string>): Promise<{ code: number | null; stderr: string[] }> {
-  const child = spawn(process.execPath, [binaries[kind]], {
+  const child = spawn(process.execPath, [...nodeArgsOf(kind), binaries[kind]], {
     env: daemonEnv(kind, env),
     stdio: ['ignore', 'ignore', 'pipe'],
   });

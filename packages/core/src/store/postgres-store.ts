@@ -1,12 +1,23 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import type pg from 'pg';
 import { MeshAuthError } from '../errors.js';
 import { postgresMigrations } from './postgres-migrations.js';
 import { PostgresReads, PostgresWrites, type Query } from './postgres-statements.js';
 import { toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
 import type { InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
+
+type PostgresDriver = typeof pg;
+let driver: Promise<PostgresDriver> | undefined;
+
+/**
+ * The client library is loaded by the first store opened, not with this module: a plane on SQLite
+ * (every zone by default) never loads it, about 5 MB of an idle zone's resident memory.
+ */
+function loadDriver(): Promise<PostgresDriver> {
+  return (driver ??= import('pg').then((module) => module.default));
+}
 
 export interface PostgresSettings {
   host: string;
@@ -54,9 +65,12 @@ export class PostgresStore implements Store {
   private closed = false;
   private readonly leases = new Set<PostgresLease>();
 
-  private constructor(private readonly settings: PostgresSettings) {
+  private constructor(
+    private readonly settings: PostgresSettings,
+    private readonly driver: PostgresDriver,
+  ) {
     this.location = `postgres://${settings.user}@${settings.host}:${settings.port}/${settings.dbName}`;
-    this.pool = new pg.Pool({ ...this.clientConfig(), max: settings.maxOpenConnections, idleTimeoutMillis: 30_000 });
+    this.pool = new driver.Pool({ ...this.clientConfig(), max: settings.maxOpenConnections, idleTimeoutMillis: 30_000 });
     // An idle client that loses its connection must not crash the process: the pool replaces it.
     this.pool.on('error', () => {});
     this.read = new PostgresReads(this.poolQuery);
@@ -65,7 +79,7 @@ export class PostgresStore implements Store {
 
   /** Connects, runs the migrations (once, under a lock, however many replicas start together), starts listening. */
   static async open(settings: PostgresSettings): Promise<PostgresStore> {
-    const store = new PostgresStore(settings);
+    const store = new PostgresStore(settings, await loadDriver());
     try {
       await store.migrate();
       await store.startListening(true);
@@ -75,6 +89,9 @@ export class PostgresStore implements Store {
       throw store.unavailable(error, 'cannot open');
     }
   }
+
+  /** A connection of its own (not the pool's), not yet connected. */
+  private readonly newClient = (): pg.Client => new this.driver.Client(this.clientConfig());
 
   clientConfig(): pg.ClientConfig {
     const { host, port, user, password, dbName, tlsMode, tlsCaPath } = this.settings;
@@ -109,7 +126,7 @@ export class PostgresStore implements Store {
   };
 
   private async migrate(): Promise<void> {
-    const client = new pg.Client(this.clientConfig());
+    const client = this.newClient();
     client.on('error', () => {});
     await client.connect();
     try {
@@ -170,7 +187,7 @@ export class PostgresStore implements Store {
   }
 
   async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const client = new pg.Client(this.clientConfig());
+    const client = this.newClient();
     client.on('error', () => {});
     try {
       await client.connect();
@@ -187,7 +204,7 @@ export class PostgresStore implements Store {
   }
 
   lease(name: string, owner: string): StoreLease {
-    const lease = new PostgresLease(() => this.clientConfig(), lockKey(name), owner, () => this.leases.delete(lease));
+    const lease = new PostgresLease(this.newClient, lockKey(name), owner, () => this.leases.delete(lease));
     this.leases.add(lease);
     return lease;
   }
@@ -200,7 +217,7 @@ export class PostgresStore implements Store {
   /** LISTEN on a connection of its own, reconnecting with backoff; every (re)connect is a hint. */
   private async startListening(initial: boolean, delay = RECONNECT_MIN_MS): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client(this.clientConfig());
+    const client = this.newClient();
     const retry = () => {
       if (this.listener !== client || this.closed) return;
       this.listener = undefined;
@@ -284,7 +301,7 @@ class PostgresLease implements StoreLease {
   private released = false;
 
   constructor(
-    private readonly config: () => pg.ClientConfig,
+    private readonly newClient: () => pg.Client,
     private readonly key: number,
     readonly owner: string,
     private readonly forget: () => void,
@@ -307,7 +324,7 @@ class PostgresLease implements StoreLease {
     if (this.released) return;
     try {
       if (!this.client) {
-        const client = new pg.Client(this.config());
+        const client = this.newClient();
         client.on('error', () => this.drop(client));
         client.on('end', () => this.drop(client));
         this.client = client;

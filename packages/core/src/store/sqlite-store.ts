@@ -62,7 +62,8 @@ export class SqliteStore implements Store {
     db.pragma('synchronous = NORMAL');
     if (path !== ':memory:') {
       db.pragma('wal_autocheckpoint = 0');
-      this.checkpointer = new SqliteCheckpointer(path);
+      const totalChanges = db.prepare('SELECT total_changes()').pluck();
+      this.checkpointer = new SqliteCheckpointer(path, { rowsChanged: () => totalChanges.get() as number });
     }
   }
 

@@ -157,6 +157,18 @@ export class PostgresStore implements Store {
       throw this.unavailable(error);
     }
     let broken: unknown;
+    // The pool takes its own error listener off a client it hands out, and a client with none
+    // throws an 'error' event (PostgreSQL going away between two statements: "terminating
+    // connection due to administrator command") as an uncaught exception: the plane would exit.
+    // Here it marks the connection broken; the next statement fails with the store's 503.
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
+    const release = (error?: Error) => {
+      client.off('error', onError);
+      client.release(error);
+    };
     const query: Query = async (sql, params) => {
       try {
         return (await client.query(sql, params)).rows as Record<string, unknown>[];
@@ -175,13 +187,13 @@ export class PostgresStore implements Store {
       const result = await fn(tx);
       // The NOTIFY is delivered at commit, to every listening replica.
       await query(tx.recordedVersion === undefined ? 'COMMIT' : `SELECT pg_notify('${CHANNEL}', '${Math.trunc(tx.recordedVersion)}'); COMMIT`);
-      client.release();
+      release();
       if (tx.recordedVersion !== undefined) this.hints.emit('hint');
       return result;
     } catch (error) {
       // A connection that failed or timed out is destroyed; waiting on a ROLLBACK there would only wait again.
       if (broken === undefined) await client.query('ROLLBACK').catch(() => {});
-      client.release(broken === undefined ? undefined : (broken as Error));
+      release(broken === undefined ? undefined : (broken as Error));
       throw error instanceof MeshAuthError ? error : this.unavailable(error);
     }
   }

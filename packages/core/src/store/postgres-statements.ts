@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { UUID_BYTES, uuidsAsJsonArray } from '../tokens/uuid-jti.js';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo } from './row-mappers.js';
 import { auditStatement, auditValues, AUDIT_COLUMNS, issuedTokensStatement, issuedTokenValues, ISSUED_TOKEN_COLUMNS, postgresDialect, toAuditRow, toIssuedTokenRow } from './record-queries.js';
 import type { AuditQuery, AuditRow, ChangeRow, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, RevokedJti, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
@@ -254,6 +255,19 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
         `INSERT INTO staged_revocations (jti, op, expires_at) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
          ON CONFLICT (jti) DO UPDATE SET op = excluded.op, expires_at = excluded.expires_at`,
         [part.map((r) => r.jti), part.map((r) => r.op), part.map((r) => r.expiresAt)],
+      );
+    }
+  }
+
+  async stagePackedPuts(jtis: Uint8Array): Promise<void> {
+    // As stageRevocations with puts without expiry; each statement's jtis as one JSON text written
+    // straight from the bytes (uuidsAsJsonArray). DISTINCT: one statement may not update a row twice.
+    const step = BULK_ROWS * UUID_BYTES;
+    for (let at = 0; at < jtis.length; at += step) {
+      await this.query(
+        `INSERT INTO staged_revocations (jti, op, expires_at) SELECT DISTINCT jti, 'put', NULL::bigint FROM json_array_elements_text($1::json) AS t(jti)
+         ON CONFLICT (jti) DO UPDATE SET op = excluded.op, expires_at = excluded.expires_at`,
+        [uuidsAsJsonArray(jtis.subarray(at, at + step))],
       );
     }
   }

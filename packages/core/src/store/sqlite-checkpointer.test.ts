@@ -91,8 +91,14 @@ describe('SqliteCheckpointer', () => {
   it('copies a few rows once they have waited long enough', async () => {
     start({ rowsWorthACheckpoint: 100, maxWaitMs: 200 });
     insert(3);
-    await vi.waitFor(() => expect(rowsInFile()).toBe(3), { timeout: 10_000 });
-    expect(checkpoints.at(-1)).toMatchObject({ busy: 0 });
+    // The file may show the rows a moment before the worker's answer arrives: wait for both.
+    await vi.waitFor(
+      () => {
+        expect(checkpoints.at(-1)).toMatchObject({ busy: 0 });
+        expect(rowsInFile()).toBe(3);
+      },
+      { timeout: 10_000 },
+    );
   });
 
   it('asks again for frames a reader kept it from copying', async () => {

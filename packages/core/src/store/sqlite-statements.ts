@@ -20,6 +20,7 @@ import type {
   ZoneStatusRow,
 } from './store.js';
 import { SliceClock, yieldToLoop } from '../yield-to-loop.js';
+import { UUID_BYTES, uuidsAsJsonArray } from '../tokens/uuid-jti.js';
 import type { WalFlusher } from './wal-flusher.js';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
 
@@ -27,6 +28,9 @@ import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo, toZoneStatusRow, ZON
 const SQL_SLICE_ROWS = 1_000;
 /** Rows one bulk insert takes, handed to SQLite as one JSON array (a few milliseconds' work). */
 const SQL_BULK_ROWS = 2_000;
+
+const STAGE_PLAIN_PUTS = "INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value, 'put', NULL FROM json_each(?)";
+const STAGE_RUN = 'INSERT INTO staged_runs (first_seq, op) VALUES (?, ?)';
 
 /** Characters a JSON string must escape (and lone surrogates, which it escapes too). */
 const NEEDS_JSON_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
@@ -361,11 +365,10 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     // Appended after what is staged, in order, with the start of each run of one operation noted
     // for the merge. A slice of rows per statement, as in addRevocations; a run of puts without
     // expiry (a snapshot of imported revocations) travels as its jtis alone.
-    const puts = this.statement("INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value, 'put', NULL FROM json_each(?)");
+    const puts = this.statement(STAGE_PLAIN_PUTS);
     const any = this.statement('INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)');
-    const newRun = this.statement('INSERT INTO staged_runs (first_seq, op) VALUES (?, ?)');
-    let seq = (this.statement('SELECT coalesce(max(seq), 0) + 1 FROM staged_revocations').pluck().get() as number);
-    let op = this.statement('SELECT op FROM staged_runs ORDER BY first_seq DESC LIMIT 1').pluck().get() as string | undefined;
+    const newRun = this.statement(STAGE_RUN);
+    let { seq, op } = this.stagedEnd();
     const plain = (r: { op: string; expiresAt: number | null }) => r.op === 'put' && r.expiresAt === null;
     for (let start = 0; start < rows.length; ) {
       const first = rows[start]!;
@@ -380,6 +383,30 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
       start = end;
       if (start < rows.length) await this.betweenSlices();
     }
+  }
+
+  async stagePackedPuts(jtis: Uint8Array): Promise<void> {
+    if (jtis.length === 0) return;
+    // As stageRevocations with puts without expiry; each statement's JSON text written straight
+    // from the bytes (uuidsAsJsonArray), no string or object per jti on the way.
+    const puts = this.statement(STAGE_PLAIN_PUTS);
+    let { seq, op } = this.stagedEnd();
+    if (op !== 'put') this.statement(STAGE_RUN).run(seq, 'put');
+    const step = SQL_BULK_ROWS * UUID_BYTES;
+    for (let at = 0; at < jtis.length; at += step) {
+      const part = jtis.subarray(at, at + step);
+      puts.run(seq, uuidsAsJsonArray(part));
+      seq += part.length / UUID_BYTES;
+      if (at + step < jtis.length) await this.betweenSlices();
+    }
+  }
+
+  /** Where staging goes on: the next seq, and the operation of the run it would extend. */
+  private stagedEnd(): { seq: number; op: string | undefined } {
+    return {
+      seq: this.statement('SELECT coalesce(max(seq), 0) + 1 FROM staged_revocations').pluck().get() as number,
+      op: this.statement('SELECT op FROM staged_runs ORDER BY first_seq DESC LIMIT 1').pluck().get() as string | undefined,
+    };
   }
 
   async mergeStagedRevocations(family: string, revokedAt: number): Promise<void> {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../../../
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
 import type { IssuedTokenRow, NewAuditRow, NewChange, Store, ZoneStatusRow } from './store.js';
+import { writeUuid } from '../tokens/uuid-jti.js';
 
 /**
  * One contract, two stores: everything above the seam relies on these behaviours, so both
@@ -273,6 +275,30 @@ describe.each(kinds)('$name store', (kind) => {
     // A put of a jti already held keeps its record; a new one takes the merge's time and its own expiry.
     expect(await store.read.getRevocation('user-token', 'held')).toMatchObject({ revokedAt: 1, expiresAt: 2 });
     expect(await store.read.getRevocation('user-token', 'flip')).toMatchObject({ revokedAt: 7, expiresAt: 8 });
+  });
+
+  it('stages packed UUID puts as staging their strings would, between and across other staged rows', async () => {
+    const { store } = await kind.fresh();
+    // More than one statement's worth (SQLite 2,000 rows, PostgreSQL 10,000), a repeat among them.
+    const uuids = Array.from({ length: 10_500 }, () => randomUUID());
+    uuids.push(uuids[0]!);
+    const packed = new Uint8Array(uuids.length * 16);
+    uuids.forEach((jti, i) => writeUuid(jti, packed, i * 16));
+    const [deletedFirst, putAgain, deletedAfter] = [uuids[1]!, uuids[2]!, uuids[3]!];
+    await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: uuids[4]!, revokedAt: 1, expiresAt: 2 }]));
+    await store.transaction(async (tx) => {
+      await tx.clearStagedRevocations();
+      await tx.stageRevocations([{ jti: deletedFirst, op: 'delete', expiresAt: null }, { jti: putAgain, op: 'delete', expiresAt: null }]);
+      await tx.stagePackedPuts(packed);
+      await tx.stagePackedPuts(new Uint8Array(0));
+      await tx.stageRevocations([{ jti: deletedAfter, op: 'delete', expiresAt: null }, { jti: 'other', op: 'put', expiresAt: 9 }]);
+    });
+    await store.transaction((tx) => tx.mergeStagedRevocations('user-token', 7));
+    const held = await store.transaction((tx) => tx.revokedJtis('user-token'));
+    expect(held).toEqual(new Set([...uuids.filter((jti) => jti !== deletedAfter), 'other']));
+    expect(await store.read.getRevocation('user-token', putAgain)).toMatchObject({ revokedAt: 7, expiresAt: null });
+    // Already held: a put keeps its record.
+    expect(await store.read.getRevocation('user-token', uuids[4]!)).toMatchObject({ revokedAt: 1, expiresAt: 2 });
   });
 
   it('keeps zone status where the newest stream wins, and which instances are alive', async () => {

@@ -217,6 +217,12 @@ export interface StoreTx extends StoreReads {
   clearStagedRevocations(): Promise<void>;
   stageRevocations(rows: { jti: string; op: 'put' | 'delete'; expiresAt: number | null }[]): Promise<void>;
   /**
+   * The same as `stageRevocations` of puts without expiry for canonical UUID jtis given packed
+   * (16 bytes each, as a snapshot's chunk carries them): a million of them reach the store
+   * without a JavaScript string or object per jti.
+   */
+  stagePackedPuts(jtis: Uint8Array): Promise<void>;
+  /**
    * Moves the staged revocations into `family`, in SQL (no row passes through JavaScript): a jti
    * staged more than once ends revoked or not as its last operation says. A put of a jti the
    * family already holds keeps the record there.

@@ -92,8 +92,8 @@ export class BatchReceiver {
     const version = batch.header.toVersion;
     for (const key of chunk.keys) batch.keysPut.push(decodeKey(key, mode === 'private', version));
     batch.keysDeleted.push(...chunk.removedKeySerials);
-    const slices = revocationSlices(chunk, version);
     if (!batch.staged) {
+      const slices = revocationSlices(chunk, version, { packedAdds: true });
       for (const rows of slices) {
         for (const row of rows) {
           if (row.op === 'put') batch.revocationsAdded.push({ jti: row.jti, expiresAt: row.expiresAt });
@@ -104,10 +104,20 @@ export class BatchReceiver {
     }
     if (!hasRevocations(chunk)) return;
     const after = batch.revocationsAfter;
+    // Packed additions without expiry times (a snapshot's bulk) go to memory and the store as the
+    // bytes they came in; every other row as objects. The order stays as revocationSlices gives it.
+    const packedPuts = chunk.addedUuidExpiresAtMs?.length ? undefined : packedField(chunk.addedUuidJtis, version, 'added_uuid_jtis');
+    const slices = revocationSlices(chunk, version, { packedAdds: packedPuts === undefined });
     // Slice by slice (a chunk holds up to 65,000 jtis), with the event loop let through between
     // them: requests keep being answered. A jti that does not check out throws, and the staging
     // of this chunk is rolled back with it (the batch fails as a whole anyway).
     await this.store.transaction(async (tx) => {
+      for (let at = 0; packedPuts && at < packedPuts.length; at += BULK_SLICE_ROWS * UUID_BYTES) {
+        const part = packedPuts.subarray(at, at + BULK_SLICE_ROWS * UUID_BYTES);
+        after?.addPacked(part);
+        await tx.stagePackedPuts(part);
+        await yieldToLoop();
+      }
       for (const rows of slices) {
         if (after) {
           for (const row of rows) {
@@ -129,10 +139,11 @@ type RevocationRow = { jti: string; op: 'put' | 'delete'; expiresAt: number | nu
 
 /**
  * A chunk's revocations in the order they apply (a jti listed twice keeps its last operation):
- * packed additions, other additions, packed removals, other removals, `BULK_SLICE_ROWS` at a time.
- * The packed fields' sizes are checked before the first slice; each jti as its slice is read.
+ * packed additions (unless `packedAdds` is false: the caller takes them as bytes, first), other
+ * additions, packed removals, other removals, `BULK_SLICE_ROWS` at a time. The packed fields'
+ * sizes are checked before the first slice; each jti as its slice is read.
  */
-function revocationSlices(chunk: Batch__Output, version: number): Iterable<RevocationRow[]> {
+function revocationSlices(chunk: Batch__Output, version: number, { packedAdds }: { packedAdds: boolean }): Iterable<RevocationRow[]> {
   const added = packedField(chunk.addedUuidJtis, version, 'added_uuid_jtis');
   const removed = packedField(chunk.removedUuidJtis, version, 'removed_uuid_jtis');
   const expiries = chunk.addedUuidExpiresAtMs ?? [];
@@ -142,7 +153,7 @@ function revocationSlices(chunk: Batch__Output, version: number): Iterable<Revoc
   }
   return (function* () {
     const step = BULK_SLICE_ROWS * UUID_BYTES;
-    for (let at = 0; at < added.length; at += step) {
+    for (let at = 0; packedAdds && at < added.length; at += step) {
       const first = at / UUID_BYTES;
       yield readUuids(added.subarray(at, at + step)).map((jti, i) => {
         const ms = expiries[first + i] ?? 0;

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { JtiFilter } from './jti-filter.js';
 import { RevocationSet } from './revocation-set.js';
+import { readUuids, writeUuid } from './uuid-jti.js';
 
 describe('RevocationSet', () => {
   // A filter that wrongly says "certainly not" would let a revoked token through: the set must
@@ -14,6 +15,8 @@ describe('RevocationSet', () => {
       { arbitrary: fc.record({ kind: fc.constant('add' as const), ids: fc.array(id, { maxLength: 60 }) }), weight: 4 },
       { arbitrary: fc.record({ kind: fc.constant('delete' as const), ids: fc.array(id, { maxLength: 10 }), deleteHeld: fc.nat({ max: 40 }) }), weight: 3 },
       { arbitrary: fc.record({ kind: fc.constant('clear' as const) }), weight: 1 },
+      // Canonical UUIDs given packed, as a snapshot's chunk carries them: the same as adding their strings.
+      { arbitrary: fc.record({ kind: fc.constant('addPacked' as const), ids: fc.array(fc.oneof(fc.uuid(), fc.constant('00000000-0000-0000-0000-000000000000')), { maxLength: 20 }) }), weight: 2 },
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 30 }), fc.array(id, { maxLength: 50 }), fc.integer({ min: 1, max: 8 }), (ops, probes, minFilterCapacity) => {
@@ -22,7 +25,12 @@ describe('RevocationSet', () => {
         const reference = new Set<string>();
         for (const o of ops) {
           if (o.kind === 'add') for (const x of o.ids) (set.add(x), reference.add(x));
-          else if (o.kind === 'clear') (set.clear(), reference.clear());
+          else if (o.kind === 'addPacked') {
+            const bytes = new Uint8Array(o.ids.length * 16);
+            o.ids.forEach((x, i) => writeUuid(x, bytes, i * 16));
+            set.addPacked(bytes);
+            for (const x of readUuids(bytes)) reference.add(x);
+          } else if (o.kind === 'clear') (set.clear(), reference.clear());
           else {
             // Delete some ids actually held (the case that leaves stale bits), and some never added.
             const held = [...reference].slice(0, o.deleteHeld);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isCanonicalUuid, readUuids, uuidFromWords, uuidWords, writeUuid } from './uuid-jti.js';
+import { isCanonicalUuid, readUuids, uuidFromWords, uuidsAsJsonArray, uuidWords, writeUuid } from './uuid-jti.js';
 
 describe('UUID jtis', () => {
   it('packs a canonical UUID into 16 bytes and reads the same string back', () => {
@@ -42,6 +42,19 @@ describe('UUID jtis', () => {
     expect(readUuids(every)).toEqual(Array.from({ length: 256 }, (_, u) => uuidOfHex(Buffer.from(every.subarray(u * 16, u * 16 + 16)).toString('hex'))));
     expect(readUuids(new Uint8Array(0))).toEqual([]);
     expect(() => readUuids(bytes.subarray(0, 17))).toThrow(/whole number/);
+  });
+
+  it('writes a run of packed UUIDs as the text of one JSON array of their strings', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 * 16 }), (random) => {
+        const bytes = random.subarray(0, random.length - (random.length % 16));
+        const text = uuidsAsJsonArray(bytes);
+        expect(JSON.parse(text)).toEqual(readUuids(bytes));
+        expect(text).toBe(JSON.stringify(readUuids(bytes)));
+      }),
+    );
+    expect(uuidsAsJsonArray(new Uint8Array(0))).toBe('[]');
+    expect(() => uuidsAsJsonArray(new Uint8Array(17))).toThrow(/whole number/);
   });
 });
 

@@ -70,10 +70,15 @@ How to read it:
   the zone applies them as they come; on this one machine the two share its 2 cores, where two
   machines would each have their own. Both RSS
   figures are read 2 s after the work is done (global after the import, the zone after applying
-  the snapshot), once its transient garbage is collected; global's peak (VmHWM) is beside. The
+  the snapshot), once its transient garbage is collected; global's peak (VmHWM) is beside. At
+  that moment the zone's SQLite checkpointer (a worker thread, 10–15 MB) is usually still
+  running for the snapshot's million rows: it stops five idle seconds later. The
   stall figures are the longest of \`GET /who-am-i\` calls made one after another meanwhile, from
   a worker thread of the benchmark (its main thread blocks while it encodes the 49 MB import
   body, and that wait is not the plane's), so on a loaded machine they include waiting for a CPU.
+- Every zone-cp process (the idle zone, the scale zone, the 2-zone propagation) runs with the node
+  arguments its package declares (\`--max-semi-space-size=2\`; see "Memory" above), as every
+  launcher starts it; global-cp with none.
 - Before each benchmark the runner calls \`sync\`, so the previous one's writes are on disk and
   not in the way of the next one's fsyncs.${m.note ? `\n- This run: ${m.note}` : ''}
 - Sizes can be changed by environment variables (see \`bench/lib/config.mjs\`); \`BENCH_QUICK=1\`

@@ -32,9 +32,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(policy: { rowsWorthACheckpoint: number; maxWaitMs: number; idleExitMs?: number }): SqliteCheckpointer {
+function start(policy: { rowsWorthACheckpoint: number; maxWaitMs: number; idleExitMs?: number }, file = path): SqliteCheckpointer {
   const totalChanges = db.prepare('SELECT total_changes()').pluck();
-  checkpointer = new SqliteCheckpointer(path, {
+  checkpointer = new SqliteCheckpointer(file, {
     rowsChanged: () => {
       ticks++;
       return totalChanges.get() as number;
@@ -113,6 +113,16 @@ describe('SqliteCheckpointer', () => {
     reader.exec('COMMIT');
     reader.close();
     await vi.waitFor(() => expect(rowsInFile()).toBe(150), { timeout: 10_000 });
+  });
+
+  it('waits before starting another worker after one died under a checkpoint', async () => {
+    // A file the worker cannot open: it dies as it starts.
+    start({ rowsWorthACheckpoint: 1, maxWaitMs: 60_000 }, join(dir, 'missing', 'plane.db'));
+    insert(10);
+    await vi.waitFor(() => expect(checkpoints).toEqual([{ busy: 1, log: -1, checkpointed: -1 }]), { timeout: 10_000 });
+    // Thirty ticks later, still the one attempt (without the wait, a worker a tick would die as fast).
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(checkpoints).toHaveLength(1);
   });
 
   it('stops its worker when stopped', async () => {

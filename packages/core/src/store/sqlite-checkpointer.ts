@@ -11,6 +11,8 @@ export const CHECKPOINT_POLICY = {
   maxWaitMs: 5 * 60_000,
   /** A worker with no checkpoint to run for this long exits. */
   idleExitMs: 5_000,
+  /** After a worker died (it could not open the file, say), the next one starts no sooner than this. */
+  retryAfterFailureMs: 60_000,
 };
 
 /** What `PRAGMA wal_checkpoint` answers: frames in the log, and how many of them are in the file now. */
@@ -64,6 +66,7 @@ export class SqliteCheckpointer {
   private rowsCopied: number;
   private lastAskedAt = Date.now();
   private running: { rows: number } | undefined;
+  private retryAt = 0;
   private stopped = false;
   private readonly policy: typeof CHECKPOINT_POLICY;
 
@@ -78,7 +81,7 @@ export class SqliteCheckpointer {
   }
 
   private tick(): void {
-    if (this.running || this.stopped) return;
+    if (this.running || this.stopped || Date.now() < this.retryAt) return;
     const rows = this.options.rowsChanged();
     const pending = rows - this.rowsCopied;
     const waited = Date.now() - this.lastAskedAt;
@@ -111,7 +114,10 @@ export class SqliteCheckpointer {
     worker.on('error', () => undefined);
     worker.once('exit', () => {
       if (this.worker === worker) this.worker = undefined;
-      if (this.running) this.finished({ busy: 1, log: -1, checkpointed: -1 });
+      if (!this.running || this.stopped) return;
+      // It died under a checkpoint: starting one every second would only die again as fast.
+      this.retryAt = Date.now() + this.policy.retryAfterFailureMs;
+      this.finished({ busy: 1, log: -1, checkpointed: -1 });
     });
     this.worker = worker;
     return worker;

@@ -57,6 +57,43 @@ describe('synced state', () => {
     await store.close();
   });
 
+  it('reads the old keys when a replica on the code before wrote them after the row (a rolling upgrade), and drops them once stale', async () => {
+    const store = SqliteStore.open(':memory:');
+    const state = await SyncedState.load(store);
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 7, '0123456789abcdef', 'public', 1_000));
+    // A replica still on the old code leads for a while, on the same database: six keys, later.
+    const oldLeaderWrites = (version: number, at: number) =>
+      store.transaction((tx) =>
+        tx.setMetas([
+          ['sync.globalEpoch', 'epoch-1'],
+          ['sync.appliedVersion', String(version)],
+          ['sync.appliedVersionId', `00000000000000${version}`],
+          ['sync.appliedMode', 'public'],
+          ['sync.lastSyncAt', String(at)],
+        ]),
+      );
+    await oldLeaderWrites(9, 500); // its clock behind: within one epoch the version decides
+    await state.refresh();
+    expect([state.appliedVersion, state.appliedVersionId]).toEqual([9, '000000000000009']);
+
+    // This replica leads again: its batch writes the row, and the old keys stay (they are not stale yet)...
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 10, '000000000000010a', 'public', 2_000));
+    const keys = () => store.db.prepare("SELECT key FROM meta WHERE key LIKE 'sync.%' ORDER BY key").pluck().all();
+    expect(keys()).toContain('sync.appliedVersion');
+    // ...until a load sees them older than the row: the next batch deletes them.
+    await state.refresh();
+    expect(state.appliedVersion).toBe(10);
+    await store.transaction((tx) => state.recordApplied(tx, 'epoch-1', 11, '000000000000011a', 'public', 3_000));
+    expect(keys()).toEqual(['sync.position']);
+    expect((await SyncedState.load(store)).appliedVersion).toBe(11);
+
+    // Across an epoch change (global's store replaced), the later moment decides.
+    await oldLeaderWrites(2, 4_000);
+    await store.transaction((tx) => tx.setMeta('sync.globalEpoch', 'epoch-2'));
+    expect([(await SyncedState.load(store)).epoch, (await SyncedState.load(store)).appliedVersion]).toEqual(['epoch-2', 2]);
+    await store.close();
+  });
+
   it('takes the last contact from whichever is later: a heartbeat after the last batch, or the last batch', async () => {
     const store = SqliteStore.open(':memory:');
     const state = await SyncedState.load(store);

@@ -8,7 +8,11 @@ import type { Logger, Store, StoreTx, SyncMode } from '@meshauth/core';
  */
 const POSITION_KEY = 'sync.position';
 const CONTACT_KEY = 'sync.lastContactAt';
-/** How stores written before the position was one row hold it; read when that row is absent. */
+/**
+ * How stores written before the position was one row hold it. Read when that row is absent, and
+ * beside it: during a rolling upgrade of a zone's replicas on one database, a replica still on
+ * the old code that leads writes these keys after the row, and then they are the newer position.
+ */
 const LEGACY_KEYS = { epoch: 'sync.globalEpoch', version: 'sync.appliedVersion', versionId: 'sync.appliedVersionId', mode: 'sync.appliedMode', syncedAt: 'sync.lastSyncAt' } as const;
 
 interface Position {
@@ -17,6 +21,14 @@ interface Position {
   versionId: string;
   mode: SyncMode;
   syncedAt: number;
+}
+
+/**
+ * Whether `a` is a later position than `b`: within one epoch of global the versions say (replicas'
+ * clocks may differ); across epochs, the moment each was applied.
+ */
+function isLater(a: Position, b: Position): boolean {
+  return a.epoch === b.epoch ? a.version > b.version : a.syncedAt > b.syncedAt;
 }
 
 /**
@@ -34,6 +46,8 @@ export class SyncedState {
   lastContactAt: number | undefined;
   lastSyncAt: number | undefined;
   private persistedContactAt: number | undefined;
+  /** Old keys older than the row were read: the next batch deletes them (they cost reads on every refresh). */
+  private staleLegacyKeys = false;
 
   private constructor(
     private readonly store: Store,
@@ -63,24 +77,35 @@ export class SyncedState {
     this.persistedContactAt = this.lastContactAt;
   }
 
+  /** The row or the old keys, whichever a batch wrote last (see LEGACY_KEYS). */
   private async readPosition(): Promise<Position | undefined> {
     const meta = (key: string) => this.store.read.getMeta(key);
-    const row = await meta(POSITION_KEY);
-    if (row !== undefined) return JSON.parse(row) as Position;
-    const [epoch, version, versionId, mode, syncedAt] = await Promise.all(Object.values(LEGACY_KEYS).map(meta));
-    if (version === undefined) return undefined;
-    return { epoch: epoch ?? '', version: Number(version), versionId: versionId ?? '', mode: (mode as SyncMode | undefined) ?? 'off', syncedAt: Number(syncedAt ?? '0') };
+    const [row, legacyVersion] = await Promise.all([meta(POSITION_KEY), meta(LEGACY_KEYS.version)]);
+    const position = row === undefined ? undefined : (JSON.parse(row) as Position);
+    const legacy = legacyVersion === undefined ? undefined : await this.readLegacyPosition(Number(legacyVersion));
+    this.staleLegacyKeys = legacy !== undefined && position !== undefined && !isLater(legacy, position);
+    if (legacy === undefined || this.staleLegacyKeys) return position;
+    return legacy;
+  }
+
+  private async readLegacyPosition(version: number): Promise<Position> {
+    const meta = (key: string) => this.store.read.getMeta(key);
+    const [epoch, versionId, mode, syncedAt] = await Promise.all([LEGACY_KEYS.epoch, LEGACY_KEYS.versionId, LEGACY_KEYS.mode, LEGACY_KEYS.syncedAt].map(meta));
+    return { epoch: epoch ?? '', version, versionId: versionId ?? '', mode: (mode as SyncMode | undefined) ?? 'off', syncedAt: Number(syncedAt ?? '0') };
   }
 
   /** Call inside the transaction that applies the batch: both commit or neither does. */
   async recordApplied(tx: StoreTx, epoch: string, version: number, versionId: string, mode: SyncMode, now: number): Promise<void> {
     const position: Position = { epoch, version, versionId, mode, syncedAt: now };
     await tx.setMeta(POSITION_KEY, JSON.stringify(position));
+    if (this.staleLegacyKeys) {
+      for (const key of Object.values(LEGACY_KEYS)) await tx.deleteMeta(key);
+    }
   }
 
   /** After the transaction committed: the in-memory view follows. */
   applied(epoch: string, version: number, versionId: string, mode: SyncMode, now: number): void {
-    Object.assign(this, { epoch, appliedVersion: version, appliedVersionId: versionId, appliedMode: mode, lastContactAt: now, lastSyncAt: now, persistedContactAt: now });
+    Object.assign(this, { epoch, appliedVersion: version, appliedVersionId: versionId, appliedMode: mode, lastContactAt: now, lastSyncAt: now, persistedContactAt: now, staleLegacyKeys: false });
   }
 
   /**

@@ -390,8 +390,9 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     // As stageRevocations with puts without expiry; each statement's JSON text written straight
     // from the bytes (uuidsAsJsonArray), no string or object per jti on the way.
     const puts = this.statement(STAGE_PLAIN_PUTS);
-    let { seq, op } = this.stagedEnd();
-    if (op !== 'put') this.statement(STAGE_RUN).run(seq, 'put');
+    const end = this.stagedEnd();
+    let seq = end.seq;
+    if (end.op !== 'put') this.statement(STAGE_RUN).run(seq, 'put');
     const step = SQL_BULK_ROWS * UUID_BYTES;
     for (let at = 0; at < jtis.length; at += step) {
       const part = jtis.subarray(at, at + step);

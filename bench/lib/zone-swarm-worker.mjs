@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, defaults, isMeshAuthError, parseDuration, SQLITE_PAGE_BYTES, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
+import { createLogger, defaults, isMeshAuthError, parseDuration, SQLITE_PROFILES, SqliteStore, systemClock, TokenFamilies } from '@meshauth/core';
 import { createSyncClient, SyncedState } from '@meshauth/zone-cp';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -22,8 +22,8 @@ const proofs = new Map();
 
 async function prepareZones({ address, zones: specs, heartbeatIntervalMs }) {
   for (const { zone, token } of specs) {
-    // As zone-cp opens its store (openStore): pages sized for a stream of small deltas.
-    const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:', { pageBytes: SQLITE_PAGE_BYTES.deltas });
+    // As zone-cp opens its store (openStore): pages and cache sized for a stream of small deltas.
+    const store = SqliteStore.open(dir ? join(dir, `${zone}.db`) : ':memory:', { profile: SQLITE_PROFILES.deltas });
     const families = await TokenFamilies.open({ store, clock: systemClock, logger });
     const user = families.user;
     const entry = { zone, store, families, user, client: undefined };

@@ -29,7 +29,7 @@ export type {
 } from './store/store.js';
 export { openStore } from './store/open-store.js';
 // The implementations, for tests and benchmarks that build a store directly; the daemons use openStore.
-export { SQLITE_PAGE_BYTES, SqliteStore, storeError } from './store/sqlite-store.js';
+export { SQLITE_PROFILES, SqliteStore, storeError, type SqliteProfile } from './store/sqlite-store.js';
 export { PostgresStore, type PostgresSettings } from './store/postgres-store.js';
 export { ChangeFeed, CATCH_UP_INTERVAL_MS, type AppliedVersion } from './replication/change-feed.js';
 

@@ -7,7 +7,8 @@ import { MeshAuthError } from '../errors.js';
 import { migrations } from './sqlite-migrations.js';
 import { defaults, type MeshAuthConfig } from '../config/defaults.js';
 import { openStore } from './open-store.js';
-import { SQLITE_PAGE_BYTES, SqliteStore, storeError } from './sqlite-store.js';
+import { SQLITE_PROFILES, SqliteStore, storeError } from './sqlite-store.js';
+import type { Store } from './store.js';
 import { WalFlusher } from './wal-flusher.js';
 
 /** What only the SQLite store does: the file, its schema upgrades, its error words. The rest: store-contract.test.ts. */
@@ -42,19 +43,20 @@ describe('SqliteStore file', () => {
     expect(statSync(join(dir, 'nested')).mode & 0o077).toBe(0);
   });
 
-  it("sizes a new store's pages for its plane: large for global's bulk imports, small for a zone's stream of deltas", async () => {
+  it("sizes a new store's pages and its writer's cache for its plane: large for global's bulk imports, small for a zone's stream of deltas", async () => {
     const config = (file: string): MeshAuthConfig => ({ ...defaults, store: { ...defaults.store, sqlite: { path: join(dir, file) } } });
     const global = await openStore(config('global.db'), 'global');
     const zone = await openStore(config('zone.db'), 'zone');
     opened.push(global as SqliteStore, zone as SqliteStore);
-    expect((global as SqliteStore).db.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_BYTES.bulk);
-    expect((zone as SqliteStore).db.pragma('page_size', { simple: true })).toBe(SQLITE_PAGE_BYTES.deltas);
-    expect(SQLITE_PAGE_BYTES).toEqual({ bulk: 16384, deltas: 4096 });
+    const pragma = (store: Store, name: string) => (store as SqliteStore).db.pragma(name, { simple: true });
+    expect([pragma(global, 'page_size'), pragma(global, 'cache_size')]).toEqual([16384, -16000]);
+    expect([pragma(zone, 'page_size'), pragma(zone, 'cache_size')]).toEqual([4096, -4000]);
+    expect(SQLITE_PROFILES).toEqual({ bulk: { pageBytes: 16384, writerCacheKiB: 16000 }, deltas: { pageBytes: 4096, writerCacheKiB: 4000 } });
     await zone.close();
-    // An existing file keeps the page size it was made with, whatever it is opened with.
-    const reopened = SqliteStore.open(join(dir, 'zone.db'), { pageBytes: SQLITE_PAGE_BYTES.bulk });
+    // An existing file keeps the page size it was made with, whatever it is opened with; the cache is the profile's.
+    const reopened = SqliteStore.open(join(dir, 'zone.db'), { profile: SQLITE_PROFILES.bulk });
     opened.push(reopened);
-    expect(reopened.db.pragma('page_size', { simple: true })).toBe(4096);
+    expect([pragma(reopened, 'page_size'), pragma(reopened, 'cache_size')]).toEqual([4096, -16000]);
   });
 
   it('runs every migration once and records the schema version', async () => {

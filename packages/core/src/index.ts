@@ -17,6 +17,8 @@ export type {
   RevokedJti,
   SecretRow,
   ChangeRow,
+  ChangeHint,
+  CommittedVersion,
   NewChange,
   VersionInfo,
   ZoneStatusRow,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UUID_BYTES, uuidsAsJsonArray } from '../tokens/uuid-jti.js';
 import { KEY_COLUMNS, toChangeRow, toKeyRow, toVersionInfo } from './row-mappers.js';
 import { auditStatement, auditValues, AUDIT_COLUMNS, issuedTokensStatement, issuedTokenValues, ISSUED_TOKEN_COLUMNS, postgresDialect, toAuditRow, toIssuedTokenRow } from './record-queries.js';
-import type { AuditQuery, AuditRow, ChangeRow, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, RevokedJti, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
+import type { AuditQuery, AuditRow, ChangeRow, CommittedVersion, IssuedTokenQuery, IssuedTokenRow, NewAuditRow, NewChange, RevocationRow, RevokedJti, SecretRow, SigningKeyRow, StoreReads, StoreTx, VersionInfo } from './store.js';
 
 /** Runs one statement: the pool outside a transaction, the transaction's client inside one. */
 export type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -148,8 +148,8 @@ export class PostgresReads implements StoreReads {
 
 /** A transaction's statements, on the client that holds the write lock. */
 export class PostgresWrites extends PostgresReads implements StoreTx {
-  /** The version this transaction recorded, for the NOTIFY sent before its commit. */
-  recordedVersion: number | undefined;
+  /** The version this transaction recorded: its NOTIFY is sent before the commit, and memory gets it after. */
+  recorded: CommittedVersion | undefined;
 
   async setMeta(key: string, value: string): Promise<void> {
     await this.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
@@ -295,10 +295,11 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
   }
 
   async recordChanges(changes: NewChange[], committedAt: number): Promise<number> {
-    const recorded = await this.one(RECORD_VERSION, [...changeColumns(changes.slice(0, BULK_ROWS)), randomBytes(8).toString('hex'), committedAt]);
+    const id = randomBytes(8).toString('hex');
+    const recorded = await this.one(RECORD_VERSION, [...changeColumns(changes.slice(0, BULK_ROWS)), id, committedAt]);
     const version = Number(recorded!.value);
     for (let i = BULK_ROWS; i < changes.length; i += BULK_ROWS) await this.query(INSERT_CHANGE_ROWS, [version, ...changeColumns(changes.slice(i, i + BULK_ROWS))]);
-    this.recordedVersion = version;
+    this.recorded = { version, id, committedAt, changes };
     return version;
   }
 

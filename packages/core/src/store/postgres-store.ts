@@ -6,7 +6,7 @@ import { MeshAuthError } from '../errors.js';
 import { postgresMigrations } from './postgres-migrations.js';
 import { PostgresReads, PostgresWrites, type Query } from './postgres-statements.js';
 import { toZoneStatusRow, ZONE_STATUS_COLUMNS, ZONE_STATUS_ON_CONFLICT } from './row-mappers.js';
-import type { InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
+import type { ChangeHint, InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
 
 type PostgresDriver = typeof pg;
 let driver: Promise<PostgresDriver> | undefined;
@@ -186,9 +186,10 @@ export class PostgresStore implements Store {
       await query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK})`);
       const result = await fn(tx);
       // The NOTIFY is delivered at commit, to every listening replica.
-      await query(tx.recordedVersion === undefined ? 'COMMIT' : `SELECT pg_notify('${CHANNEL}', '${Math.trunc(tx.recordedVersion)}'); COMMIT`);
+      const { recorded } = tx;
+      await query(recorded === undefined ? 'COMMIT' : `SELECT pg_notify('${CHANNEL}', '${Math.trunc(recorded.version)}'); COMMIT`);
       release();
-      if (tx.recordedVersion !== undefined) this.hints.emit('hint');
+      if (recorded !== undefined) this.hints.emit('hint', { committed: recorded } satisfies ChangeHint);
       return result;
     } catch (error) {
       // A connection that failed or timed out is destroyed; waiting on a ROLLBACK there would only wait again.
@@ -221,7 +222,7 @@ export class PostgresStore implements Store {
     return lease;
   }
 
-  onChangeHint(listener: () => void): () => void {
+  onChangeHint(listener: (hint: ChangeHint) => void): () => void {
     this.hints.on('hint', listener);
     return () => this.hints.off('hint', listener);
   }
@@ -240,7 +241,11 @@ export class PostgresStore implements Store {
     this.listener = client;
     client.on('error', retry);
     client.on('end', retry);
-    client.on('notification', () => this.hints.emit('hint'));
+    // The payload is the version committed (its own commits come back here too: memory has those already).
+    client.on('notification', (notification) => {
+      const version = Number(notification.payload);
+      this.hints.emit('hint', (Number.isSafeInteger(version) ? { version } : {}) satisfies ChangeHint);
+    });
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
@@ -254,7 +259,7 @@ export class PostgresStore implements Store {
       retry();
       return;
     }
-    this.hints.emit('hint');
+    this.hints.emit('hint', {} satisfies ChangeHint);
   }
 
   async upsertZoneStatus(rows: ZoneStatusRow[]): Promise<void> {

@@ -10,6 +10,7 @@ import type {
   NewAuditRow,
   InstanceRow,
   NewChange,
+  CommittedVersion,
   RevocationRow,
   RevokedJti,
   SecretRow,
@@ -235,8 +236,8 @@ export class SqliteReads implements StoreReads {
 
 /** The writer connection: a transaction's statements (the store opens and ends the transaction). */
 export class SqliteWrites extends SqliteReads implements StoreTx {
-  /** Versions recorded on this connection, so the store knows a commit grew the log. */
-  recorded = 0;
+  /** The version the transaction under way recorded, handed to memory once it commits. */
+  recorded: CommittedVersion | undefined;
 
   /** `walFlusher`: syncs the log along a bulk write (none for an in-memory database). */
   constructor(
@@ -452,8 +453,9 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     const insert = this.statement('INSERT INTO change_log (version, family, entity, ref, op, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
     for (const c of changes) insert.run(version, c.family, c.entity, c.ref, c.op, c.expiresAt);
     // Random, not derived from the changes: two histories that reuse this number never share its id.
-    this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, randomVersionId(), committedAt);
-    this.recorded++;
+    const id = randomVersionId();
+    this.statement('INSERT INTO version_ids (version, id, committed_at) VALUES (?, ?, ?)').run(version, id, committedAt);
+    this.recorded = { version, id, committedAt, changes };
     return version;
   }
 

@@ -9,7 +9,7 @@ import { migrate } from './sqlite-migrations.js';
 import { WalFlusher } from './wal-flusher.js';
 import { SqliteCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteReads, SqliteWrites } from './sqlite-statements.js';
-import type { InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
+import type { ChangeHint, InstanceRow, Store, StoreLease, StoreTx, ZoneStatusRow } from './store.js';
 
 /**
  * The embedded store: one SQLite file (WAL, synchronous=FULL, mode 0600) used by one process.
@@ -111,7 +111,7 @@ export class SqliteStore implements Store {
 
   async transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     const { result, recorded } = await this.writeLock.run(async () => {
-      const before = this.writes.recorded;
+      this.writes.recorded = undefined;
       try {
         this.control.begin.run();
       } catch (error) {
@@ -123,17 +123,17 @@ export class SqliteStore implements Store {
         this.control.commit.run();
       } catch (error) {
         if (this.db.inTransaction) this.control.rollback.run();
-        this.writes.recorded = before;
+        this.writes.recorded = undefined;
         throw storeError(error);
       }
-      return { result, recorded: this.writes.recorded !== before };
+      return { result, recorded: this.writes.recorded };
     });
     // Outside the lock: the next write commits while this one's log is synced, and shares the sync after.
     try {
       await this.durable();
     } finally {
       // Memory follows the file, synced or not (a failed sync still left the change there).
-      if (recorded) this.hints.emit('hint');
+      if (recorded) this.hints.emit('hint', { committed: recorded } satisfies ChangeHint);
     }
     return result;
   }
@@ -163,7 +163,7 @@ export class SqliteStore implements Store {
     return { held: true, onChange: () => () => {}, release: async () => {} };
   }
 
-  onChangeHint(listener: () => void): () => void {
+  onChangeHint(listener: (hint: ChangeHint) => void): () => void {
     this.hints.on('hint', listener);
     return () => this.hints.off('hint', listener);
   }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedPostgresServer } from '../../../../scripts/lib/embedded-postgres.mjs';
 import { PostgresStore } from './postgres-store.js';
 import { SqliteStore } from './sqlite-store.js';
-import type { IssuedTokenRow, NewAuditRow, NewChange, Store, ZoneStatusRow } from './store.js';
+import type { ChangeHint, IssuedTokenRow, NewAuditRow, NewChange, Store, ZoneStatusRow } from './store.js';
 import { writeUuid } from '../tokens/uuid-jti.js';
 
 /**
@@ -338,15 +338,25 @@ describe.each(kinds)('$name store', (kind) => {
     expect([trace.slice(0, 2), trace.slice(2)].every(([i, o]) => i!.replace(' in', '') === o!.replace(' out', ''))).toBe(true);
   });
 
-  it('hints at a commit that grew the change log, on every handle of the store', async () => {
+  it('hints at a commit that grew the change log, on every handle of the store, with what it wrote to the committing one', async () => {
     const { store, again } = await kind.fresh();
     const listener = kind.shared ? await again() : store;
-    let hints = 0;
-    listener.onChangeHint(() => hints++);
-    const before = hints;
+    const hints: ChangeHint[] = [];
+    const own: ChangeHint[] = [];
+    listener.onChangeHint((hint) => hints.push(hint));
+    if (listener !== store) store.onChangeHint((hint) => own.push(hint));
+    const before = hints.length;
     await store.transaction((tx) => tx.putSecret({ mesh: '', name: 'no-log', data: Buffer.from('x'), updatedAt: 1 }));
-    await store.transaction((tx) => tx.recordChanges([revocation('hinted')], 1));
-    await expect.poll(() => hints, { timeout: 5_000 }).toBeGreaterThan(before);
+    const version = await store.transaction((tx) => tx.recordChanges([revocation('hinted')], 1));
+    const [info] = await store.read.versionsBetween(version - 1, version);
+    const committed = { committed: { ...info!, changes: [revocation('hinted')] } };
+    if (listener === store) {
+      expect(hints.slice(before)).toEqual([committed]);
+    } else {
+      expect(own).toContainEqual(committed);
+      // Another replica hears the version announced.
+      await expect.poll(() => hints.slice(before), { timeout: 5_000 }).toContainEqual({ version });
+    }
   });
 });
 

@@ -64,6 +64,23 @@ export interface VersionInfo {
   committedAt: number;
 }
 
+/** A version this process committed, with the rows it wrote to the log under it. */
+export interface CommittedVersion extends VersionInfo {
+  changes: readonly NewChange[];
+}
+
+/**
+ * What a hint to read the change log knows. `committed`: this process's own commit, with what it
+ * wrote (memory applies it without reading it back, when it is the next version memory lacks).
+ * `version`: a commit announced this version (a notification, from any replica, this one
+ * included). Neither: the log may have grown by anything (a reconnect after which notifications
+ * may have been missed).
+ */
+export interface ChangeHint {
+  committed?: CommittedVersion;
+  version?: number;
+}
+
 /** A zone's row in global's zone-status table (Kuma's ZoneInsight): shared by every replica. */
 export interface ZoneStatusRow {
   zone: string;
@@ -288,9 +305,9 @@ export interface Store {
   /**
    * `listener` is called whenever the change log may have grown (a commit here, or on another
    * replica, or a reconnect after which notifications may have been missed): a hint to read the
-   * log, never the change itself.
+   * log, and for a commit made through this handle, what it wrote (see ChangeHint).
    */
-  onChangeHint(listener: () => void): () => void;
+  onChangeHint(listener: (hint: ChangeHint) => void): () => void;
 
   upsertZoneStatus(rows: ZoneStatusRow[]): Promise<void>;
   listZoneStatus(): Promise<ZoneStatusRow[]>;

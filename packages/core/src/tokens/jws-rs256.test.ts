@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { decodeJws, JwsFormatError, signRs256, verifyRs256 } from './jws-rs256.js';
 
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 const part = (json: string) => Buffer.from(json).toString('base64url');
 const token = (payloadJson: string, headerJson = '{"alg":"RS256","kid":"1","typ":"JWT"}') => `${part(headerJson)}.${part(payloadJson)}.c2ln`;
 
@@ -80,6 +81,35 @@ describe('decodeJws refusals', () => {
     ['whitespace', 'a.b .c', 'not base64url'],
   ])('names %s', (_what, t, message) => {
     expect(() => decodeJws(t)).toThrow(new JwsFormatError(message));
+  });
+
+  // decodeJws checks the alphabet by decoded lengths, not character by character: a code unit
+  // outside it, in any part, replacing a character or added, must still be refused. Every low
+  // byte with high bytes 0 to 3 (above 0xff the decoder would read only the low byte), the
+  // surrogates' first block and the last block of the plane.
+  const outsideAlphabet = [...range(0, 0x400), ...range(0xd800, 0xd900), ...range(0xff00, 0x10000)].filter((code) => !/^[A-Za-z0-9_.-]$/.test(String.fromCharCode(code)));
+  it('refuses every character outside base64url, in every part, as the one-pass check did', () => {
+    const valid = token('{"Name":"john"}');
+    const dots = [valid.indexOf('.'), valid.lastIndexOf('.')];
+    const places = [1, dots[0]! + 3, dots[1]! + 2, valid.length];
+    let checked = 0;
+    const wrong: string[] = [];
+    for (const code of outsideAlphabet) {
+      const c = String.fromCharCode(code);
+      for (const at of places) {
+        for (const t of [valid.slice(0, at - 1) + c + valid.slice(at), valid.slice(0, at) + c + valid.slice(at)]) {
+          checked++;
+          try {
+            decodeJws(t);
+          } catch (error) {
+            if (error instanceof JwsFormatError && error.message === 'not base64url') continue;
+          }
+          wrong.push(`U+${code.toString(16).padStart(4, '0')} at ${at}`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBe((1536 - 65) * 8);
   });
 
   it.each([

@@ -61,10 +61,13 @@ describe('a zone facing a batch it cannot apply, and a silent stream', () => {
   let zone: Daemon;
   let token: string;
   let echoHeartbeats = true;
+  /** The public key of alice's token, as the fake global's snapshots carry it. */
+  let key: { serial: number; publicPem: string; privatePem: string; createdAtMs: number };
 
   beforeAll(async () => {
     const privatePem = await generateRsaPrivateKeyPem();
     const { publicPem } = parseKeyPem(privatePem);
+    key = { serial: 1, publicPem, privatePem: '', createdAtMs: Date.now() };
     const ring = new KeyRing();
     ring.set(importSigningKey({ serial: 1, publicPem, privatePem, createdAt: Date.now(), origin: 'local' }));
     token = await new TokenIssuer(ring, systemClock, 'user token').issue({ Name: 'alice', Groups: [] }, 3_600_000);
@@ -117,6 +120,42 @@ describe('a zone facing a batch it cannot apply, and a silent stream', () => {
     expect(status.lastError).toMatch(/no message from global/);
     // Nothing was deleted because streams dropped.
     expect((await http('GET', `${zone.url}/who-am-i`, { token })).json.name).toBe('alice');
+  });
+
+  it('sends a heartbeat only in an interval in which it sent nothing else: its acks say it is there', async () => {
+    // Each stream from now on: a snapshot, then 60 empty deltas 50 ms apart (3 s, ten of the
+    // zone's 300 ms intervals), then only answers to heartbeats. What the zone sends meanwhile is
+    // recorded per phase.
+    const sent = { busy: [] as string[], idle: [] as string[] };
+    let phase: keyof typeof sent | undefined;
+    let stream: ServerDuplexStream<ZoneMessage__Output, GlobalMessage> | undefined;
+    behaviour.current = (call) => {
+      stream = call;
+      call.write({ welcome: { effectiveMode: 'SYNC_MODE_PUBLIC', epoch: 'fake-epoch', version: 10 } });
+      call.write({ batch: batch('KIND_SNAPSHOT', 0, 10, { keys: [key] }) });
+      let version = 10;
+      const deltas = setInterval(() => {
+        if (version === 70) {
+          clearInterval(deltas);
+          phase = 'idle';
+          return;
+        }
+        phase = 'busy';
+        call.write({ batch: batch('KIND_DELTA', version, ++version, {}) });
+      }, 50);
+      call.on('data', (m: ZoneMessage__Output) => {
+        if (phase) sent[phase].push(m.message!);
+        if (m.message === 'heartbeat') call.write({ heartbeat: { sentAtMs: Date.now() } });
+      });
+      call.on('close', () => clearInterval(deltas));
+    };
+    await waitFor('the busy phase to end and three idle intervals to pass', () => sent.idle.filter((m) => m === 'heartbeat').length >= 3, 30_000);
+    // Ten intervals acking: at most a heartbeat or two where the machine stalled an ack past one.
+    expect(sent.busy.filter((m) => m === 'ack').length).toBeGreaterThan(50);
+    expect(sent.busy.filter((m) => m === 'heartbeat').length).toBeLessThanOrEqual(2);
+    expect((await syncStatus(zone)).appliedVersion).toBe(70);
+    // The next test starts from a redial.
+    stream!.end();
   });
 
   it('waits longer for the answer to its hello (12 heartbeat intervals) than for the next message of a stream under way, then redials', async () => {

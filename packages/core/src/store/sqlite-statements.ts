@@ -282,6 +282,8 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async deleteKeys(family: string, serials: number[]): Promise<number[]> {
+    // Nothing to prepare for nothing: most batches a zone applies delete no key and no revocation.
+    if (serials.length === 0) return [];
     const remove = this.statement('DELETE FROM signing_keys WHERE family = ? AND serial = ?');
     return serials.filter((serial) => remove.run(family, serial).changes > 0);
   }
@@ -291,6 +293,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async addRevocations(family: string, rows: { jti: string; revokedAt: number; expiresAt: number | null }[]): Promise<string[]> {
+    if (rows.length === 0) return [];
     const added: string[] = [];
     if (rows.length <= ROW_BY_ROW) {
       const insert = this.statement('INSERT INTO revocations (family, jti, revoked_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING');
@@ -335,6 +338,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   }
 
   async deleteRevocations(family: string, jtis: string[]): Promise<string[]> {
+    if (jtis.length === 0) return [];
     const remove = this.statement('DELETE FROM revocations WHERE family = ? AND jti = ?');
     const deleted: string[] = [];
     const clock = new SliceClock();

@@ -82,7 +82,7 @@ export const defaults = {
       syncUserTokenKeys: 'off' as SyncMode,
       /** `keep`, or `deny-after:<duration>`. */
       downPolicy: 'keep',
-      /** Go duration between heartbeats; a stream silent for three of them is re-established (a hello global has not answered, after twelve). */
+      /** Go duration between heartbeats (sent in an interval in which the zone sent nothing else); a stream silent for three of them is re-established (a hello global has not answered, after twelve). */
       heartbeatInterval: '5s',
       /** Go durations bounding reconnect backoff. */
       reconnectMinBackoff: '200ms',

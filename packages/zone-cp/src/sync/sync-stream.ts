@@ -66,6 +66,12 @@ export class SyncStream {
    * second for global to answer, and a tenth of the messages each zone handled.
    */
   private sentSinceTick = false;
+  /**
+   * When the first heartbeat since global was last heard went out. A silent stream is given up
+   * only once one has waited two intervals for its answer, as when a heartbeat went every
+   * interval: after an ack the next heartbeat may go two intervals after global was last heard.
+   */
+  private askedAt: number | undefined;
   /** Messages are handled one after another: applying a batch awaits the store. */
   private handling: Promise<void> = Promise.resolve();
 
@@ -84,6 +90,7 @@ export class SyncStream {
       // Heard when it arrives, not when its turn comes: while this zone applies a big batch, the
       // chunks and heartbeat answers queued behind it show global is there.
       this.lastHeardAt = clock.now();
+      this.askedAt = undefined;
       this.handling = this.handling.then(() => this.receive(message)).catch((error: unknown) => this.end(`could not handle a message from global: ${(error as Error).message}`));
     });
     this.call.on('error', (error: ServiceError) => this.end(`${status[error.code] ?? error.code}: ${error.details || error.message}`));
@@ -101,14 +108,17 @@ export class SyncStream {
       },
     });
     this.heartbeat = setInterval(() => {
-      const silentFor = clock.now() - this.lastHeardAt;
+      const now = clock.now();
+      const silentFor = now - this.lastHeardAt;
       const limit = (this.welcomed ? 3 : HELLO_ANSWER_INTERVALS) * options.heartbeatIntervalMs;
-      if (silentFor > limit) return this.end(this.welcomed ? `no message from global for ${silentFor} ms; re-establishing the stream` : `global has not answered this zone's hello for ${silentFor} ms; dialing again`);
+      const asked = !this.welcomed || (this.askedAt !== undefined && now - this.askedAt >= 2 * options.heartbeatIntervalMs);
+      if (silentFor > limit && asked) return this.end(this.welcomed ? `no message from global for ${silentFor} ms; re-establishing the stream` : `global has not answered this zone's hello for ${silentFor} ms; dialing again`);
       if (this.sentSinceTick) {
         this.sentSinceTick = false;
         return;
       }
-      this.send({ heartbeat: { sentAtMs: clock.now() } });
+      this.askedAt ??= now;
+      this.send({ heartbeat: { sentAtMs: now } });
     }, options.heartbeatIntervalMs);
   }
 

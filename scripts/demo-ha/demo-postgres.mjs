@@ -21,7 +21,7 @@ export class DemoPostgres {
     this.log = join(workDir, `${label}.log`);
     /** @type {import('../lib/embedded-postgres.mjs').EmbeddedPostgresServer | undefined} */
     this.pg = undefined;
-    /** The port it was started on, known before embedded-postgres hands the server over. */
+    /** The port it was (last) started on, known before embedded-postgres hands the server over. */
     this.port = undefined;
     /** The running postmaster: `{ pid, dataDir }`, undefined while the database is stopped. */
     this.postmaster = undefined;
@@ -48,8 +48,7 @@ export class DemoPostgres {
       }
     };
     await this.track(async () => {
-      this.port = await freePort();
-      this.pg = await startEmbeddedPostgres({ dbName: this.dbName, log, port: this.port });
+      this.pg = await startEmbeddedPostgres({ dbName: this.dbName, log, choosePort: async () => (this.port = await freePort()) });
       this.postmaster = findPostmaster(this.port);
       if (!this.postmaster) throw new Error(`${this.label} started, but no postgres child listening on port ${this.port} is to be found in /proc`);
     });

@@ -19,6 +19,6 @@ export interface EmbeddedPostgresServer {
   stop(): Promise<void>;
 }
 
-export function startEmbeddedPostgres(options?: { dbName?: string; log?: (message: unknown) => void; port?: number }): Promise<EmbeddedPostgresServer>;
+export function startEmbeddedPostgres(options?: { dbName?: string; log?: (message: unknown) => void; port?: number; choosePort?: () => Promise<number> }): Promise<EmbeddedPostgresServer>;
 
 export function freePort(): Promise<number>;

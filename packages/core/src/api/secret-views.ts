@@ -1,8 +1,10 @@
-import { MeshAuthError, badRequest } from '../errors.js';
+import { MeshAuthError } from '../errors.js';
 import type { AuditAction } from '../audit/audit-log.js';
 import type { Store, StoreTx } from '../store/store.js';
 import type { TokenFamilies } from '../tokens/token-families.js';
 import type { TokenFamily } from '../tokens/token-family.js';
+import { readRevocationList } from '../tokens/revocation-list.js';
+import { RevocationSet } from '../tokens/revocation-set.js';
 
 /** A secret as the API shows it: `mesh` '' for a GlobalSecret. */
 export interface SecretResource {
@@ -26,29 +28,6 @@ function refuseLockOut(family: TokenFamily, serial: number, families: TokenFamil
   }
   if (family.keys.signer?.serial === serial) {
     throw new MeshAuthError('ERR_CONFLICT', `${name} signs user tokens now: deleting it makes every token it signed fail (the admin token's included); delete an older key, or delete with ?force=true (meshctl delete --force)`);
-  }
-}
-
-/** A UUID and its comma: what each jti of a list usually takes, for sizing the set it is read into. */
-const LISTED_UUID_BYTES = 37;
-
-/**
- * The jtis of a revocation list (comma-separated, blanks around each ignored), read one at a time
- * as the write consumes them: a 36 MB list is never split into one array of a million strings. A
- * jti over 128 characters throws (inside the write's transaction, so nothing of it is kept).
- */
-function* listedJtis(data: Buffer): Generator<string> {
-  // Decoded once: a decode per jti cost a call into native code each. A comma is never part of a
-  // multi-byte UTF-8 sequence, so splitting after decoding splits where the bytes would.
-  const text = data.toString('utf8');
-  for (let start = 0; start <= text.length; ) {
-    let end = text.indexOf(',', start);
-    if (end < 0) end = text.length;
-    const jti = text.slice(start, end).trim();
-    start = end + 1;
-    if (jti === '') continue;
-    if (jti.length > 128) throw badRequest('data', 'each revoked token id must be at most 128 characters');
-    yield jti;
   }
 }
 
@@ -99,7 +78,7 @@ export class SecretViews {
     }
     if (view.kind === 'revocations') {
       const existed = view.family.revocations.size > 0;
-      await view.family.replaceRevocations(listedJtis(data), (tx) => audit(tx, 'revocations.replace'), data.length / LISTED_UUID_BYTES);
+      await view.family.replaceRevocations(await readRevocationList(data), (tx) => audit(tx, 'revocations.replace'));
       return !existed;
     }
     const existed = view.family.keys.get(view.serial) !== undefined;
@@ -114,7 +93,7 @@ export class SecretViews {
     const found =
       !view ? await this.store.transaction(async (tx) => (await tx.deleteSecret(mesh, name)) && (await audit(tx, 'secret.delete'), true))
       : view.kind === 'key' ? await view.family.deleteKey(view.serial, (tx) => audit(tx, 'signing-key.delete'))
-      : view.family.revocations.size > 0 && (await view.family.replaceRevocations([], (tx) => audit(tx, 'revocations.replace')), true);
+      : view.family.revocations.size > 0 && (await view.family.replaceRevocations(new RevocationSet(), (tx) => audit(tx, 'revocations.replace')), true);
     if (!found) throw new MeshAuthError('ERR_NOT_FOUND', `${mesh ? `secret ${name} in mesh ${mesh}` : `global secret ${name}`} not found`);
   }
 }

@@ -218,6 +218,22 @@ export class PostgresWrites extends PostgresReads implements StoreTx {
     return added;
   }
 
+  async addPackedRevocationsCounting(family: string, jtis: Uint8Array, revokedAt: number): Promise<number> {
+    // As stagePackedPuts: each statement's jtis as one JSON text written straight from the bytes.
+    const step = BULK_ROWS * UUID_BYTES;
+    let added = 0;
+    for (let at = 0; at < jtis.length; at += step) {
+      const counted = await this.one(
+        `WITH inserted AS (INSERT INTO revocations (family, jti, revoked_at, expires_at)
+           SELECT $1::text, jti, $2::bigint, NULL::bigint FROM json_array_elements_text($3::json) AS t(jti) ON CONFLICT DO NOTHING RETURNING 1)
+         SELECT count(*) AS n FROM inserted`,
+        [family, revokedAt, uuidsAsJsonArray(jtis.subarray(at, at + step))],
+      );
+      added += Number(counted!.n);
+    }
+    return added;
+  }
+
   async deleteRevocations(family: string, jtis: string[]): Promise<string[]> {
     const deleted: string[] = [];
     for (let i = 0; i < jtis.length; i += BULK_ROWS) {

@@ -30,6 +30,8 @@ const SQL_SLICE_ROWS = 1_000;
 /** Rows one bulk insert takes, handed to SQLite as one JSON array (a few milliseconds' work). */
 const SQL_BULK_ROWS = 2_000;
 
+/** Revocations of one revokedAt without expiry, their jtis one JSON array of strings. */
+const PLAIN_REVOCATIONS_INSERT = 'INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, value, ?, NULL FROM json_each(?) WHERE true ON CONFLICT DO NOTHING';
 const STAGE_PLAIN_PUTS = "INSERT INTO staged_revocations (seq, jti, op, expires_at) SELECT ? + key, value, 'put', NULL FROM json_each(?)";
 const STAGE_RUN = 'INSERT INTO staged_runs (first_seq, op) VALUES (?, ?)';
 
@@ -321,6 +323,18 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
     return added;
   }
 
+  async addPackedRevocationsCounting(family: string, jtis: Uint8Array, revokedAt: number): Promise<number> {
+    // As revocationInsert's plain case, each statement's JSON text written straight from the bytes.
+    const insert = this.statement(PLAIN_REVOCATIONS_INSERT);
+    const step = SQL_BULK_ROWS * UUID_BYTES;
+    let added = 0;
+    for (let at = 0; at < jtis.length; at += step) {
+      added += insert.run(family, revokedAt, uuidsAsJsonArray(jtis.subarray(at, at + step))).changes;
+      if (at + step < jtis.length) await this.betweenSlices();
+    }
+    return added;
+  }
+
   /**
    * One statement inserting a slice of rows, handed over as one JSON array: SQLite loops over it,
    * where a statement per row cost a round trip through the binding each (most of a bulk import's
@@ -330,7 +344,7 @@ export class SqliteWrites extends SqliteReads implements StoreTx {
   private revocationInsert(family: string, part: { jti: string; revokedAt: number; expiresAt: number | null }[], returning: string) {
     const revokedAt = part[0]?.revokedAt ?? 0;
     if (part.every((r) => r.revokedAt === revokedAt && r.expiresAt === null)) {
-      const insert = this.statement(`INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, value, ?, NULL FROM json_each(?) WHERE true ON CONFLICT DO NOTHING${returning}`);
+      const insert = this.statement(`${PLAIN_REVOCATIONS_INSERT}${returning}`);
       return { insert, params: [family, revokedAt, jsonStringArray(part.map((r) => r.jti))] };
     }
     const insert = this.statement(`INSERT INTO revocations (family, jti, revoked_at, expires_at) SELECT ?, value ->> 0, value ->> 1, value ->> 2 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING${returning}`);

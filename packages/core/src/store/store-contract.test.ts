@@ -219,6 +219,21 @@ describe.each(kinds)('$name store', (kind) => {
     expect(await store.read.versionInfo(2)).toBeDefined();
   });
 
+  it('adds packed UUID jtis, counting only those not held, and keeps the record of one held', async () => {
+    const { store } = await kind.fresh();
+    const jtis = Array.from({ length: 4_500 }, () => randomUUID()).sort();
+    const packed = new Uint8Array(jtis.length * 16);
+    jtis.forEach((jti, i) => writeUuid(jti, packed, i * 16));
+    await store.transaction((tx) => tx.addRevocations('user-token', [{ jti: jtis[7]!, revokedAt: 1, expiresAt: 99 }]));
+    expect(await store.transaction((tx) => tx.addPackedRevocationsCounting('user-token', packed, 5))).toBe(jtis.length - 1);
+    expect(await store.transaction((tx) => tx.addPackedRevocationsCounting('user-token', packed, 6))).toBe(0);
+    expect(await store.transaction((tx) => tx.addPackedRevocationsCounting('user-token', new Uint8Array(0), 6))).toBe(0);
+    expect(await store.transaction((tx) => tx.revokedJtis('user-token'))).toEqual(new Set(jtis));
+    expect(await store.transaction((tx) => tx.revokedJtis('zone-token'))).toEqual(new Set());
+    expect(await store.read.getRevocation('user-token', jtis[7]!)).toMatchObject({ revokedAt: 1, expiresAt: 99 });
+    expect(await store.read.getRevocation('user-token', jtis[4_499]!)).toMatchObject({ revokedAt: 5, expiresAt: null });
+  });
+
   it('keeps any jti exactly as written, alone or in bulk, with or without an expiry', async () => {
     const { store } = await kind.fresh();
     // Characters JSON escapes, others it does not (non-ASCII, astral), and a plain one beside them.

@@ -48,11 +48,16 @@ describe('RevocationSet', () => {
     );
   });
 
-  it('lists ids in ascending string order, UUIDs merged among the others', async () => {
+  it('lists ids in ascending string order, UUIDs merged among the others, or packed apart from them', async () => {
     const set = new RevocationSet();
     const ids = ['jti-1', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', '00000000-0000-0000-0000-000000000000', '5', 'zz', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', '', '9a'];
     for (const id of ids) set.add(id);
-    expect([...(await set.sortedValuesInSlices(async () => {}))]).toEqual([...set.sortedValues()]);
+    const packed = [...(await set.sortedPackedUuidsInSlices(async () => {}, 2))];
+    expect(packed.map((slice) => readUuids(slice))).toEqual([
+      ['00000000-0000-0000-0000-000000000000', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d'],
+      ['ffffffff-ffff-ffff-ffff-ffffffffffff'],
+    ]);
+    expect(set.sortedOthers()).toEqual(['', '5', '9a', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', 'jti-1', 'zz']);
     expect([...set.sortedValues()]).toEqual(['', '00000000-0000-0000-0000-000000000000', '5', '9a', 'A1B2C3D4-E5F6-4A7B-8C9D-0E1F2A3B4C5D', 'a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d', 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'jti-1', 'zz']);
   });
 

@@ -44,6 +44,13 @@ export class RevocationSet {
     this.filter = new JtiFilter(Math.max(minFilterCapacity, 2 ** Math.ceil(Math.log2(Math.max(1, expected)))));
   }
 
+  /** A set of `jtis` (tests, and lists already in memory). */
+  static of(jtis: Iterable<string>): RevocationSet {
+    const set = new RevocationSet();
+    for (const jti of jtis) set.add(jti);
+    return set;
+  }
+
   has(jti: string): boolean {
     // Stryker disable next-line ConditionalExpression: skipping the empty-set test only costs a lookup (the sets answer)
     if (this.size === 0) return false;
@@ -84,7 +91,8 @@ export class RevocationSet {
     }
   }
 
-  private addUuid(w0: number, w1: number, w2: number, w3: number): void {
+  /** Adds a canonical UUID jti given as its four words (as `uuidWords` gives them), the same as `add` of its string. */
+  addUuid(w0: number, w1: number, w2: number, w3: number): void {
     const hash = UuidSet.hash(w0, w1, w2, w3);
     // Stryker disable next-line ConditionalExpression: counting a repeated add only brings the rebuild forward (the `true` variant, adding nothing, is killed by the tests)
     if (!this.uuids.add(w0, w1, w2, w3, hash)) return;
@@ -131,13 +139,22 @@ export class RevocationSet {
     return this.mergedWithOthers(this.uuids.sortedValues());
   }
 
-  /** The same, with `pause` awaited while the sort is prepared (see `UuidSet.sortedValuesInSlices`). */
-  async sortedValuesInSlices(pause: () => Promise<void>): Promise<IterableIterator<string>> {
-    return this.mergedWithOthers(await this.uuids.sortedValuesInSlices(pause));
+  /**
+   * The canonical UUIDs held, packed in ascending order `perSlice` to a slice (see
+   * `UuidSet.sortedPackedInSlices`); `sortedOthers` has the rest. A bulk write of the two, one
+   * after the other, still appends to the store's index in two runs.
+   */
+  sortedPackedUuidsInSlices(pause: () => Promise<void>, perSlice: number): Promise<IterableIterator<Uint8Array>> {
+    return this.uuids.sortedPackedInSlices(pause, perSlice);
+  }
+
+  /** The ids held that are not canonical UUIDs, in ascending string order. */
+  sortedOthers(): string[] {
+    return [...this.others].sort();
   }
 
   private *mergedWithOthers(uuids: IterableIterator<string>): IterableIterator<string> {
-    const others = [...this.others].sort();
+    const others = this.sortedOthers();
     let o = 0;
     for (const uuid of uuids) {
       while (o < others.length && others[o]! < uuid) yield others[o++]!;

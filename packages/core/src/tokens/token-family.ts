@@ -5,8 +5,9 @@ import type { NewChange, Store, StoreReads, StoreTx } from '../store/store.js';
 import { releaseGarbage } from '../memory/release-garbage.js';
 import { KeyRing } from './key-ring.js';
 import { RevocationSet } from './revocation-set.js';
+import { readUuids } from './uuid-jti.js';
 import { highestSerialKey, readRemovedSerials, recordRemovedSerials, recordSerialUsed } from './serial-history.js';
-import { BULK_SLICE_ROWS, SliceClock, yieldToLoop } from '../yield-to-loop.js';
+import { BULK_SLICE_ROWS, yieldToLoop } from '../yield-to-loop.js';
 import { generateRsaPrivateKeyPem, importSigningKey, parseKeyPem, type SigningKey } from './signing-key.js';
 
 /** Names a family of tokens: which keys sign it, where its secrets appear, how it is described. */
@@ -238,41 +239,38 @@ export class TokenFamily {
   /**
    * The docs' interface: writing the list replaces the set. The difference is taken inside the
    * transaction, against what the store holds, so a revocation another replica just made is seen.
-   * `jtis` is read lazily into a `RevocationSet` (a million UUIDs in 36 MB, never an array of a
-   * million strings), then written in key order in slices with the event loop let through between
-   * them; an error it throws (a bad jti) rolls the whole write back. A replace changing more than
+   * `wanted` (read from the list before the write: `readRevocationList`) is written in key order
+   * in slices, the event loop let through between them. A replace changing more than
    * `BULK_CHANGE_ROWS` revocations is logged as one reload row: every replica reloads the family
-   * (this one takes the set it built), every zone gets a snapshot. `expectedCount`: about how many
-   * jtis there are, if known, to size the set once.
+   * (this one takes `wanted` itself), every zone gets a snapshot. The caller gives `wanted` up.
    */
-  async replaceRevocations(jtis: Iterable<string>, also?: AlsoInTransaction, expectedCount = 0): Promise<void> {
+  async replaceRevocations(wanted: RevocationSet, also?: AlsoInTransaction): Promise<void> {
     this.guard();
     const id = this.name.id;
     let reloadWith: RevocationSet | undefined;
     const write = async (tx: StoreTx): Promise<NewChange[]> => {
       await also?.(tx);
       const now = this.storage.clock.now();
-      const wanted = new RevocationSet(undefined, expectedCount);
-      const reading = new SliceClock();
-      for (const jti of jtis) {
-        wanted.add(jti);
-        if (reading.due()) await reading.pause();
-      }
       // Written in key order: each slice lands on the B-tree pages after the last one's, where a
       // million in the order listed (random UUIDs) cost a page read and a page write per row.
+      // UUIDs go packed, as the set holds them; only while the changes may still be logged one by
+      // one (the first BULK_CHANGE_ROWS) are they read out as strings.
       const added = new ChangeTally();
-      let slice: { jti: string; revokedAt: number; expiresAt: null }[] = [];
-      const flush = async () => {
-        if (added.logsEach) added.push(await tx.addRevocations(id, slice));
-        else added.count += await tx.addRevocationsCounting(id, slice);
-        slice = [];
+      const addAll = async (slice: string[]) => {
+        const rows = slice.map((jti) => ({ jti, revokedAt: now, expiresAt: null }));
+        if (added.logsEach) added.push(await tx.addRevocations(id, rows));
+        else added.count += await tx.addRevocationsCounting(id, rows);
         await yieldToLoop();
       };
-      for (const jti of await wanted.sortedValuesInSlices(yieldToLoop)) {
-        slice.push({ jti, revokedAt: now, expiresAt: null });
-        if (slice.length >= BULK_SLICE_ROWS) await flush();
+      for (const packed of await wanted.sortedPackedUuidsInSlices(yieldToLoop, BULK_SLICE_ROWS)) {
+        if (added.logsEach) await addAll(readUuids(packed));
+        else {
+          added.count += await tx.addPackedRevocationsCounting(id, packed, now);
+          await yieldToLoop();
+        }
       }
-      await flush();
+      const others = wanted.sortedOthers();
+      for (let i = 0; i < others.length; i += BULK_SLICE_ROWS) await addAll(others.slice(i, i + BULK_SLICE_ROWS));
       // The table now holds what was wanted and what was held before: more only when some of what
       // was held is not wanted any more.
       const deleted = new ChangeTally();

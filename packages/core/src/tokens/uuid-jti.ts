@@ -42,6 +42,25 @@ export function uuidWords(text: string, out: Uint32Array): boolean {
   return true;
 }
 
+/**
+ * `uuidWords` of the 36 bytes of `bytes` from `at` (ASCII text, as a list's bytes hold it): the
+ * same answer as for the string they decode to, with no string made.
+ */
+export function uuidWordsAt(bytes: Uint8Array, at: number, out: Uint32Array): boolean {
+  if (at + 36 > bytes.length || bytes[at + 8] !== 45 || bytes[at + 13] !== 45 || bytes[at + 18] !== 45 || bytes[at + 23] !== 45) return false;
+  for (let w = 0; w < 4; w++) {
+    let word = 0;
+    for (let d = w * 8; d < w * 8 + 8; d++) {
+      const code = bytes[at + DIGIT_AT[d]!]!;
+      const nibble = code < 128 ? NIBBLE[code]! : -1;
+      if (nibble < 0) return false;
+      word = (word << 4) | nibble;
+    }
+    out[w] = word >>> 0;
+  }
+  return true;
+}
+
 const scratch = new Uint32Array(4);
 
 export function isCanonicalUuid(text: string): boolean {

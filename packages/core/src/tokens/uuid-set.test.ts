@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { uuidFromWords, uuidWords } from './uuid-jti.js';
+import { readUuids, uuidFromWords, uuidWords } from './uuid-jti.js';
 import { UuidSet } from './uuid-set.js';
 
 const words = (jti: string): [number, number, number, number] => {
@@ -108,8 +108,9 @@ describe('UuidSet', () => {
     expect(set.has(0x01890000, 0, 0x70000000, 0x80000001)).toBe(false);
   });
 
-  it('lists keys in order when many share their top 16 bits (UUIDv7 issued within weeks), and when the set is empty', () => {
+  it('lists keys in order when many share their top 16 bits (UUIDv7 issued within weeks), and when the set is empty', async () => {
     expect([...new UuidSet().sortedValues()]).toEqual([]);
+    expect([...(await new UuidSet().sortedPackedInSlices(async () => {}, 10))]).toEqual([]);
     const set = new UuidSet();
     const jtis: string[] = [];
     // Keys 0 and 1 differ only in their last word: the order reaches the whole key.
@@ -125,7 +126,7 @@ describe('UuidSet', () => {
     expect(sorted.slice(2)).toEqual([...new Set(jtis)].sort());
   });
 
-  it('prepares the same order in slices, pausing between ranges of a big table', async () => {
+  it('packs the same order into slices of the size asked, pausing between ranges of a big table', async () => {
     const set = new UuidSet();
     const words = new Uint32Array(4);
     for (let i = 0; i < 300_000; i++) {
@@ -133,8 +134,11 @@ describe('UuidSet', () => {
       set.add(words[0]!, words[1]!, words[2]!, words[3]!);
     }
     let pauses = 0;
-    const sliced = [...(await set.sortedValuesInSlices(async () => void pauses++))];
+    const slices = [...(await set.sortedPackedInSlices(async () => void pauses++, 7_000))];
     expect(pauses).toBeGreaterThan(1);
+    // 300,000 = 42 slices of 7,000 and one of 6,000.
+    expect(slices.map((slice) => slice.length / 16)).toEqual([...Array<number>(42).fill(7_000), 6_000]);
+    const sliced = slices.flatMap((slice) => readUuids(slice));
     expect(sliced).toEqual([...set.sortedValues()]);
     expect(sliced).toHaveLength(set.size);
     expect(sliced.every((jti, i) => i === 0 || sliced[i - 1]! < jti)).toBe(true);

@@ -1,4 +1,4 @@
-import { uuidFromWords } from './uuid-jti.js';
+import { UUID_BYTES, uuidFromWords } from './uuid-jti.js';
 
 /** Slots used (deleted ones included) at most this share of the table before it doubles. */
 const MAX_LOAD = 0.75;
@@ -118,17 +118,19 @@ export class UuidSet {
   }
 
   /**
-   * The same walk, with `pause` awaited between ranges of the counting sort's passes over the
-   * table: done at once, they held the event loop for 50 to 60 ms at a million keys.
+   * The same order, the keys packed (16 bytes each: the words big-endian, as the sync wire carries
+   * them) `perSlice` to a slice: a bulk write hands each slice to the store whole, with no string
+   * per key. `pause` is awaited between ranges of the counting sort's passes over the table: done
+   * at once, they held the event loop for 50 to 60 ms at a million keys.
    */
-  async sortedValuesInSlices(pause: () => Promise<void>): Promise<IterableIterator<string>> {
+  async sortedPackedInSlices(pause: () => Promise<void>, perSlice: number): Promise<IterableIterator<Uint8Array>> {
     const sort = this.countingSort();
     let step = sort.next();
     while (!step.done) {
       await pause();
       step = sort.next();
     }
-    return this.walk(step.value);
+    return this.packedWalk(step.value, perSlice);
   }
 
   /**
@@ -155,8 +157,8 @@ export class UuidSet {
     return { starts, order };
   }
 
-  /** Each bucket sorted on the whole key only when the walk reaches it. */
-  private *walk({ starts, order }: { starts: Uint32Array; order: Uint32Array }): IterableIterator<string> {
+  /** Each bucket's slots, sorted on the whole key only when the walk reaches the bucket. */
+  private *sortedBuckets({ starts, order }: { starts: Uint32Array; order: Uint32Array }): IterableIterator<Uint32Array> {
     const { words } = this;
     const compare = (a: number, b: number): number => {
       for (let w = 0; w < 4; w++) {
@@ -169,9 +171,42 @@ export class UuidSet {
     for (let b = 0; b < BUCKETS; b++) {
       const bucket = order.subarray(starts[b]!, starts[b + 1]!);
       if (bucket.length > 1) bucket.sort(compare);
+      if (bucket.length > 0) yield bucket;
+    }
+  }
+
+  private *walk(sorted: { starts: Uint32Array; order: Uint32Array }): IterableIterator<string> {
+    const { words } = this;
+    for (const bucket of this.sortedBuckets(sorted)) {
       for (const slot of bucket) {
         const i = slot * 4;
         yield uuidFromWords(words[i]!, words[i + 1]!, words[i + 2]!, words[i + 3]!);
+      }
+    }
+  }
+
+  private *packedWalk(sorted: { starts: Uint32Array; order: Uint32Array }, perSlice: number): IterableIterator<Uint8Array> {
+    const { words } = this;
+    let slice = new Uint8Array(Math.min(perSlice, this.size) * UUID_BYTES);
+    let view = new DataView(slice.buffer);
+    let at = 0;
+    let left = this.size;
+    for (const bucket of this.sortedBuckets(sorted)) {
+      for (const slot of bucket) {
+        const i = slot * 4;
+        view.setUint32(at, words[i]!);
+        view.setUint32(at + 4, words[i + 1]!);
+        view.setUint32(at + 8, words[i + 2]!);
+        view.setUint32(at + 12, words[i + 3]!);
+        at += UUID_BYTES;
+        left--;
+        if (at === slice.length) {
+          yield slice;
+          // A new buffer each slice: the store may still hold the last one (an awaited query).
+          slice = new Uint8Array(Math.min(perSlice, left) * UUID_BYTES);
+          view = new DataView(slice.buffer);
+          at = 0;
+        }
       }
     }
   }

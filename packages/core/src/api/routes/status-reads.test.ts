@@ -6,6 +6,7 @@ import { createLogger } from '../../observability/logger.js';
 import { ensureSigningKey } from '../../plane/bootstrap-credentials.js';
 import { createPlaneContext } from '../../plane/create-plane-context.js';
 import { SqliteStore } from '../../store/sqlite-store.js';
+import { RevocationSet } from '../../tokens/revocation-set.js';
 import type { PlaneContext } from '../plane-context.js';
 import { createApiApp } from '../create-api-app.js';
 import { guiContentSecurityPolicy } from './gui.js';
@@ -90,7 +91,7 @@ describe('GET /changes', () => {
   });
 
   it('shows at most five items of a large version and says there are more', async () => {
-    await ctx.families.user.family.replaceRevocations(Array.from({ length: 8 }, (_, i) => `bulk-${i}`));
+    await ctx.families.user.family.replaceRevocations(RevocationSet.of(Array.from({ length: 8 }, (_, i) => `bulk-${i}`)));
     const [newest] = (await get('/changes?limit=1')).json().items;
     expect(newest.changes).toHaveLength(5);
     expect(newest.more).toBe(true);
